@@ -1,0 +1,53 @@
+//! Artifacts: what pipeline stages produce and pass to their dependents.
+
+use serde::{Deserialize, Serialize};
+
+/// What an artifact holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ArtifactKind {
+    /// Generated source code.
+    Code,
+    /// A template after expansion.
+    Template,
+    /// A validation or analysis report.
+    Report,
+    /// A content hash or manifest.
+    Digest,
+}
+
+/// One stage's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Artifact {
+    /// What the content is.
+    pub kind: ArtifactKind,
+    /// The content itself.
+    pub content: String,
+    /// Name of the stage that produced it.
+    pub source_stage: String,
+    /// Quality in `[0, 1]` as judged by the producing agent.
+    pub quality_score: f64,
+    /// Milliseconds since the pipeline run started (not wall-clock time, so runs are comparable).
+    pub created_at: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifact_round_trips_through_json() {
+        let a = Artifact {
+            kind: ArtifactKind::Template,
+            content: "fn main() {}".into(),
+            source_stage: "expand".into(),
+            quality_score: 0.5,
+            created_at: 3,
+        };
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.contains("\"kind\":\"template\""), "{json}");
+        let back: Artifact = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, a);
+    }
+}

@@ -1,0 +1,1 @@
+//! proposal — filled in by the ggen-domain issue.

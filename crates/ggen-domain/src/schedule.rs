@@ -1,0 +1,1 @@
+//! schedule — filled in by the ggen-domain issue.

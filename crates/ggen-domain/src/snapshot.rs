@@ -1,0 +1,1 @@
+//! snapshot — filled in by the ggen-domain issue.
