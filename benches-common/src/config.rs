@@ -35,7 +35,11 @@ pub struct UnknownProfile(pub String);
 
 impl std::fmt::Display for UnknownProfile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{PROFILE_ENV}={:?} is not a profile; expected `quick` or `full`", self.0)
+        write!(
+            f,
+            "{PROFILE_ENV}={:?} is not a profile; expected `quick` or `full`",
+            self.0
+        )
     }
 }
 

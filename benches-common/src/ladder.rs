@@ -8,7 +8,10 @@
 /// # Panics
 /// If `start == 0` or `factor < 2`: such a ladder would never grow.
 pub fn geometric(start: u64, factor: u64, max: u64) -> Vec<u64> {
-    assert!(start > 0 && factor >= 2, "geometric ladder needs start > 0 and factor >= 2");
+    assert!(
+        start > 0 && factor >= 2,
+        "geometric ladder needs start > 0 and factor >= 2"
+    );
     let mut out = Vec::new();
     let mut v = start;
     while v <= max {

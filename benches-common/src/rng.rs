@@ -41,7 +41,9 @@ impl SeededRng {
         for chunk in key.chunks_exact_mut(8) {
             chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
         }
-        Self { inner: ChaCha8Rng::from_seed(key) }
+        Self {
+            inner: ChaCha8Rng::from_seed(key),
+        }
     }
 
     /// An independent generator derived from this seed and a stream label, so that two parts of a
@@ -81,7 +83,10 @@ impl SeededRng {
     /// # Panics
     /// If `lo > hi`.
     pub fn range_inclusive(&mut self, lo: u64, hi: u64) -> u64 {
-        assert!(lo <= hi, "SeededRng::range_inclusive({lo}, {hi}): empty range");
+        assert!(
+            lo <= hi,
+            "SeededRng::range_inclusive({lo}, {hi}): empty range"
+        );
         match (hi - lo).checked_add(1) {
             Some(span) => lo + self.below(span),
             None => self.next_u64(),
@@ -116,7 +121,10 @@ impl SeededRng {
     /// # Panics
     /// If `k > n`.
     pub fn distinct(&mut self, n: usize, k: usize) -> Vec<usize> {
-        assert!(k <= n, "SeededRng::distinct: cannot draw {k} distinct values from {n}");
+        assert!(
+            k <= n,
+            "SeededRng::distinct: cannot draw {k} distinct values from {n}"
+        );
         let mut chosen = std::collections::BTreeSet::new();
         let mut out = Vec::with_capacity(k);
         for j in (n - k)..n {
@@ -136,9 +144,15 @@ mod tests {
 
     #[test]
     fn same_seed_same_stream_different_seed_different_stream() {
-        let a: Vec<u64> = (0..16).scan(SeededRng::new(7), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..16).scan(SeededRng::new(7), |r, _| Some(r.next_u64())).collect();
-        let c: Vec<u64> = (0..16).scan(SeededRng::new(8), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..16)
+            .scan(SeededRng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..16)
+            .scan(SeededRng::new(7), |r, _| Some(r.next_u64()))
+            .collect();
+        let c: Vec<u64> = (0..16)
+            .scan(SeededRng::new(8), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
     }
@@ -154,7 +168,11 @@ mod tests {
         assert_eq!(small, GOLDEN_42_BELOW_10);
     }
 
-    const GOLDEN_42: [u64; 3] = [3536907876931541756, 1681417456739323905, 17856965759995586207];
+    const GOLDEN_42: [u64; 3] = [
+        3536907876931541756,
+        1681417456739323905,
+        17856965759995586207,
+    ];
     const GOLDEN_42_BELOW_10: [u64; 8] = [1, 0, 9, 7, 0, 2, 7, 6];
 
     #[test]

@@ -11,13 +11,17 @@ use std::future::Future;
 
 /// Runs `future` on a new multi-thread runtime (all drivers enabled), then drops the runtime.
 pub fn execute_per_call<F: Future>(future: F) -> std::io::Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     Ok(rt.block_on(future))
 }
 
 /// Runs `future` on a new current-thread runtime (all drivers enabled), then drops the runtime.
 pub fn execute_per_call_current_thread<F: Future>(future: F) -> std::io::Result<F::Output> {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     Ok(rt.block_on(future))
 }
 

