@@ -88,8 +88,8 @@ fn per_call_current<F: Future>(f: F) -> F::Output {
     execute_per_call_current_thread(f).expect("per-call current-thread runtime")
 }
 
-fn ready(x: u64) -> impl Future<Output = u64> {
-    async move { black_box(x).wrapping_mul(3) }
+async fn ready(x: u64) -> u64 {
+    black_box(x).wrapping_mul(3)
 }
 
 fn execute_baseline(c: &mut Criterion) {
@@ -162,8 +162,8 @@ fn naive_vs_global(c: &mut Criterion) {
             .map(|i| exec(Box::pin(small_command(i))))
             .fold(0, u64::wrapping_add)
     };
-    let run_global = || run(|f| global(f));
-    let run_per_call = || run(|f| per_call(f));
+    let run_global = || run(global);
+    let run_per_call = || run(per_call);
     assert_eq!(run_global(), expected);
     assert_eq!(run_per_call(), expected);
     g.throughput(Throughput::Elements(COMMANDS));
@@ -278,7 +278,8 @@ fn memory_pressure(c: &mut Criterion<AllocatedBytes>) {
     assert_eq!(global(small_command(1)), expected_command(1));
     assert_eq!(per_call(small_command(1)), expected_command(1));
     assert_eq!(per_call_current(small_command(1)), expected_command(1));
-    let funcs: [(&str, fn(u64) -> u64); 3] = [
+    type Command = fn(u64) -> u64;
+    let funcs: [(&str, Command); 3] = [
         ("global", |i| global(small_command(i))),
         ("per_call_multi_thread", |i| per_call(small_command(i))),
         ("per_call_current_thread", |i| {
@@ -355,7 +356,7 @@ fn error_handling(c: &mut Criterion) {
 
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let boom = || runtime::try_execute(async { panic!("bench panic") }).map(|()| ());
+    let boom = || runtime::try_execute(async { panic!("bench panic") });
     assert!(matches!(boom(), Err(RuntimeError::Panicked(ref m)) if m == "bench panic"));
     g.bench_function(BenchmarkId::new("panic_caught", 1), |b| b.iter(boom));
     std::panic::set_hook(previous_hook);
