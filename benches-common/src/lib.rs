@@ -4,6 +4,7 @@
 //! (ids, names, version triples, key sets, DAG edges); each crate's bench turns them into its own
 //! types, so a change in a ggen crate can never change what a workload *is*.
 //!
+//! - [`workload`]: seeded workload generators (proposals, task streams, ...).
 //! - [`config`]: [`criterion_config`] and the `GGEN_BENCH_PROFILE=quick|full` profiles.
 //! - [`alloc`]: a counting global allocator, allocation scopes and a Criterion
 //!   [`Measurement`](criterion::measurement::Measurement) in bytes allocated.
@@ -16,6 +17,7 @@ pub mod config;
 pub mod ladder;
 pub mod rng;
 pub mod side;
+pub mod workload;
 
 pub use config::{Profile, criterion_config};
 

@@ -6,7 +6,10 @@
 //!
 //! This crate knows nothing of runtimes, packs or pipelines: it is the bottom layer
 //! (domain ← core ← ai).
-#![forbid(unsafe_code)]
+//!
+//! Unsafe code: denied crate-wide; the one exception is the crossbeam-epoch twin
+//! (`snapshot::EpochStore`), whose pointer dereferences crossbeam-epoch offers only as `unsafe`.
+#![deny(unsafe_code)]
 
 pub mod proposal;
 pub mod schedule;

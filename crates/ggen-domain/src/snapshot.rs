@@ -1,1 +1,0 @@
-//! snapshot — filled in by the ggen-domain issue.
