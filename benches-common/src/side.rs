@@ -9,6 +9,7 @@
 //! <criterion home>/<group>/<function>/<parameter>/ggen-side.json
 //! {"schema":1,"id":"suite/group/function/parameter","unit":"bytes"}
 //! {"schema":1,"id":"...","unit":"ns","latency_ns":{"count":..,"min":..,"p50":..,"p95":..,"p99":..,"max":..}}
+//! {"schema":1,"id":"...","unit":"ns","counters":{"retries_per_commit":0.42}}
 //! ```
 //!
 //! `unit` is `"ns"` (wall time, the default when no side file exists) or `"bytes"`. `cargo xtask
@@ -19,6 +20,7 @@
 //! directory that holds a `Cargo.lock` (the workspace root; cargo runs benches from the package
 //! directory).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -88,6 +90,9 @@ pub struct SideFile {
     /// Per-operation latency, when the suite timed single operations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ns: Option<Latency>,
+    /// Named figures the suite counted while measuring (e.g. retries per commit).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters: BTreeMap<String, f64>,
 }
 
 /// Where Criterion writes (see the module docs for the search order).
@@ -138,6 +143,21 @@ pub fn record_unit(id: &str, unit: Unit) {
         id: id.to_owned(),
         unit,
         latency_ns: None,
+        counters: BTreeMap::new(),
+    });
+}
+
+/// Records named counters for bench `id` (a wall-time bench).
+pub fn record_counters(id: &str, counters: &[(&str, f64)]) {
+    record(SideFile {
+        schema: 1,
+        id: id.to_owned(),
+        unit: Unit::Ns,
+        latency_ns: None,
+        counters: counters
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect(),
     });
 }
 
@@ -149,6 +169,7 @@ pub fn record_latency(id: &str, samples: &mut [u64]) {
         id: id.to_owned(),
         unit: Unit::Ns,
         latency_ns,
+        counters: BTreeMap::new(),
     });
 }
 
@@ -183,6 +204,7 @@ mod tests {
             id: "suite/grp/func/10".into(),
             unit: Unit::Bytes,
             latency_ns: None,
+            counters: BTreeMap::new(),
         };
         let path = write_in(&home, &side).unwrap();
         assert_eq!(path, home.join("grp/func/10").join(SIDE_FILE));
