@@ -2,22 +2,40 @@
 
 use std::ffi::OsString;
 
+use std::path::PathBuf;
+
 use anyhow::{Result, bail};
 
 /// Printed for `--help` and after usage errors.
 pub const USAGE: &str = "\
-usage: cargo xtask bench [--quick|--full] [-p CRATE]... [--bench SUITE]... [--filter REGEX]
+usage:
+  cargo xtask bench [--quick|--full] [-p CRATE]... [--bench SUITE]... [--filter REGEX]
+                    [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
+                    [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--no-fail]
+  cargo xtask compare A B [--threshold PCT] [--no-fail]
+  cargo xtask report [RUN]
 
-Runs the workspace's Criterion suites and reports where the results are.
+bench     runs the workspace's Criterion suites, checks budgets.toml, compares with a baseline,
+          and writes target/ggen-bench/<run-id>/report.{md,json,html} (target/ggen-bench/latest
+          names the newest run)
+compare   compares two saved baselines or runs (names, run ids or report.json paths)
+report    re-renders a run's report (default: the latest) from its results and budgets.toml
 
-  --quick           quick profile (GGEN_BENCH_PROFILE=quick: 10 samples, ~0.4 s per bench)
-  --full            full profile (the default: Criterion's 100 samples, 3 s + 5 s per bench)
-  -p, --package     only the suites of this crate (repeatable)
-  --bench SUITE     only this suite (bench target name; repeatable)
-  --filter REGEX    only benches whose id matches (passed to Criterion)
-  -h, --help        this text
+  --quick             quick profile (GGEN_BENCH_PROFILE=quick: 10 samples, ~0.4 s per bench)
+  --full              full profile (the default: Criterion's 100 samples, 3 s + 5 s per bench)
+  -p, --package       only the suites of this crate (repeatable)
+  --bench SUITE       only this suite (bench target name; repeatable)
+  --filter REGEX      only benches whose group/function/parameter matches (passed to Criterion)
+  --save-baseline N   save this run as baseline N (target/ggen-bench/baselines/N.json)
+  --baseline N        compare with baseline N (or a run id)
+  --threshold PCT     smallest relative change flagged as a regression (default 10)
+  --export KIND=PATH  also write bmf (Bencher Metric Format) or github (github-action-benchmark
+                      customSmallerIsBetter) JSON
+  --budgets PATH      budgets file to check (default: budgets.toml at the workspace root)
+  --no-fail           report failures without failing
+  -h, --help          this text
 
-exit status: 0 success, 1 a bench failed, 2 usage or input error";
+exit status: 0 all good, 1 a claim failed or a bench regressed, 2 usage or input error";
 
 /// Benchmark profile, forwarded to the suites as `GGEN_BENCH_PROFILE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,20 +55,47 @@ impl Profile {
     }
 }
 
-/// Options of `cargo xtask bench`.
+/// An export requested with `--export`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Export {
+    Bmf(PathBuf),
+    Github(PathBuf),
+}
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct BenchArgs {
     pub profile: Profile,
     pub packages: Vec<String>,
     pub suites: Vec<String>,
     pub filter: Option<String>,
+    pub save_baseline: Option<String>,
+    pub baseline: Option<String>,
+    /// Relative threshold (0.10 = 10%).
+    pub threshold: f64,
+    pub exports: Vec<Export>,
+    pub no_fail: bool,
+    /// Budgets file (default: `budgets.toml` at the workspace root).
+    pub budgets: Option<PathBuf>,
 }
 
+/// Default `--threshold`, as a fraction.
+pub const DEFAULT_THRESHOLD: f64 = 0.10;
+
 /// A parsed command line.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Command {
     Help,
     Bench(BenchArgs),
+    Compare {
+        a: String,
+        b: String,
+        threshold: f64,
+        no_fail: bool,
+    },
+    Report {
+        run: Option<String>,
+    },
 }
 
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
@@ -63,8 +108,69 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
     };
     match sub.as_str() {
         "bench" => parse_bench(&mut p).map(Command::Bench),
+        "compare" => parse_compare(&mut p),
+        "report" => {
+            let mut run = None;
+            while let Some(arg) = p.next()? {
+                match arg {
+                    Value(v) if run.is_none() => run = Some(v.string()?),
+                    other => bail!("{}", other.unexpected()),
+                }
+            }
+            Ok(Command::Report { run })
+        }
         "help" => Ok(Command::Help),
-        other => bail!("unknown subcommand {other:?} (expected `bench`)"),
+        other => bail!("unknown subcommand {other:?} (expected bench, compare or report)"),
+    }
+}
+
+/// Baseline names become file names: keep them to a safe alphabet.
+pub fn check_name(name: &str) -> Result<String> {
+    if name.is_empty()
+        || name.starts_with('.')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        bail!(
+            "baseline name {name:?} must be letters, digits, '-', '_' or '.', not starting with '.'"
+        );
+    }
+    Ok(name.to_owned())
+}
+
+fn parse_threshold(s: &str) -> Result<f64> {
+    let v: f64 = s
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--threshold {s:?} is not a number"))?;
+    if !(0.0..1000.0).contains(&v) {
+        bail!("--threshold {s:?} must be a percentage between 0 and 1000");
+    }
+    Ok(v / 100.0)
+}
+
+fn parse_compare(p: &mut lexopt::Parser) -> Result<Command> {
+    use lexopt::prelude::*;
+    let mut names = Vec::new();
+    let mut threshold = DEFAULT_THRESHOLD;
+    let mut no_fail = false;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Value(v) => names.push(v.string()?),
+            Long("threshold") => threshold = parse_threshold(&p.value()?.string()?)?,
+            Long("no-fail") => no_fail = true,
+            other => bail!("{}", other.unexpected()),
+        }
+    }
+    match <[String; 2]>::try_from(names) {
+        Ok([a, b]) => Ok(Command::Compare {
+            a,
+            b,
+            threshold,
+            no_fail,
+        }),
+        Err(v) => bail!("compare takes two baselines or runs, got {}", v.len()),
     }
 }
 
@@ -75,6 +181,12 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<BenchArgs> {
         packages: vec![],
         suites: vec![],
         filter: None,
+        save_baseline: None,
+        baseline: None,
+        threshold: DEFAULT_THRESHOLD,
+        exports: vec![],
+        no_fail: false,
+        budgets: None,
     };
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
@@ -93,10 +205,27 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<BenchArgs> {
             Short('p') | Long("package") => args.packages.push(p.value()?.string()?),
             Long("bench") => args.suites.push(p.value()?.string()?),
             Long("filter") => {
-                if args.filter.replace(p.value()?.string()?).is_some() {
+                let f = p.value()?.string()?;
+                regex::Regex::new(&f)
+                    .map_err(|e| anyhow::anyhow!("--filter {f:?} is not a valid regex: {e}"))?;
+                if args.filter.replace(f).is_some() {
                     bail!("--filter given twice");
                 }
             }
+            Long("save-baseline") => args.save_baseline = Some(check_name(&p.value()?.string()?)?),
+            Long("baseline") => args.baseline = Some(check_name(&p.value()?.string()?)?),
+            Long("threshold") => args.threshold = parse_threshold(&p.value()?.string()?)?,
+            Long("export") => {
+                let v = p.value()?.string()?;
+                let export = match v.split_once('=') {
+                    Some(("bmf", path)) if !path.is_empty() => Export::Bmf(path.into()),
+                    Some(("github", path)) if !path.is_empty() => Export::Github(path.into()),
+                    _ => bail!("--export {v:?}: expected bmf=PATH or github=PATH"),
+                };
+                args.exports.push(export);
+            }
+            Long("no-fail") => args.no_fail = true,
+            Long("budgets") => args.budgets = Some(p.value()?.string()?.into()),
             Short('h') | Long("help") => bail!("see usage"),
             other => bail!("{}", other.unexpected()),
         }
@@ -139,5 +268,11 @@ mod tests {
         assert!(parse_str("bench -p").is_err());
         assert!(parse_str("frobnicate").is_err());
         assert_eq!(parse_str("").unwrap(), Command::Help);
+        assert!(parse_str("bench --filter (").is_err());
+        assert!(parse_str("bench --save-baseline ../x").is_err());
+        assert!(parse_str("bench --export csv=x").is_err());
+        assert!(parse_str("bench --threshold lots").is_err());
+        assert!(parse_str("compare onlyone").is_err());
+        assert!(parse_str("report a b").is_err());
     }
 }

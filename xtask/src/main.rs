@@ -1,11 +1,18 @@
-//! `cargo xtask`: workspace automation. Today: `cargo xtask bench`, which discovers every Criterion
-//! bench target in the workspace, runs them with one profile, and says where the results are.
+//! `cargo xtask`: workspace automation. `cargo xtask bench` discovers every Criterion bench target
+//! in the workspace, runs them with one profile, checks `budgets.toml`, compares with a saved
+//! baseline, and writes one report; `compare` and `report` work on saved runs.
 //!
-//! Exit status: 0 success, 1 a bench failed, 2 usage or input error.
+//! Exit status: 0 all good, 1 a claim failed or a bench regressed, 2 usage or input error.
 //! Invariant: xtask depends on no ggen crate; it talks to benches through files and processes.
 
+mod budgets;
 mod cli;
+mod host;
+mod report;
+mod results;
 mod runner;
+mod stats;
+mod units;
 mod workspace;
 
 use std::process::ExitCode;
@@ -24,6 +31,13 @@ fn main() -> ExitCode {
             Ok(runner::Outcome::Success)
         }
         cli::Command::Bench(args) => runner::bench(&args),
+        cli::Command::Compare {
+            a,
+            b,
+            threshold,
+            no_fail,
+        } => runner::compare(&a, &b, threshold, no_fail),
+        cli::Command::Report { run } => runner::report_cmd(run.as_deref()),
     };
     match result {
         Ok(runner::Outcome::Success) => ExitCode::SUCCESS,

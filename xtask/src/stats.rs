@@ -1,0 +1,237 @@
+//! Statistics for verdicts: a bootstrap confidence interval for the ratio of two means, the
+//! regression verdict built on it, and a log-log least-squares fit for scaling claims.
+//!
+//! The bootstrap resamples each side's per-iteration sample values with replacement (10 000
+//! resamples, fixed seed, so a report is reproducible) and takes the 2.5th and 97.5th percentiles of
+//! `mean(new) / mean(base)`. A change is a regression only if the whole interval clears the
+//! threshold — its lower bound is above `1 + threshold` — so it is both real (outside the noise of
+//! these samples) and large enough to matter, with 97.5% confidence.
+//!
+//! Limitation, measured: the interval reflects the noise *within* each run. On a shared VM the
+//! machine's speed also drifts *between* runs (two unchanged quick runs on the 2-core reference VM
+//! differed by up to 2× on some benches, with intervals of a few percent), which no single-run
+//! interval can see. Compare runs made close together, or use a threshold above the drift you
+//! have measured on your machine (`cargo xtask compare` of two unchanged runs shows it).
+
+use serde::{Deserialize, Serialize};
+
+/// SplitMix64: a tiny, fixed, seedable generator for resampling (no dependency needed).
+#[derive(Debug, Clone)]
+pub struct SplitMix(u64);
+
+impl SplitMix {
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0); the modulo bias is below 2^-40 for the sample sizes used here.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+pub fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+/// Ratio of means `mean(new) / mean(base)` and its 95% bootstrap percentile interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RatioCi {
+    pub point: f64,
+    pub lower: f64,
+    pub upper: f64,
+}
+
+impl RatioCi {
+    /// Half the interval's width, relative to 1: changes smaller than this cannot be told from
+    /// noise with these samples (the minimum detectable change).
+    pub fn min_detectable_change(&self) -> f64 {
+        (self.upper - self.lower) / 2.0
+    }
+}
+
+/// Bootstrap CI of `mean(new) / mean(base)`. `None` if either side is empty or `base` has a zero
+/// mean.
+pub fn ratio_ci(base: &[f64], new: &[f64], resamples: usize, seed: u64) -> Option<RatioCi> {
+    if base.is_empty() || new.is_empty() || mean(base) <= 0.0 {
+        return None;
+    }
+    let point = mean(new) / mean(base);
+    let mut rng = SplitMix::new(seed);
+    let mut ratios: Vec<f64> = (0..resamples)
+        .filter_map(|_| {
+            let mb = (0..base.len())
+                .map(|_| base[rng.below(base.len())])
+                .sum::<f64>()
+                / base.len() as f64;
+            let mn = (0..new.len())
+                .map(|_| new[rng.below(new.len())])
+                .sum::<f64>()
+                / new.len() as f64;
+            (mb > 0.0).then(|| mn / mb)
+        })
+        .collect();
+    if ratios.is_empty() {
+        return None;
+    }
+    ratios.sort_by(f64::total_cmp);
+    let at =
+        |q: f64| ratios[((q * (ratios.len() - 1) as f64).round() as usize).min(ratios.len() - 1)];
+    Some(RatioCi {
+        point,
+        lower: at(0.025),
+        upper: at(0.975),
+    })
+}
+
+/// The outcome of comparing one bench between two runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Regressed,
+    Improved,
+    Unchanged,
+}
+
+/// Regressed if the whole interval lies above `1 + threshold`; improved if it lies below
+/// `1 - threshold`; otherwise unchanged (noise, or too small to matter).
+pub fn verdict(ci: &RatioCi, threshold: f64) -> Change {
+    if ci.lower > 1.0 + threshold {
+        Change::Regressed
+    } else if ci.upper < 1.0 - threshold {
+        Change::Improved
+    } else {
+        Change::Unchanged
+    }
+}
+
+/// Least-squares fit of `ln y = a + k ln x`: returns `(k, r²)`. `None` for fewer than two distinct
+/// positive x values or non-positive y.
+pub fn loglog_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    if points.iter().any(|&(x, y)| x <= 0.0 || y <= 0.0) {
+        return None;
+    }
+    let pts: Vec<(f64, f64)> = points.iter().map(|&(x, y)| (x.ln(), y.ln())).collect();
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if pts.len() < 2 || sxx <= 0.0 {
+        return None;
+    }
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let k = sxy / sxx;
+    let syy: f64 = pts.iter().map(|p| (p.1 - my).powi(2)).sum();
+    let r2 = if syy > 0.0 {
+        (sxy * sxy) / (sxx * syy)
+    } else {
+        1.0
+    };
+    Some((k, r2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic noisy samples around `center` (±5% uniform).
+    fn noisy(center: f64, n: usize, seed: u64) -> Vec<f64> {
+        let mut r = SplitMix::new(seed);
+        (0..n)
+            .map(|_| center * (0.95 + 0.1 * (r.next_u64() as f64 / u64::MAX as f64)))
+            .collect()
+    }
+
+    #[test]
+    fn a_real_ten_percent_shift_is_caught() {
+        let base = noisy(100.0, 10, 1);
+        let new = noisy(110.0, 10, 2);
+        let ci = ratio_ci(&base, &new, 10_000, 7).unwrap();
+        assert!(ci.lower > 1.0, "{ci:?}");
+        assert_eq!(verdict(&ci, 0.05), Change::Regressed);
+        let faster = noisy(90.0, 10, 3);
+        assert_eq!(
+            verdict(&ratio_ci(&base, &faster, 10_000, 7).unwrap(), 0.05),
+            Change::Improved
+        );
+    }
+
+    #[test]
+    fn identical_distributions_are_not_flagged() {
+        for seed in 0..20 {
+            let a = noisy(100.0, 10, seed);
+            let b = noisy(100.0, 10, seed + 100);
+            let ci = ratio_ci(&a, &b, 10_000, 7).unwrap();
+            assert_eq!(verdict(&ci, 0.05), Change::Unchanged, "seed {seed}: {ci:?}");
+            assert!(ci.lower <= ci.point && ci.point <= ci.upper);
+            assert!(ci.min_detectable_change() < 0.1);
+        }
+    }
+
+    #[test]
+    fn a_shift_below_the_threshold_is_unchanged_even_if_significant() {
+        let base = vec![100.0; 10];
+        let new = vec![102.0; 10];
+        let ci = ratio_ci(&base, &new, 1000, 1).unwrap();
+        assert!(ci.lower > 1.0);
+        assert_eq!(verdict(&ci, 0.05), Change::Unchanged);
+    }
+
+    #[test]
+    fn a_shift_whose_interval_straddles_the_threshold_is_unchanged() {
+        // Point estimate +8% but the interval reaches below +5%: not proven beyond the threshold.
+        let ci = RatioCi {
+            point: 1.08,
+            lower: 1.04,
+            upper: 1.12,
+        };
+        assert_eq!(verdict(&ci, 0.05), Change::Unchanged);
+        let ci = RatioCi {
+            point: 1.08,
+            lower: 1.06,
+            upper: 1.10,
+        };
+        assert_eq!(verdict(&ci, 0.05), Change::Regressed);
+        let ci = RatioCi {
+            point: 0.9,
+            lower: 0.88,
+            upper: 0.93,
+        };
+        assert_eq!(verdict(&ci, 0.05), Change::Improved);
+    }
+
+    #[test]
+    fn degenerate_inputs() {
+        assert!(ratio_ci(&[], &[1.0], 100, 1).is_none());
+        assert!(ratio_ci(&[0.0], &[1.0], 100, 1).is_none());
+    }
+
+    #[test]
+    fn loglog_fit_recovers_known_exponents() {
+        let linear: Vec<(f64, f64)> = [10.0, 100.0, 1000.0]
+            .iter()
+            .map(|&x| (x, 3.0 * x))
+            .collect();
+        let (k, r2) = loglog_fit(&linear).unwrap();
+        assert!((k - 1.0).abs() < 1e-12 && (r2 - 1.0).abs() < 1e-12);
+        let quad: Vec<(f64, f64)> = [2.0, 4.0, 8.0, 16.0].iter().map(|&x| (x, x * x)).collect();
+        assert!((loglog_fit(&quad).unwrap().0 - 2.0).abs() < 1e-12);
+        let nlogn: Vec<(f64, f64)> = [100.0, 10_000.0]
+            .iter()
+            .map(|&x: &f64| (x, x * x.ln()))
+            .collect();
+        let k = loglog_fit(&nlogn).unwrap().0;
+        assert!(k > 1.0 && k < 1.2, "{k}");
+        assert!(loglog_fit(&[(1.0, 1.0)]).is_none());
+        assert!(loglog_fit(&[(1.0, 1.0), (1.0, 2.0)]).is_none());
+        assert!(loglog_fit(&[(1.0, 0.0), (2.0, 2.0)]).is_none());
+    }
+}
