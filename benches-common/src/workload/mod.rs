@@ -2,5 +2,6 @@
 //! a suite converts into its own crate's types; the same spec and seed always give the same
 //! workload (see [`crate::rng`]).
 
+pub mod dags;
 pub mod proposals;
 pub mod tasks;

@@ -28,7 +28,8 @@ pub struct Artifact {
     pub source_stage: String,
     /// Quality in `[0, 1]` as judged by the producing agent.
     pub quality_score: f64,
-    /// Milliseconds since the pipeline run started (not wall-clock time, so runs are comparable).
+    /// Milliseconds from the start of the pipeline run to the artifact's creation (a timing, so it
+    /// varies between runs; everything else is deterministic for deterministic agents).
     pub created_at: u64,
 }
 

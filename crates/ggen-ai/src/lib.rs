@@ -1,14 +1,17 @@
 //! DAG pipelines of async agent stages for the ggen swarm.
 //!
-//! Planned modules (see `docs/ARCHITECTURE.md` and `../shared/DESIGN.md`, section ggen-ai):
+//! - [`agent`]: the object-safe [`agent::Agent`] trait and deterministic built-in agents that do
+//!   real work proportional to their input.
+//! - [`pipeline`]: a validated DAG of stages, run ready-driven under a `tokio::sync::Semaphore`,
+//!   with per-stage timeouts, retries, panic capture, cancellation and a
+//!   [`pipeline::PipelineReport`]; sequential and level-batched twins for measurement.
+//! - [`swarm`]: many pipelines sharing one semaphore on the process-wide runtime.
+//! - [`artifact`]: the serde [`artifact::Artifact`] that stages produce.
 //!
-//! - `pipeline`: a validated DAG of stages, run ready-driven under a `tokio::sync::Semaphore`,
-//!   with per-stage timeouts, retries, panic capture and a `PipelineReport`.
-//! - `swarm`: many pipelines sharing one semaphore on the global runtime.
-//! - `agent`: the object-safe `Agent` trait and deterministic built-in agents.
-//! - `artifact`: the serde `Artifact` type stages exchange.
-//!
-//! Today the crate holds only the [`artifact`] type every later module builds on.
+//! Layering: uses ggen-core (runtime) and ggen-domain (priorities); knows nothing of benches.
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod artifact;
+pub mod pipeline;
+pub mod swarm;
