@@ -38,7 +38,10 @@ pub struct DagSpec {
 /// # Panics
 /// If `stages`, `width` or `fan_in` is 0.
 pub fn generate(spec: &DagSpec) -> Vec<StageDesc> {
-    assert!(spec.stages > 0 && spec.width > 0 && spec.fan_in > 0, "DagSpec fields must be positive: {spec:?}");
+    assert!(
+        spec.stages > 0 && spec.width > 0 && spec.fan_in > 0,
+        "DagSpec fields must be positive: {spec:?}"
+    );
     let mut rng = SeededRng::fork(spec.seed, 6);
     const COSTS: [u32; 5] = [1, 1, 2, 4, 8];
     (0..spec.stages)
@@ -50,11 +53,19 @@ pub fn generate(spec: &DagSpec) -> Vec<StageDesc> {
                 let prev_start = (level - 1) * spec.width;
                 let prev_len = spec.width;
                 let k = 1 + rng.index(spec.fan_in.min(prev_len));
-                let mut d: Vec<usize> = rng.distinct(prev_len, k).into_iter().map(|j| prev_start + j).collect();
+                let mut d: Vec<usize> = rng
+                    .distinct(prev_len, k)
+                    .into_iter()
+                    .map(|j| prev_start + j)
+                    .collect();
                 d.sort_unstable();
                 d
             };
-            StageDesc { name: format!("s{i:03}"), deps, cost: COSTS[rng.index(COSTS.len())] }
+            StageDesc {
+                name: format!("s{i:03}"),
+                deps,
+                cost: COSTS[rng.index(COSTS.len())],
+            }
         })
         .collect()
 }
@@ -62,7 +73,11 @@ pub fn generate(spec: &DagSpec) -> Vec<StageDesc> {
 /// The realistic 6-stage generate pipeline: parse → analyze → {generate code, generate tests} →
 /// validate → package, with costs reflecting that generation dominates.
 pub fn generate_pipeline() -> Vec<StageDesc> {
-    let s = |name: &str, deps: &[usize], cost| StageDesc { name: name.into(), deps: deps.to_vec(), cost };
+    let s = |name: &str, deps: &[usize], cost| StageDesc {
+        name: name.into(),
+        deps: deps.to_vec(),
+        cost,
+    };
     vec![
         s("parse", &[], 1),
         s("analyze", &[0], 2),
@@ -94,7 +109,12 @@ mod tests {
 
     #[test]
     fn dags_are_acyclic_layered_and_deterministic() {
-        let spec = DagSpec { stages: 96, width: 8, fan_in: 3, seed: 4 };
+        let spec = DagSpec {
+            stages: 96,
+            width: 8,
+            fan_in: 3,
+            seed: 4,
+        };
         let dag = generate(&spec);
         assert_eq!(dag, generate(&spec));
         assert_eq!(dag.len(), 96);
@@ -104,7 +124,10 @@ mod tests {
                 assert!(s.deps.is_empty());
             } else {
                 assert!((1..=3).contains(&s.deps.len()), "{s:?}");
-                assert!(s.deps.iter().all(|&d| d / 8 == level - 1), "edges go to the previous level: {s:?}");
+                assert!(
+                    s.deps.iter().all(|&d| d / 8 == level - 1),
+                    "edges go to the previous level: {s:?}"
+                );
                 assert!(s.deps.windows(2).all(|w| w[0] < w[1]), "distinct, sorted");
             }
             assert!((1..=8).contains(&s.cost));
@@ -119,7 +142,11 @@ mod tests {
         let p = generate_pipeline();
         assert_eq!(p.len(), 6);
         assert_eq!(p[4].deps, vec![2, 3]);
-        assert!(p.iter().enumerate().all(|(i, s)| s.deps.iter().all(|&d| d < i)));
+        assert!(
+            p.iter()
+                .enumerate()
+                .all(|(i, s)| s.deps.iter().all(|&d| d < i))
+        );
     }
 
     #[test]

@@ -39,7 +39,9 @@ fn exec<T>(f: impl std::future::Future<Output = T>) -> T {
 }
 
 fn agents(dag: &[StageDesc]) -> Vec<Arc<dyn Agent>> {
-    dag.iter().map(|s| Arc::new(HashAgent::new(s.cost * UNIT_ROUNDS)) as Arc<dyn Agent>).collect()
+    dag.iter()
+        .map(|s| Arc::new(HashAgent::new(s.cost * UNIT_ROUNDS)) as Arc<dyn Agent>)
+        .collect()
 }
 
 fn build(dag: &[StageDesc], agents: &[Arc<dyn Agent>]) -> Pipeline {
@@ -52,7 +54,11 @@ fn build(dag: &[StageDesc], agents: &[Arc<dyn Agent>]) -> Pipeline {
 }
 
 /// The floor: the same DAG on a bare JoinSet, each stage spawned when its dependencies finish.
-async fn joinset(dag: Arc<Vec<StageDesc>>, agents: Arc<Vec<Arc<dyn Agent>>>, input: Arc<str>) -> Vec<Arc<Artifact>> {
+async fn joinset(
+    dag: Arc<Vec<StageDesc>>,
+    agents: Arc<Vec<Arc<dyn Agent>>>,
+    input: Arc<str>,
+) -> Vec<Arc<Artifact>> {
     let n = dag.len();
     let mut remaining: Vec<usize> = dag.iter().map(|s| s.deps.len()).collect();
     let mut dependents = vec![Vec::new(); n];
@@ -64,10 +70,24 @@ async fn joinset(dag: Arc<Vec<StageDesc>>, agents: Arc<Vec<Arc<dyn Agent>>>, inp
     let mut done: Vec<Option<Arc<Artifact>>> = vec![None; n];
     let mut set = JoinSet::new();
     let spawn = |set: &mut JoinSet<(usize, Artifact)>, i: usize, done: &[Option<Arc<Artifact>>]| {
-        let deps = dag[i].deps.iter().map(|&d| Arc::clone(done[d].as_ref().expect("dep done"))).collect();
-        let stage_input = StageInput { stage: Arc::from(dag[i].name.as_str()), attempt: 1, input: Arc::clone(&input), deps };
+        let deps = dag[i]
+            .deps
+            .iter()
+            .map(|&d| Arc::clone(done[d].as_ref().expect("dep done")))
+            .collect();
+        let stage_input = StageInput {
+            stage: Arc::from(dag[i].name.as_str()),
+            attempt: 1,
+            input: Arc::clone(&input),
+            deps,
+        };
         let agent = Arc::clone(&agents[i]);
-        set.spawn(async move { (i, agent.run(&stage_input).await.expect("hash agents succeed")) });
+        set.spawn(async move {
+            (
+                i,
+                agent.run(&stage_input).await.expect("hash agents succeed"),
+            )
+        });
     };
     for i in (0..n).filter(|&i| remaining[i] == 0) {
         spawn(&mut set, i, &done);
@@ -82,7 +102,9 @@ async fn joinset(dag: Arc<Vec<StageDesc>>, agents: Arc<Vec<Arc<dyn Agent>>>, inp
             }
         }
     }
-    done.into_iter().map(|a| a.expect("every stage ran")).collect()
+    done.into_iter()
+        .map(|a| a.expect("every stage ran"))
+        .collect()
 }
 
 fn pipeline(c: &mut Criterion) {
@@ -90,8 +112,24 @@ fn pipeline(c: &mut Criterion) {
     let input: Arc<str> = Arc::from(dags::payload(1024, SEED));
     let cases = [
         (6usize, dags::generate_pipeline()),
-        (24, dags::generate(&DagSpec { stages: 24, width: 4, fan_in: 3, seed: SEED })),
-        (96, dags::generate(&DagSpec { stages: 96, width: 8, fan_in: 3, seed: SEED })),
+        (
+            24,
+            dags::generate(&DagSpec {
+                stages: 24,
+                width: 4,
+                fan_in: 3,
+                seed: SEED,
+            }),
+        ),
+        (
+            96,
+            dags::generate(&DagSpec {
+                stages: 96,
+                width: 8,
+                fan_in: 3,
+                seed: SEED,
+            }),
+        ),
     ];
     for (n, dag) in cases {
         let agents = agents(&dag);
@@ -99,25 +137,53 @@ fn pipeline(c: &mut Criterion) {
         let limits = Limits::new(2);
         let reference = exec(p.run(&input, &limits));
         assert!(reference.succeeded());
-        let contents = |r: &PipelineReport| r.artifacts.values().map(|a| a.content.clone()).collect::<Vec<_>>();
-        assert_eq!(contents(&exec(p.run_sequential(&input))), contents(&reference));
-        assert_eq!(contents(&exec(p.run_level_batched(&input, &limits))), contents(&reference));
+        let contents = |r: &PipelineReport| {
+            r.artifacts
+                .values()
+                .map(|a| a.content.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            contents(&exec(p.run_sequential(&input))),
+            contents(&reference)
+        );
+        assert_eq!(
+            contents(&exec(p.run_level_batched(&input, &limits))),
+            contents(&reference)
+        );
         let (dag_a, agents_a) = (Arc::new(dag.clone()), Arc::new(agents.clone()));
-        let floor = exec(joinset(Arc::clone(&dag_a), Arc::clone(&agents_a), Arc::clone(&input)));
+        let floor = exec(joinset(
+            Arc::clone(&dag_a),
+            Arc::clone(&agents_a),
+            Arc::clone(&input),
+        ));
         let mut floor_contents: Vec<String> = floor.iter().map(|a| a.content.clone()).collect();
         floor_contents.sort();
         let mut ref_sorted = contents(&reference);
         ref_sorted.sort();
-        assert_eq!(floor_contents, ref_sorted, "the floor computes the same artifacts");
+        assert_eq!(
+            floor_contents, ref_sorted,
+            "the floor computes the same artifacts"
+        );
 
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::new("sequential", n), |b| b.iter(|| exec(p.run_sequential(&input))));
+        g.bench_function(BenchmarkId::new("sequential", n), |b| {
+            b.iter(|| exec(p.run_sequential(&input)))
+        });
         g.bench_function(BenchmarkId::new("level_batched", n), |b| {
             b.iter(|| exec(p.run_level_batched(&input, &limits)))
         });
-        g.bench_function(BenchmarkId::new("ready_driven", n), |b| b.iter(|| exec(p.run(&input, &limits))));
+        g.bench_function(BenchmarkId::new("ready_driven", n), |b| {
+            b.iter(|| exec(p.run(&input, &limits)))
+        });
         g.bench_function(BenchmarkId::new("joinset", n), |b| {
-            b.iter(|| exec(joinset(Arc::clone(&dag_a), Arc::clone(&agents_a), Arc::clone(&input))))
+            b.iter(|| {
+                exec(joinset(
+                    Arc::clone(&dag_a),
+                    Arc::clone(&agents_a),
+                    Arc::clone(&input),
+                ))
+            })
         });
     }
     g.finish();
@@ -126,14 +192,21 @@ fn pipeline(c: &mut Criterion) {
 fn semaphore(c: &mut Criterion) {
     let mut g = c.benchmark_group("semaphore");
     let input: Arc<str> = Arc::from(dags::payload(1024, SEED));
-    let dag: Vec<StageDesc> =
-        (0..32).map(|i| StageDesc { name: format!("s{i:02}"), deps: vec![], cost: 1 }).collect();
+    let dag: Vec<StageDesc> = (0..32)
+        .map(|i| StageDesc {
+            name: format!("s{i:02}"),
+            deps: vec![],
+            cost: 1,
+        })
+        .collect();
     let p = build(&dag, &agents(&dag));
     g.throughput(Throughput::Elements(32));
     for permits in [1usize, 2, 4, 16] {
         let limits = Limits::new(permits);
         assert!(exec(p.run(&input, &limits)).succeeded());
-        g.bench_function(BenchmarkId::new("permits", permits), |b| b.iter(|| exec(p.run(&input, &limits))));
+        g.bench_function(BenchmarkId::new("permits", permits), |b| {
+            b.iter(|| exec(p.run(&input, &limits)))
+        });
         assert_eq!(limits.available(), permits);
     }
     g.finish();
@@ -145,11 +218,17 @@ fn swarm(c: &mut Criterion) {
     let p = Arc::new(build(&dag, &agents(&dag)));
     let swarm = Swarm::new(2);
     for n in [1usize, 8, 64] {
-        let jobs = || (0..n).map(|i| (Arc::clone(&p), format!("order {i} invoice customer"))).collect::<Vec<_>>();
+        let jobs = || {
+            (0..n)
+                .map(|i| (Arc::clone(&p), format!("order {i} invoice customer")))
+                .collect::<Vec<_>>()
+        };
         let reports = exec(swarm.run(jobs()));
         assert!(reports.len() == n && reports.iter().all(PipelineReport::succeeded));
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::new("pipelines", n), |b| b.iter(|| exec(swarm.run(jobs()))));
+        g.bench_function(BenchmarkId::new("pipelines", n), |b| {
+            b.iter(|| exec(swarm.run(jobs())))
+        });
         assert_eq!(swarm.available(), swarm.permits());
     }
     g.finish();
@@ -200,7 +279,10 @@ fn faults(c: &mut Criterion) {
     let dag = dags::generate_pipeline();
     let base = agents(&dag);
     let limits = Limits::new(2);
-    let tests_idx = dag.iter().position(|s| s.name == "generate_tests").expect("stage exists");
+    let tests_idx = dag
+        .iter()
+        .position(|s| s.name == "generate_tests")
+        .expect("stage exists");
     let with = |agent: Arc<dyn Agent>, spec: fn(StageSpec) -> StageSpec| {
         let mut b = Pipeline::builder();
         for (i, s) in dag.iter().enumerate() {
@@ -217,21 +299,35 @@ fn faults(c: &mut Criterion) {
         b.build().expect("valid")
     };
     let timeout = with(Arc::new(Stall), |s| s.timeout(Duration::from_millis(1)));
-    let retry = with(Arc::new(FailOnce(HashAgent::new(4 * UNIT_ROUNDS))), |s| s.retries(1, Duration::ZERO));
+    let retry = with(Arc::new(FailOnce(HashAgent::new(4 * UNIT_ROUNDS))), |s| {
+        s.retries(1, Duration::ZERO)
+    });
     let panic = with(Arc::new(Panics), |s| s);
 
     let r = exec(timeout.run(&input, &limits));
-    assert_eq!(r.outcome("generate_tests").map(|o| &o.status), Some(&StageStatus::TimedOut));
+    assert_eq!(
+        r.outcome("generate_tests").map(|o| &o.status),
+        Some(&StageStatus::TimedOut)
+    );
     let r = exec(retry.run(&input, &limits));
     assert!(r.succeeded() && r.outcome("generate_tests").map(|o| o.attempts) == Some(2));
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let r = exec(panic.run(&input, &limits));
-    assert!(matches!(r.outcome("generate_tests").map(|o| &o.status), Some(StageStatus::Panicked(_))));
+    assert!(matches!(
+        r.outcome("generate_tests").map(|o| &o.status),
+        Some(StageStatus::Panicked(_))
+    ));
 
-    g.bench_function(BenchmarkId::new("timeout", 6), |b| b.iter(|| exec(timeout.run(&input, &limits))));
-    g.bench_function(BenchmarkId::new("retry", 6), |b| b.iter(|| exec(retry.run(&input, &limits))));
-    g.bench_function(BenchmarkId::new("panic", 6), |b| b.iter(|| exec(panic.run(&input, &limits))));
+    g.bench_function(BenchmarkId::new("timeout", 6), |b| {
+        b.iter(|| exec(timeout.run(&input, &limits)))
+    });
+    g.bench_function(BenchmarkId::new("retry", 6), |b| {
+        b.iter(|| exec(retry.run(&input, &limits)))
+    });
+    g.bench_function(BenchmarkId::new("panic", 6), |b| {
+        b.iter(|| exec(panic.run(&input, &limits)))
+    });
     std::panic::set_hook(previous_hook);
     assert_eq!(limits.available(), 2, "no permit leaked on the fault paths");
     g.finish();
@@ -255,7 +351,9 @@ fn artifacts(c: &mut Criterion) {
         };
         assert_eq!(&round_trip(&items), &items);
         g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::new("serde", n), |b| b.iter(|| round_trip(black_box(&items))));
+        g.bench_function(BenchmarkId::new("serde", n), |b| {
+            b.iter(|| round_trip(black_box(&items)))
+        });
     }
     g.finish();
 }

@@ -50,7 +50,9 @@ pub trait Agent: Send + Sync {
 
 /// FNV-1a over bytes, continuing from `h`.
 pub fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+    bytes
+        .iter()
+        .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
@@ -59,7 +61,13 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const CHUNK: usize = 64;
 
 fn artifact(kind: ArtifactKind, content: String, input: &StageInput, quality: f64) -> Artifact {
-    Artifact { kind, content, source_stage: input.stage.to_string(), quality_score: quality, created_at: 0 }
+    Artifact {
+        kind,
+        content,
+        source_stage: input.stage.to_string(),
+        quality_score: quality,
+        created_at: 0,
+    }
 }
 
 /// Expands a template once per word of its context (the pipeline input followed by the
@@ -74,7 +82,10 @@ pub struct TemplateAgent {
 impl TemplateAgent {
     /// An agent expanding `template` for every context word, `repeat` times (at least once).
     pub fn new(template: impl Into<String>, repeat: usize) -> Self {
-        Self { template: template.into(), repeat: repeat.max(1) }
+        Self {
+            template: template.into(),
+            repeat: repeat.max(1),
+        }
     }
 }
 
@@ -90,7 +101,10 @@ impl Agent for TemplateAgent {
                 words.extend(d.content.split_whitespace().take(64));
             }
             if words.is_empty() {
-                return Err(AgentError::InvalidInput(format!("stage {}: nothing to expand", input.stage)));
+                return Err(AgentError::InvalidInput(format!(
+                    "stage {}: nothing to expand",
+                    input.stage
+                )));
             }
             let mut out = String::new();
             let mut digest = FNV_OFFSET;
@@ -126,7 +140,9 @@ pub struct HashAgent {
 impl HashAgent {
     /// An agent hashing its context `rounds` times (at least once).
     pub fn new(rounds: u32) -> Self {
-        Self { rounds: rounds.max(1) }
+        Self {
+            rounds: rounds.max(1),
+        }
     }
 }
 
@@ -148,7 +164,12 @@ impl Agent for HashAgent {
                     tokio::task::yield_now().await;
                 }
             }
-            Ok(artifact(ArtifactKind::Digest, format!("{}:{h:016x}", input.stage), input, 1.0))
+            Ok(artifact(
+                ArtifactKind::Digest,
+                format!("{}:{h:016x}", input.stage),
+                input,
+                1.0,
+            ))
         })
     }
 }
@@ -175,7 +196,10 @@ impl Agent for ValidateAgent {
     fn run<'a>(&'a self, input: &'a StageInput) -> AgentFuture<'a> {
         Box::pin(async move {
             if input.deps.is_empty() {
-                return Err(AgentError::InvalidInput(format!("stage {}: nothing to validate", input.stage)));
+                return Err(AgentError::InvalidInput(format!(
+                    "stage {}: nothing to validate",
+                    input.stage
+                )));
             }
             let mut report = String::new();
             let mut passed = 0usize;
@@ -183,7 +207,11 @@ impl Agent for ValidateAgent {
                 let lines = d.content.lines().count();
                 let ok = lines > 0 && d.quality_score >= self.min_quality;
                 passed += usize::from(ok);
-                report.push_str(&format!("{} {}: {lines} lines\n", if ok { "ok" } else { "FAIL" }, d.source_stage));
+                report.push_str(&format!(
+                    "{} {}: {lines} lines\n",
+                    if ok { "ok" } else { "FAIL" },
+                    d.source_stage
+                ));
                 if i % CHUNK == CHUNK - 1 {
                     tokio::task::yield_now().await;
                 }
@@ -199,11 +227,19 @@ mod tests {
     use super::*;
 
     fn input(text: &str, deps: Vec<Artifact>) -> StageInput {
-        StageInput { stage: "s".into(), attempt: 1, input: text.into(), deps: deps.into_iter().map(Arc::new).collect() }
+        StageInput {
+            stage: "s".into(),
+            attempt: 1,
+            input: text.into(),
+            deps: deps.into_iter().map(Arc::new).collect(),
+        }
     }
 
     fn block<T>(f: impl Future<Output = T>) -> T {
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     #[test]
@@ -211,7 +247,11 @@ mod tests {
         let a = TemplateAgent::new("fn {word}_{index}() {}", 2);
         let i = input("alpha beta", vec![]);
         let out = block(a.run(&i)).unwrap();
-        assert!(out.content.contains("fn alpha_0() {}\nfn beta_1() {}\n"), "{}", out.content);
+        assert!(
+            out.content.contains("fn alpha_0() {}\nfn beta_1() {}\n"),
+            "{}",
+            out.content
+        );
         assert_eq!(out, block(a.run(&i)).unwrap());
         assert_eq!(out.kind, ArtifactKind::Template);
         assert!(block(a.run(&input("  ", vec![]))).is_err());
@@ -222,17 +262,36 @@ mod tests {
         let i = input("x", vec![]);
         let a = block(HashAgent::new(3).run(&i)).unwrap();
         assert_ne!(a.content, block(HashAgent::new(4).run(&i)).unwrap().content);
-        assert_ne!(a.content, block(HashAgent::new(3).run(&input("y", vec![]))).unwrap().content);
+        assert_ne!(
+            a.content,
+            block(HashAgent::new(3).run(&input("y", vec![])))
+                .unwrap()
+                .content
+        );
         assert_eq!(a.content, block(HashAgent::new(3).run(&i)).unwrap().content);
     }
 
     #[test]
     fn validate_agent_scores_dependencies() {
-        let good = Artifact { kind: ArtifactKind::Code, content: "a\nb".into(), source_stage: "g".into(), quality_score: 0.9, created_at: 0 };
-        let bad = Artifact { content: String::new(), source_stage: "b".into(), ..good.clone() };
+        let good = Artifact {
+            kind: ArtifactKind::Code,
+            content: "a\nb".into(),
+            source_stage: "g".into(),
+            quality_score: 0.9,
+            created_at: 0,
+        };
+        let bad = Artifact {
+            content: String::new(),
+            source_stage: "b".into(),
+            ..good.clone()
+        };
         let r = block(ValidateAgent::new(0.5).run(&input("", vec![good, bad]))).unwrap();
         assert_eq!(r.quality_score, 0.5);
-        assert!(r.content.contains("ok g: 2 lines") && r.content.contains("FAIL b: 0 lines"), "{}", r.content);
+        assert!(
+            r.content.contains("ok g: 2 lines") && r.content.contains("FAIL b: 0 lines"),
+            "{}",
+            r.content
+        );
         assert!(block(ValidateAgent::new(0.5).run(&input("", vec![]))).is_err());
     }
 }

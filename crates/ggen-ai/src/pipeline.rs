@@ -150,10 +150,13 @@ impl PipelineBuilder {
         for (spec, _) in &self.stages {
             let mut d = Vec::new();
             for dep in &spec.deps {
-                let &j = index.get(dep.as_str()).ok_or_else(|| PipelineError::UnknownDependency {
-                    stage: spec.name.clone(),
-                    dep: dep.clone(),
-                })?;
+                let &j =
+                    index
+                        .get(dep.as_str())
+                        .ok_or_else(|| PipelineError::UnknownDependency {
+                            stage: spec.name.clone(),
+                            dep: dep.clone(),
+                        })?;
                 if !d.contains(&j) {
                     d.push(j);
                 }
@@ -183,7 +186,10 @@ impl PipelineBuilder {
                 dependents,
             })
             .collect();
-        Ok(Pipeline { stages: Arc::new(stages), levels })
+        Ok(Pipeline {
+            stages: Arc::new(stages),
+            levels,
+        })
     }
 }
 
@@ -223,7 +229,10 @@ fn levels(deps: &[Vec<usize>]) -> Result<Vec<Vec<usize>>, Vec<usize>> {
     let mut seen = HashMap::from([(start, 0usize)]);
     loop {
         let cur = *path.last().expect("non-empty");
-        let next = *deps[cur].iter().find(|&&j| indegree[j] > 0).expect("remaining stages have remaining deps");
+        let next = *deps[cur]
+            .iter()
+            .find(|&&j| indegree[j] > 0)
+            .expect("remaining stages have remaining deps");
         if let Some(&at) = seen.get(&next) {
             let mut cycle: Vec<usize> = path[at..].to_vec();
             // `path` follows dependencies; report in dependency order: a depends on b -> b first.
@@ -247,7 +256,10 @@ impl Limits {
     /// A fresh semaphore with `permits` permits (at least 1).
     pub fn new(permits: usize) -> Self {
         let permits = permits.max(1);
-        Self { semaphore: Arc::new(Semaphore::new(permits)), permits }
+        Self {
+            semaphore: Arc::new(Semaphore::new(permits)),
+            permits,
+        }
     }
 
     /// Uses an existing semaphore (e.g. one shared by a swarm) that has `permits` permits in all.
@@ -355,7 +367,9 @@ pub struct PipelineReport {
 impl PipelineReport {
     /// Whether every stage succeeded.
     pub fn succeeded(&self) -> bool {
-        self.stages.iter().all(|s| s.status == StageStatus::Succeeded)
+        self.stages
+            .iter()
+            .all(|s| s.status == StageStatus::Succeeded)
     }
 
     /// The outcome of stage `name`.
@@ -398,7 +412,12 @@ async fn run_stage(
 ) -> StageResult {
     let stage = &stages[idx];
     let ready = Instant::now();
-    let mut stage_input = StageInput { stage: Arc::clone(&stage.name), attempt: 0, input, deps };
+    let mut stage_input = StageInput {
+        stage: Arc::clone(&stage.name),
+        attempt: 0,
+        input,
+        deps,
+    };
     let mut status = StageStatus::Failed("not run".into());
     let attempts_allowed = stage.spec.retries.saturating_add(1);
     for attempt in 1..=attempts_allowed {
@@ -408,7 +427,12 @@ async fn run_stage(
                 Ok(p) => Some(p),
                 Err(_) => {
                     status = StageStatus::Failed("the semaphore was closed".into());
-                    return StageResult { status, attempts: attempt - 1, elapsed: ready.elapsed(), artifact: None };
+                    return StageResult {
+                        status,
+                        attempts: attempt - 1,
+                        elapsed: ready.elapsed(),
+                        artifact: None,
+                    };
                 }
             },
             None => None,
@@ -441,11 +465,19 @@ async fn run_stage(
             None => StageStatus::TimedOut,
         };
         if attempt < attempts_allowed && !stage.spec.backoff.is_zero() {
-            let backoff = stage.spec.backoff.saturating_mul(1 << (attempt - 1).min(16));
+            let backoff = stage
+                .spec
+                .backoff
+                .saturating_mul(1 << (attempt - 1).min(16));
             tokio::time::sleep(backoff).await;
         }
     }
-    StageResult { status, attempts: attempts_allowed, elapsed: ready.elapsed(), artifact: None }
+    StageResult {
+        status,
+        attempts: attempts_allowed,
+        elapsed: ready.elapsed(),
+        artifact: None,
+    }
 }
 
 /// Bookkeeping shared by the three drivers.
@@ -467,9 +499,10 @@ impl<'p> Run<'p> {
     }
 
     fn deps_succeeded(&self, i: usize) -> bool {
-        self.pipeline.stages[i].deps.iter().all(|&d| {
-            matches!(&self.results[d], Some(r) if r.status == StageStatus::Succeeded)
-        })
+        self.pipeline.stages[i]
+            .deps
+            .iter()
+            .all(|&d| matches!(&self.results[d], Some(r) if r.status == StageStatus::Succeeded))
     }
 
     fn dep_artifacts(&self, i: usize) -> Vec<Arc<Artifact>> {
@@ -480,8 +513,19 @@ impl<'p> Run<'p> {
             .collect()
     }
 
-    fn stage_future(&self, i: usize, sem: Option<Arc<Semaphore>>) -> impl Future<Output = StageResult> + Send + 'static {
-        run_stage(Arc::clone(&self.pipeline.stages), i, Arc::clone(&self.input), self.dep_artifacts(i), sem, self.start)
+    fn stage_future(
+        &self,
+        i: usize,
+        sem: Option<Arc<Semaphore>>,
+    ) -> impl Future<Output = StageResult> + Send + 'static {
+        run_stage(
+            Arc::clone(&self.pipeline.stages),
+            i,
+            Arc::clone(&self.input),
+            self.dep_artifacts(i),
+            sem,
+            self.start,
+        )
     }
 
     /// Records a result; if the stage did not succeed, marks its unfinished descendants Skipped.
@@ -521,10 +565,19 @@ impl<'p> Run<'p> {
                 if let Some(a) = r.artifact {
                     artifacts.insert(s.spec.name.clone(), Arc::unwrap_or_clone(a));
                 }
-                StageOutcome { name: s.spec.name.clone(), status: r.status, attempts: r.attempts, elapsed: r.elapsed }
+                StageOutcome {
+                    name: s.spec.name.clone(),
+                    status: r.status,
+                    attempts: r.attempts,
+                    elapsed: r.elapsed,
+                }
             })
             .collect();
-        PipelineReport { artifacts, stages, elapsed: self.start.elapsed() }
+        PipelineReport {
+            artifacts,
+            stages,
+            elapsed: self.start.elapsed(),
+        }
     }
 }
 
@@ -537,7 +590,10 @@ pub struct Pipeline {
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
-            .field("stages", &self.stages.iter().map(|s| &s.spec).collect::<Vec<_>>())
+            .field(
+                "stages",
+                &self.stages.iter().map(|s| &s.spec).collect::<Vec<_>>(),
+            )
             .field("levels", &self.levels)
             .finish()
     }
@@ -561,7 +617,14 @@ impl Pipeline {
 
     /// Stage names by topological level.
     pub fn levels(&self) -> Vec<Vec<&str>> {
-        self.levels.iter().map(|l| l.iter().map(|&i| self.stages[i].spec.name.as_str()).collect()).collect()
+        self.levels
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|&i| self.stages[i].spec.name.as_str())
+                    .collect()
+            })
+            .collect()
     }
 
     /// Runs the pipeline ready-driven (see the module docs). Must be called inside a tokio runtime.
@@ -570,24 +633,41 @@ impl Pipeline {
     }
 
     /// Like [`run`](Self::run), stopping early when `cancel` is cancelled.
-    pub async fn run_cancellable(&self, input: &str, limits: &Limits, cancel: &CancelToken) -> PipelineReport {
+    pub async fn run_cancellable(
+        &self,
+        input: &str,
+        limits: &Limits,
+        cancel: &CancelToken,
+    ) -> PipelineReport {
         self.drive(input, limits, Some(cancel)).await
     }
 
-    async fn drive(&self, input: &str, limits: &Limits, cancel: Option<&CancelToken>) -> PipelineReport {
+    async fn drive(
+        &self,
+        input: &str,
+        limits: &Limits,
+        cancel: Option<&CancelToken>,
+    ) -> PipelineReport {
         let mut run = Run::new(self, input);
         let mut remaining: Vec<usize> = self.stages.iter().map(|s| s.deps.len()).collect();
         let mut set: JoinSet<StageResult> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
-        let spawn_ready = |run: &Run<'_>, ready: &mut Vec<usize>, set: &mut JoinSet<StageResult>, running: &mut HashMap<tokio::task::Id, usize>| {
-            ready.sort_by_key(|&i| (self.stages[i].spec.priority, i));
-            for &i in ready.iter() {
-                let handle = set.spawn(run.stage_future(i, Some(Arc::clone(&limits.semaphore))));
-                running.insert(handle.id(), i);
-            }
-            ready.clear();
-        };
-        let mut ready: Vec<usize> = (0..self.stages.len()).filter(|&i| remaining[i] == 0).collect();
+        let spawn_ready =
+            |run: &Run<'_>,
+             ready: &mut Vec<usize>,
+             set: &mut JoinSet<StageResult>,
+             running: &mut HashMap<tokio::task::Id, usize>| {
+                ready.sort_by_key(|&i| (self.stages[i].spec.priority, i));
+                for &i in ready.iter() {
+                    let handle =
+                        set.spawn(run.stage_future(i, Some(Arc::clone(&limits.semaphore))));
+                    running.insert(handle.id(), i);
+                }
+                ready.clear();
+            };
+        let mut ready: Vec<usize> = (0..self.stages.len())
+            .filter(|&i| remaining[i] == 0)
+            .collect();
         spawn_ready(&run, &mut ready, &mut set, &mut running);
         loop {
             let joined = match cancel {
@@ -608,8 +688,20 @@ impl Pipeline {
                 Err(e) => {
                     // Panics are caught inside the stage; this is a panic outside the agent.
                     let i = running.remove(&e.id()).expect("spawned stage");
-                    let msg = if e.is_panic() { "stage task panicked".into() } else { "stage task aborted".into() };
-                    (i, StageResult { status: StageStatus::Panicked(msg), attempts: 0, elapsed: Duration::ZERO, artifact: None })
+                    let msg = if e.is_panic() {
+                        "stage task panicked".into()
+                    } else {
+                        "stage task aborted".into()
+                    };
+                    (
+                        i,
+                        StageResult {
+                            status: StageStatus::Panicked(msg),
+                            attempts: 0,
+                            elapsed: Duration::ZERO,
+                            artifact: None,
+                        },
+                    )
                 }
             };
             let ok = result.status == StageStatus::Succeeded;
@@ -673,10 +765,20 @@ mod tests {
 
     #[test]
     fn build_rejects_bad_dags_naming_the_stages() {
-        let err = Pipeline::builder().stage(StageSpec::new("a"), agent()).stage(StageSpec::new("a"), agent()).build().unwrap_err();
+        let err = Pipeline::builder()
+            .stage(StageSpec::new("a"), agent())
+            .stage(StageSpec::new("a"), agent())
+            .build()
+            .unwrap_err();
         assert_eq!(err, PipelineError::DuplicateStage("a".into()));
-        let err = Pipeline::builder().stage(StageSpec::new("a").deps(&["ghost"]), agent()).build().unwrap_err();
-        assert_eq!(err.to_string(), "stage \"a\" depends on unknown stage \"ghost\"");
+        let err = Pipeline::builder()
+            .stage(StageSpec::new("a").deps(&["ghost"]), agent())
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "stage \"a\" depends on unknown stage \"ghost\""
+        );
         let err = Pipeline::builder()
             .stage(StageSpec::new("root"), agent())
             .stage(StageSpec::new("a").deps(&["root", "c"]), agent())
@@ -684,14 +786,19 @@ mod tests {
             .stage(StageSpec::new("c").deps(&["b"]), agent())
             .build()
             .unwrap_err();
-        let PipelineError::Cycle(cycle) = &err else { panic!("{err}") };
+        let PipelineError::Cycle(cycle) = &err else {
+            panic!("{err}")
+        };
         assert_eq!(cycle.len(), 4, "{err}");
         assert_eq!(cycle.first(), cycle.last());
         let mut members = cycle[..3].to_vec();
         members.sort();
         assert_eq!(members, ["a", "b", "c"]);
         assert!(err.to_string().starts_with("dependency cycle: "));
-        let err = Pipeline::builder().stage(StageSpec::new("x").deps(&["x"]), agent()).build().unwrap_err();
+        let err = Pipeline::builder()
+            .stage(StageSpec::new("x").deps(&["x"]), agent())
+            .build()
+            .unwrap_err();
         assert_eq!(err, PipelineError::Cycle(vec!["x".into(), "x".into()]));
     }
 

@@ -25,7 +25,9 @@ impl Swarm {
     /// A swarm whose pipelines together run at most `permits` agents at once (at least 1).
     pub fn new(permits: usize) -> Self {
         let permits = permits.max(1);
-        Self { limits: Limits::shared(Arc::new(Semaphore::new(permits)), permits) }
+        Self {
+            limits: Limits::shared(Arc::new(Semaphore::new(permits)), permits),
+        }
     }
 
     /// The shared limits (to run more pipelines under the same semaphore).
@@ -50,7 +52,11 @@ impl Swarm {
     }
 
     /// Like [`run`](Self::run); cancelling `cancel` cancels every pipeline.
-    pub async fn run_cancellable(&self, jobs: Vec<Job>, cancel: &CancelToken) -> Vec<PipelineReport> {
+    pub async fn run_cancellable(
+        &self,
+        jobs: Vec<Job>,
+        cancel: &CancelToken,
+    ) -> Vec<PipelineReport> {
         self.run_inner(jobs, Some(cancel.clone())).await
     }
 

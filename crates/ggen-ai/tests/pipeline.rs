@@ -5,7 +5,9 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ggen_ai::agent::{Agent, AgentError, AgentFuture, HashAgent, StageInput, TemplateAgent, ValidateAgent};
+use ggen_ai::agent::{
+    Agent, AgentError, AgentFuture, HashAgent, StageInput, TemplateAgent, ValidateAgent,
+};
 use ggen_ai::artifact::{Artifact, ArtifactKind};
 use ggen_ai::pipeline::{CancelToken, Limits, Pipeline, PipelineReport, StageSpec, StageStatus};
 use ggen_ai::swarm::Swarm;
@@ -41,7 +43,11 @@ impl Agent for Probed {
             let out = self.inner.run(input).await;
             self.probe.active.fetch_sub(1, Ordering::SeqCst);
             let end = self.probe.seq.fetch_add(1, Ordering::SeqCst);
-            self.probe.events.lock().unwrap().push((input.stage.to_string(), start, end));
+            self.probe
+                .events
+                .lock()
+                .unwrap()
+                .push((input.stage.to_string(), start, end));
             out
         })
     }
@@ -61,7 +67,10 @@ impl Agent for Flaky {
         Box::pin(async move {
             self.calls.fetch_add(1, Ordering::SeqCst);
             if input.attempt <= self.failures {
-                Err(AgentError::Failed(format!("attempt {} failed", input.attempt)))
+                Err(AgentError::Failed(format!(
+                    "attempt {} failed",
+                    input.attempt
+                )))
             } else {
                 Ok(Artifact {
                     kind: ArtifactKind::Report,
@@ -108,16 +117,31 @@ fn hash() -> Arc<dyn Agent> {
 fn generate_pipeline(probe: Option<Arc<Probe>>) -> Pipeline {
     let wrap = |a: Arc<dyn Agent>| -> Arc<dyn Agent> {
         match &probe {
-            Some(p) => Arc::new(Probed { probe: Arc::clone(p), inner: a }),
+            Some(p) => Arc::new(Probed {
+                probe: Arc::clone(p),
+                inner: a,
+            }),
             None => a,
         }
     };
     Pipeline::builder()
-        .stage(StageSpec::new("parse"), wrap(Arc::new(TemplateAgent::new("token {word}", 1))))
+        .stage(
+            StageSpec::new("parse"),
+            wrap(Arc::new(TemplateAgent::new("token {word}", 1))),
+        )
         .stage(StageSpec::new("analyze").deps(&["parse"]), wrap(hash()))
-        .stage(StageSpec::new("generate_code").deps(&["analyze"]), wrap(Arc::new(TemplateAgent::new("pub fn {word}() {}", 4))))
-        .stage(StageSpec::new("generate_tests").deps(&["analyze"]), wrap(Arc::new(TemplateAgent::new("#[test] fn t_{index}() {}", 2))))
-        .stage(StageSpec::new("validate").deps(&["generate_code", "generate_tests"]), wrap(Arc::new(ValidateAgent::new(0.5))))
+        .stage(
+            StageSpec::new("generate_code").deps(&["analyze"]),
+            wrap(Arc::new(TemplateAgent::new("pub fn {word}() {}", 4))),
+        )
+        .stage(
+            StageSpec::new("generate_tests").deps(&["analyze"]),
+            wrap(Arc::new(TemplateAgent::new("#[test] fn t_{index}() {}", 2))),
+        )
+        .stage(
+            StageSpec::new("validate").deps(&["generate_code", "generate_tests"]),
+            wrap(Arc::new(ValidateAgent::new(0.5))),
+        )
         .stage(StageSpec::new("package").deps(&["validate"]), wrap(hash()))
         .build()
         .unwrap()
@@ -128,7 +152,10 @@ fn exec<T>(f: impl std::future::Future<Output = T>) -> T {
 }
 
 fn statuses(r: &PipelineReport) -> Vec<(&str, &StageStatus)> {
-    r.stages.iter().map(|s| (s.name.as_str(), &s.status)).collect()
+    r.stages
+        .iter()
+        .map(|s| (s.name.as_str(), &s.status))
+        .collect()
 }
 
 #[test]
@@ -149,7 +176,10 @@ fn a_stage_never_starts_before_its_dependencies_finish() {
         ("package", vec!["validate"]),
     ] {
         for d in deps {
-            assert!(at(stage).1 > at(d).2, "{stage} started before {d} finished: {events:?}");
+            assert!(
+                at(stage).1 > at(d).2,
+                "{stage} started before {d} finished: {events:?}"
+            );
         }
     }
     assert_eq!(limits.available(), 4);
@@ -161,23 +191,38 @@ fn concurrency_never_exceeds_the_permits() {
         let probe = Arc::new(Probe::default());
         let mut b = Pipeline::builder();
         for i in 0..24 {
-            b = b.stage(StageSpec::new(format!("s{i}")), Arc::new(Probed { probe: Arc::clone(&probe), inner: hash() }));
+            b = b.stage(
+                StageSpec::new(format!("s{i}")),
+                Arc::new(Probed {
+                    probe: Arc::clone(&probe),
+                    inner: hash(),
+                }),
+            );
         }
         let p = b.build().unwrap();
         let limits = Limits::new(permits);
         let report = exec(p.run("x", &limits));
         assert!(report.succeeded());
         let peak = probe.peak.load(Ordering::SeqCst);
-        assert!(peak >= 1 && peak <= permits, "peak {peak} with {permits} permits");
+        assert!(
+            peak >= 1 && peak <= permits,
+            "peak {peak} with {permits} permits"
+        );
         assert_eq!(limits.available(), permits);
     }
 }
 
 #[test]
 fn retries_recover_and_exhausted_retries_fail_and_skip_dependents() {
-    let flaky = Arc::new(Flaky { failures: 2, calls: AtomicU32::new(0) });
+    let flaky = Arc::new(Flaky {
+        failures: 2,
+        calls: AtomicU32::new(0),
+    });
     let p = Pipeline::builder()
-        .stage(StageSpec::new("flaky").retries(2, Duration::from_millis(1)), flaky.clone())
+        .stage(
+            StageSpec::new("flaky").retries(2, Duration::from_millis(1)),
+            flaky.clone(),
+        )
         .stage(StageSpec::new("after").deps(&["flaky"]), hash())
         .build()
         .unwrap();
@@ -188,9 +233,15 @@ fn retries_recover_and_exhausted_retries_fail_and_skip_dependents() {
     assert_eq!(r.artifacts["flaky"].content, "ok after 3");
     assert_eq!(limits.available(), 2);
 
-    let stubborn = Arc::new(Flaky { failures: 5, calls: AtomicU32::new(0) });
+    let stubborn = Arc::new(Flaky {
+        failures: 5,
+        calls: AtomicU32::new(0),
+    });
     let p = Pipeline::builder()
-        .stage(StageSpec::new("stubborn").retries(1, Duration::ZERO), stubborn.clone())
+        .stage(
+            StageSpec::new("stubborn").retries(1, Duration::ZERO),
+            stubborn.clone(),
+        )
         .stage(StageSpec::new("child").deps(&["stubborn"]), hash())
         .stage(StageSpec::new("grandchild").deps(&["child"]), hash())
         .stage(StageSpec::new("independent"), hash())
@@ -198,12 +249,21 @@ fn retries_recover_and_exhausted_retries_fail_and_skip_dependents() {
         .unwrap();
     let r = exec(p.run("x", &limits));
     let o = r.outcome("stubborn").unwrap();
-    assert_eq!(o.status, StageStatus::Failed("agent failed: attempt 2 failed".into()));
+    assert_eq!(
+        o.status,
+        StageStatus::Failed("agent failed: attempt 2 failed".into())
+    );
     assert_eq!(o.attempts, 2);
     assert_eq!(stubborn.calls.load(Ordering::SeqCst), 2);
     assert_eq!(r.outcome("child").unwrap().status, StageStatus::Skipped);
-    assert_eq!(r.outcome("grandchild").unwrap().status, StageStatus::Skipped);
-    assert_eq!(r.outcome("independent").unwrap().status, StageStatus::Succeeded);
+    assert_eq!(
+        r.outcome("grandchild").unwrap().status,
+        StageStatus::Skipped
+    );
+    assert_eq!(
+        r.outcome("independent").unwrap().status,
+        StageStatus::Succeeded
+    );
     assert!(!r.artifacts.contains_key("child"));
     assert_eq!(limits.available(), 2);
 }
@@ -212,7 +272,12 @@ fn retries_recover_and_exhausted_retries_fail_and_skip_dependents() {
 fn timeouts_are_retried_then_reported_and_release_their_permits() {
     let started = Arc::new(tokio::sync::Notify::new());
     let p = Pipeline::builder()
-        .stage(StageSpec::new("slow").timeout(Duration::from_millis(10)).retries(1, Duration::ZERO), Arc::new(Hang(started)))
+        .stage(
+            StageSpec::new("slow")
+                .timeout(Duration::from_millis(10))
+                .retries(1, Duration::ZERO),
+            Arc::new(Hang(started)),
+        )
         .stage(StageSpec::new("child").deps(&["slow"]), hash())
         .build()
         .unwrap();
@@ -229,7 +294,10 @@ fn timeouts_are_retried_then_reported_and_release_their_permits() {
 #[test]
 fn panics_are_caught_reported_and_not_retried() {
     let p = Pipeline::builder()
-        .stage(StageSpec::new("boom").retries(3, Duration::ZERO), Arc::new(Boom))
+        .stage(
+            StageSpec::new("boom").retries(3, Duration::ZERO),
+            Arc::new(Boom),
+        )
         .stage(StageSpec::new("child").deps(&["boom"]), hash())
         .stage(StageSpec::new("fine"), hash())
         .build()
@@ -249,7 +317,10 @@ fn cancellation_stops_running_stages_and_releases_permits() {
     let started = Arc::new(tokio::sync::Notify::new());
     let p = Pipeline::builder()
         .stage(StageSpec::new("first"), hash())
-        .stage(StageSpec::new("hang").deps(&["first"]), Arc::new(Hang(Arc::clone(&started))))
+        .stage(
+            StageSpec::new("hang").deps(&["first"]),
+            Arc::new(Hang(Arc::clone(&started))),
+        )
         .stage(StageSpec::new("after").deps(&["hang"]), hash())
         .build()
         .unwrap();
@@ -264,12 +335,20 @@ fn cancellation_stops_running_stages_and_releases_permits() {
     });
     assert_eq!(
         statuses(&r),
-        vec![("first", &StageStatus::Succeeded), ("hang", &StageStatus::Cancelled), ("after", &StageStatus::Cancelled)]
+        vec![
+            ("first", &StageStatus::Succeeded),
+            ("hang", &StageStatus::Cancelled),
+            ("after", &StageStatus::Cancelled)
+        ]
     );
     assert_eq!(limits.available(), 2);
     // A token cancelled before the run starts cancels it at once.
     let r = exec(p.run_cancellable("x", &limits, &cancel));
-    assert!(r.stages.iter().all(|s| s.status == StageStatus::Cancelled || s.status == StageStatus::Succeeded));
+    assert!(
+        r.stages
+            .iter()
+            .all(|s| s.status == StageStatus::Cancelled || s.status == StageStatus::Succeeded)
+    );
     assert_eq!(limits.available(), 2);
 }
 
@@ -278,7 +357,10 @@ fn artifacts_are_deterministic_and_the_three_drivers_agree() {
     let p = generate_pipeline(None);
     let limits = Limits::new(2);
     let strip = |r: &PipelineReport| -> Vec<(String, String, f64)> {
-        r.artifacts.iter().map(|(k, a)| (k.clone(), a.content.clone(), a.quality_score)).collect()
+        r.artifacts
+            .iter()
+            .map(|(k, a)| (k.clone(), a.content.clone(), a.quality_score))
+            .collect()
     };
     let a = exec(p.run("alpha beta gamma", &limits));
     let b = exec(p.run("alpha beta gamma", &limits));
@@ -303,14 +385,35 @@ fn a_swarm_bounds_all_pipelines_together_and_leaks_no_permit() {
     let faulty = Arc::new(
         Pipeline::builder()
             .stage(StageSpec::new("boom"), Arc::new(Boom))
-            .stage(StageSpec::new("flaky").retries(1, Duration::ZERO), Arc::new(Flaky { failures: 5, calls: AtomicU32::new(0) }))
-            .stage(StageSpec::new("slow").timeout(Duration::from_millis(5)), Arc::new(Hang(Arc::new(tokio::sync::Notify::new()))))
-            .stage(StageSpec::new("ok"), Arc::new(Probed { probe: Arc::clone(&probe), inner: hash() }))
+            .stage(
+                StageSpec::new("flaky").retries(1, Duration::ZERO),
+                Arc::new(Flaky {
+                    failures: 5,
+                    calls: AtomicU32::new(0),
+                }),
+            )
+            .stage(
+                StageSpec::new("slow").timeout(Duration::from_millis(5)),
+                Arc::new(Hang(Arc::new(tokio::sync::Notify::new()))),
+            )
+            .stage(
+                StageSpec::new("ok"),
+                Arc::new(Probed {
+                    probe: Arc::clone(&probe),
+                    inner: hash(),
+                }),
+            )
             .build()
             .unwrap(),
     );
     let jobs: Vec<_> = (0..8)
-        .map(|i| if i % 2 == 0 { (Arc::clone(&good), format!("input {i}")) } else { (Arc::clone(&faulty), String::new()) })
+        .map(|i| {
+            if i % 2 == 0 {
+                (Arc::clone(&good), format!("input {i}"))
+            } else {
+                (Arc::clone(&faulty), String::new())
+            }
+        })
         .collect();
     let reports = swarm.run_blocking(jobs).unwrap();
     assert_eq!(reports.len(), 8);
@@ -318,27 +421,48 @@ fn a_swarm_bounds_all_pipelines_together_and_leaks_no_permit() {
         if i % 2 == 0 {
             assert!(r.succeeded(), "{:?}", statuses(r));
         } else {
-            assert!(matches!(r.outcome("boom").unwrap().status, StageStatus::Panicked(_)));
-            assert!(matches!(r.outcome("flaky").unwrap().status, StageStatus::Failed(_)));
+            assert!(matches!(
+                r.outcome("boom").unwrap().status,
+                StageStatus::Panicked(_)
+            ));
+            assert!(matches!(
+                r.outcome("flaky").unwrap().status,
+                StageStatus::Failed(_)
+            ));
             assert_eq!(r.outcome("slow").unwrap().status, StageStatus::TimedOut);
             assert_eq!(r.outcome("ok").unwrap().status, StageStatus::Succeeded);
         }
     }
-    assert!(probe.peak.load(Ordering::SeqCst) <= 2, "swarm exceeded its permits");
+    assert!(
+        probe.peak.load(Ordering::SeqCst) <= 2,
+        "swarm exceeded its permits"
+    );
     assert_eq!(swarm.available(), swarm.permits());
 
     // Cancelling a swarm mid-run also returns every permit.
     let started = Arc::new(tokio::sync::Notify::new());
-    let hanging = Arc::new(Pipeline::builder().stage(StageSpec::new("hang"), Arc::new(Hang(Arc::clone(&started)))).build().unwrap());
+    let hanging = Arc::new(
+        Pipeline::builder()
+            .stage(StageSpec::new("hang"), Arc::new(Hang(Arc::clone(&started))))
+            .build()
+            .unwrap(),
+    );
     let cancel = CancelToken::new();
     let reports = exec(async {
-        let jobs = vec![(Arc::clone(&hanging), String::new()), (Arc::clone(&hanging), String::new())];
+        let jobs = vec![
+            (Arc::clone(&hanging), String::new()),
+            (Arc::clone(&hanging), String::new()),
+        ];
         let (r, ()) = tokio::join!(swarm.run_cancellable(jobs, &cancel), async {
             started.notified().await;
             cancel.cancel();
         });
         r
     });
-    assert!(reports.iter().all(|r| r.stages[0].status == StageStatus::Cancelled));
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.stages[0].status == StageStatus::Cancelled)
+    );
     assert_eq!(swarm.available(), swarm.permits());
 }
