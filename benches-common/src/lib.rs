@@ -4,7 +4,7 @@
 //! (ids, names, version triples, key sets, DAG edges); each crate's bench turns them into its own
 //! types, so a change in a ggen crate can never change what a workload *is*.
 //!
-//! - [`workload`]: seeded workload generators (proposals, task streams, DAGs, payloads).
+//! - [`workload`]: seeded workload generators (proposals, task streams, DAGs, payloads, packs).
 //! - [`config`]: [`criterion_config`] and the `GGEN_BENCH_PROFILE=quick|full` profiles.
 //! - [`alloc`]: a counting global allocator, allocation scopes and a Criterion
 //!   [`Measurement`](criterion::measurement::Measurement) in bytes allocated.

@@ -3,5 +3,6 @@
 //! workload (see [`crate::rng`]).
 
 pub mod dags;
+pub mod packs;
 pub mod proposals;
 pub mod tasks;

@@ -174,5 +174,5 @@ fn many_nested_calls_from_all_workers_do_not_deadlock() {
         sum
     })
     .unwrap();
-    assert_eq!(out, (0..32u64).map(|i| i * 2).sum());
+    assert_eq!(out, (0..32u64).map(|i| i * 2).sum::<u64>());
 }

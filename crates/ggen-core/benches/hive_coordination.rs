@@ -1,0 +1,167 @@
+//! `hive_coordination`: the hive's orchestration and its parts, against naive twins.
+//!
+//! - `orchestrate/queen/{10,100,1000}`: `HiveQueen::orchestrate` (Union, two-thirds consensus, one
+//!   agent per role, pooled) over a generated pack set (10% class collisions, requirement chains
+//!   of 3, majors 1..=3). Each operation is timed on its own inside `iter_custom`, and the
+//!   per-operation p50/p95/p99 of every orchestration Criterion ran are written to the side file:
+//!   those are latency percentiles, unlike Criterion's sample means.
+//! - `pack_conflicts/{naive,indexed}/{20,100,1000}`: pairwise twin vs hash-indexed detection.
+//! - `agent_spawn/{sequential,parallel}/{8,16,64}`: creating that many agents one by one vs with
+//!   rayon (the data behind `PARALLEL_SPAWN_THRESHOLD`).
+//! - `consensus_tally/votes/{6,60,600}`: tallying that many votes.
+//! - `agent_memory/agents/100`: bytes allocated to spawn 100 agents (counting allocator).
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use benches_common::alloc::AllocatedBytes;
+use benches_common::side::{self, Unit};
+use benches_common::workload::packs::{self, PackSpec};
+use benches_common::{config::profile_or_exit, criterion_config};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ggen_core::hive::agent::{AgentRole, ConsensusConfig, Decision, Vote};
+use ggen_core::hive::conflict::{detect_indexed, detect_pairwise};
+use ggen_core::hive::pack::Pack;
+use ggen_core::hive::queen::{HiveQueen, SpawnMode, Strategy, spawn_agents};
+use semver::{Version, VersionReq};
+
+benches_common::install_counting_allocator!();
+
+const SUITE: &str = "hive_coordination";
+const SEED: u64 = benches_common::rng::DEFAULT_SEED;
+
+fn pack_set(n: usize) -> Vec<Pack> {
+    packs::generate(&PackSpec::new(n, SEED))
+        .into_iter()
+        .map(|d| Pack {
+            name: d.name,
+            version: Version::new(d.version.0, d.version.1, d.version.2),
+            namespace: d.namespace,
+            classes: d.classes,
+            properties: d.properties,
+            requires: d
+                .requires
+                .into_iter()
+                .map(|(k, r)| (k, VersionReq::parse(&r).expect("generated req")))
+                .collect(),
+        })
+        .collect()
+}
+
+fn orchestrate(c: &mut Criterion) {
+    let mut g = c.benchmark_group("orchestrate");
+    for n in [10usize, 100, 1000] {
+        let packs = pack_set(n);
+        let mut queen = HiveQueen::new(ConsensusConfig::two_thirds(), Strategy::Union);
+        let r = queen.orchestrate(&packs).expect("packs offered");
+        assert_eq!(r.decision(), Decision::Accepted, "{:?}", r.votes);
+        assert_eq!(
+            r.packs.len(),
+            n,
+            "Union keeps every generated pack (collisions merge)"
+        );
+        assert!(!r.conflicts.is_empty() || n < 20);
+        let mut samples: Vec<u64> = Vec::new();
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(BenchmarkId::new("queen", n), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let t = Instant::now();
+                    black_box(queen.orchestrate(&packs).expect("packs offered"));
+                    let d = t.elapsed();
+                    total += d;
+                    samples.push(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+                }
+                total
+            })
+        });
+        side::record_latency(&format!("{SUITE}/orchestrate/queen/{n}"), &mut samples);
+    }
+    g.finish();
+}
+
+fn pack_conflicts(c: &mut Criterion) {
+    let mut g = c.benchmark_group("pack_conflicts");
+    for n in [20usize, 100, 1000] {
+        let packs = pack_set(n);
+        let indexed = detect_indexed(&packs);
+        assert_eq!(detect_pairwise(&packs), indexed);
+        assert!(!indexed.is_empty(), "the generated set has conflicts");
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("naive", n), &packs, |b, p| {
+            b.iter(|| detect_pairwise(p))
+        });
+        g.bench_with_input(BenchmarkId::new("indexed", n), &packs, |b, p| {
+            b.iter(|| detect_indexed(p))
+        });
+    }
+    g.finish();
+}
+
+fn agent_spawn(c: &mut Criterion) {
+    let mut g = c.benchmark_group("agent_spawn");
+    for n in [8usize, 16, 64] {
+        assert_eq!(spawn_agents(0, n, SpawnMode::Parallel).len(), n);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_function(BenchmarkId::new("sequential", n), |b| {
+            b.iter(|| spawn_agents(0, n, SpawnMode::Sequential))
+        });
+        g.bench_function(BenchmarkId::new("parallel", n), |b| {
+            b.iter(|| spawn_agents(0, n, SpawnMode::Parallel))
+        });
+    }
+    g.finish();
+}
+
+fn consensus_tally(c: &mut Criterion) {
+    let mut g = c.benchmark_group("consensus_tally");
+    let consensus = ConsensusConfig::two_thirds();
+    for n in [6usize, 60, 600] {
+        let votes: Vec<Vote> = (0..n)
+            .map(|i| Vote {
+                agent: i as u32,
+                role: AgentRole::ALL[i % 6],
+                approve: match i % 6 {
+                    0 => None,
+                    1 => Some(false),
+                    _ => Some(true),
+                },
+                confidence: 0.9,
+                reasons: vec![],
+            })
+            .collect();
+        assert_eq!(consensus.tally(&votes).decision, Decision::Accepted);
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("votes", n), &votes, |b, v| {
+            b.iter(|| consensus.tally(v))
+        });
+    }
+    g.finish();
+}
+
+fn agent_memory(c: &mut Criterion<AllocatedBytes>) {
+    let mut g = c.benchmark_group("agent_memory");
+    assert_eq!(spawn_agents(0, 100, SpawnMode::Sequential).len(), 100);
+    side::record_unit(&format!("{SUITE}/agent_memory/agents/100"), Unit::Bytes);
+    g.bench_function(BenchmarkId::new("agents", 100), |b| {
+        b.iter(|| spawn_agents(0, 100, SpawnMode::Sequential))
+    });
+    g.finish();
+}
+
+fn allocation_criterion() -> Criterion<AllocatedBytes> {
+    profile_or_exit().apply(Criterion::default().with_measurement(AllocatedBytes::new()))
+}
+
+criterion_group! {
+    name = wall_time;
+    config = criterion_config();
+    targets = orchestrate, pack_conflicts, agent_spawn, consensus_tally
+}
+criterion_group! {
+    name = allocations;
+    config = allocation_criterion();
+    targets = agent_memory
+}
+criterion_main!(wall_time, allocations);
