@@ -92,6 +92,19 @@ pub enum Stat {
     P99,
 }
 
+impl Stat {
+    /// The name `budgets.toml` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean",
+            Stat::Median => "median",
+            Stat::P50 => "p50",
+            Stat::P95 => "p95",
+            Stat::P99 => "p99",
+        }
+    }
+}
+
 /// A validated check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
@@ -169,11 +182,7 @@ impl Entry {
                 max,
                 unit,
             } => {
-                format!(
-                    "{id}: {} ≤ {}",
-                    format!("{stat:?}").to_lowercase(),
-                    format(*max, *unit)
-                )
+                format!("{id}: {} ≤ {}", stat.name(), format(*max, *unit))
             }
             Check::Faster { fast, slow, factor } => {
                 format!("{fast} ≥ {factor}× faster than {slow}")
@@ -449,7 +458,7 @@ fn evaluate_one<'a>(
                         pass(v <= *max),
                         format!(
                             "{}: {} (limit {})",
-                            format!("{stat:?}").to_lowercase(),
+                            stat.name(),
                             format(v, b.unit),
                             format(*max, *unit)
                         ),

@@ -51,22 +51,28 @@ fn selector(suites: &[Suite], filter: Option<&Regex>) -> impl Fn(&str) -> bool {
     }
 }
 
+/// `cargo bench --quiet -p PACKAGE --bench SUITE --`, run from the workspace root; arguments
+/// added to it go to the bench binary.
+fn suite_command(ws: &Workspace, suite: &Suite) -> Command {
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(&ws.root).args([
+        "bench",
+        "--quiet",
+        "-p",
+        &suite.package,
+        "--bench",
+        &suite.name,
+        "--",
+    ]);
+    cmd
+}
+
 /// Every bench id of every suite, from each bench binary's `--list`.
 fn list_ids(ws: &Workspace, scratch: &Path) -> Result<BTreeSet<String>> {
     let mut ids = BTreeSet::new();
     for suite in &ws.suites {
-        let out = Command::new(cargo())
-            .current_dir(&ws.root)
-            .args([
-                "bench",
-                "--quiet",
-                "-p",
-                &suite.package,
-                "--bench",
-                &suite.name,
-                "--",
-                "--list",
-            ])
+        let out = suite_command(ws, suite)
+            .arg("--list")
             // Setup code may write side files; keep them out of any real run.
             .env("CRITERION_HOME", scratch)
             .env("GGEN_BENCH_PROFILE", "quick")
@@ -195,18 +201,8 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
         std::fs::create_dir_all(log_path.parent().unwrap_or(&run_dir))?;
         let log = std::fs::File::create(&log_path)
             .with_context(|| format!("creating {}", log_path.display()))?;
-        let mut cmd = Command::new(cargo());
-        cmd.current_dir(&ws.root)
-            .args([
-                "bench",
-                "--quiet",
-                "-p",
-                &suite.package,
-                "--bench",
-                &suite.name,
-                "--",
-            ])
-            .env("GGEN_BENCH_PROFILE", args.profile.name())
+        let mut cmd = suite_command(&ws, suite);
+        cmd.env("GGEN_BENCH_PROFILE", args.profile.name())
             .env("CRITERION_HOME", &home)
             // Criterion's own progress goes to the suite's log; stdout is kept for the report.
             .stdout(log.try_clone()?)

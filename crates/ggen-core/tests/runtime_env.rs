@@ -17,6 +17,21 @@ fn run_child(test: &str, vars: &[(&str, &str)]) -> std::process::Output {
     cmd.output().unwrap()
 }
 
+/// Runs `test` as a child with `vars` set; it must succeed and print `expected`.
+fn expect_child(test: &str, vars: &[(&str, &str)], expected: &str) {
+    let out = run_child(test, vars);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(expected),
+        "expected {expected:?} in:\n{stdout}"
+    );
+}
+
 #[test]
 fn child_reports_invalid_env() {
     if std::env::var_os(CHILD).is_none() {
@@ -54,19 +69,10 @@ fn invalid_worker_env_gives_a_clear_error() {
     if std::env::var_os(CHILD).is_some() {
         return;
     }
-    let out = run_child(
+    expect_child(
         "child_reports_invalid_env",
         &[(runtime::WORKER_THREADS_ENV, "lots")],
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("CHILD-OK GGEN_WORKER_THREADS=\"lots\" is invalid"),
-        "{stdout}"
+        "CHILD-OK GGEN_WORKER_THREADS=\"lots\" is invalid",
     );
 }
 
@@ -84,19 +90,10 @@ fn invalid_slow_op_env_names_the_variable() {
     if std::env::var_os(CHILD).is_some() {
         return;
     }
-    let out = run_child(
+    expect_child(
         "child_reports_invalid_slow_env",
         &[(runtime::SLOW_OP_ENV, "0")],
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains("CHILD-OK GGEN_SLOW_OP_MS=\"0\" is invalid: expected a positive integer number of milliseconds"),
-        "{stdout}"
+        "CHILD-OK GGEN_SLOW_OP_MS=\"0\" is invalid: expected a positive integer number of milliseconds",
     );
 }
 
@@ -105,18 +102,12 @@ fn valid_worker_env_sets_the_worker_count() {
     if std::env::var_os(CHILD).is_some() {
         return;
     }
-    let out = run_child(
+    expect_child(
         "child_uses_env_worker_count",
         &[
             (runtime::WORKER_THREADS_ENV, "1"),
             (runtime::SLOW_OP_ENV, "250"),
         ],
+        "CHILD-OK",
     );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("CHILD-OK"), "{stdout}");
 }

@@ -223,6 +223,15 @@ fn is_stale(p: &Proposal, state: &impl StateView) -> bool {
         .is_some_and(|pre| state.get(pre.key) != Some(pre.expected))
 }
 
+/// Ids of the conditional proposals whose precondition fails against `state`.
+fn stale_ids(proposals: &[Proposal], state: &impl StateView) -> Vec<ProposalId> {
+    proposals
+        .iter()
+        .filter(|p| is_stale(p, state))
+        .map(|p| p.id)
+        .collect()
+}
+
 /// The conflict between `a` and `b` on `k`, if any (the single definition all detectors use).
 fn classify(a: &Proposal, b: &Proposal, k: Key) -> Option<ConflictKind> {
     let (wa, wb) = (a.writes_key(k), b.writes_key(k));
@@ -271,12 +280,7 @@ pub fn detect_pairwise(proposals: &[Proposal], state: &impl StateView) -> Confli
             }
         }
     }
-    let stale = proposals
-        .iter()
-        .filter(|p| is_stale(p, state))
-        .map(|p| p.id)
-        .collect();
-    ConflictSet::canonical(conflicts, stale)
+    ConflictSet::canonical(conflicts, stale_ids(proposals, state))
 }
 
 /// Mixes an integer key (one multiply and a fold). Keys are interned integers chosen by the swarm,
@@ -412,12 +416,7 @@ impl ConflictDetector {
         self.index.fill(proposals, |_| true);
         let mut conflicts = Vec::new();
         self.index.conflicts(proposals, &mut conflicts);
-        let stale = proposals
-            .iter()
-            .filter(|p| is_stale(p, state))
-            .map(|p| p.id)
-            .collect();
-        ConflictSet::canonical(conflicts, stale)
+        ConflictSet::canonical(conflicts, stale_ids(proposals, state))
     }
 
     /// Parallel detection (rayon): the key space is split into one shard per rayon thread by key
