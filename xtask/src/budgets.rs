@@ -556,6 +556,7 @@ mod tests {
             std_dev: 0.0,
             elements: None,
             samples: vec![mean],
+            run_means: vec![],
             latency: None,
             counters: Default::default(),
         }

@@ -11,7 +11,8 @@ pub const USAGE: &str = "\
 usage:
   cargo xtask bench [--quick|--full] [-p CRATE]... [--bench SUITE]... [--filter REGEX]
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
-                    [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--no-fail]
+                    [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
+                    [--no-fail]
   cargo xtask compare A B [--threshold PCT] [--no-fail]
   cargo xtask report [RUN]
 
@@ -31,6 +32,8 @@ report    re-renders a run's report (default: the latest) from its results and b
   --threshold PCT     smallest relative change flagged as a regression (default 10)
   --export KIND=PATH  also write bmf (Bencher Metric Format) or github (github-action-benchmark
                       customSmallerIsBetter) JSON
+  --repeat N          run every suite N times, interleaved, in separate processes; comparisons
+                      then use whole-run means, which see between-run drift (default 1)
   --budgets PATH      budgets file to check (default: budgets.toml at the workspace root)
   --no-fail           report failures without failing
   -h, --help          this text
@@ -77,6 +80,8 @@ pub struct BenchArgs {
     pub no_fail: bool,
     /// Budgets file (default: `budgets.toml` at the workspace root).
     pub budgets: Option<PathBuf>,
+    /// Runs of each suite, interleaved (`--repeat`, at least 1).
+    pub repeat: usize,
 }
 
 /// Default `--threshold`, as a fraction.
@@ -187,6 +192,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<BenchArgs> {
         exports: vec![],
         no_fail: false,
         budgets: None,
+        repeat: 1,
     };
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
@@ -226,6 +232,13 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<BenchArgs> {
             }
             Long("no-fail") => args.no_fail = true,
             Long("budgets") => args.budgets = Some(p.value()?.string()?.into()),
+            Long("repeat") => {
+                let v = p.value()?.string()?;
+                args.repeat = match v.parse::<usize>() {
+                    Ok(n) if (1..=100).contains(&n) => n,
+                    _ => bail!("--repeat {v:?}: expected a whole number from 1 to 100"),
+                };
+            }
             Short('h') | Long("help") => bail!("see usage"),
             other => bail!("{}", other.unexpected()),
         }
@@ -274,5 +287,10 @@ mod tests {
         assert!(parse_str("bench --threshold lots").is_err());
         assert!(parse_str("compare onlyone").is_err());
         assert!(parse_str("report a b").is_err());
+        assert!(parse_str("bench --repeat 0").is_err());
+        let Command::Bench(a) = parse_str("bench --repeat 3").unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.repeat, 3);
     }
 }

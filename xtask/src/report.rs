@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::budgets::{Evaluation, Verdict};
 use crate::results::{Bench, Unit};
-use crate::stats::{Change, RatioCi, ratio_ci, verdict};
+use crate::stats::{Change, RatioCi, ratio_ci, ratio_ci_runs, verdict};
 use crate::units::{format, format_throughput};
 
 /// Where, when and how a run happened.
@@ -35,6 +35,13 @@ pub struct Header {
     pub filter: Option<String>,
     /// Wall time of the bench runs, excluding compilation.
     pub duration_s: f64,
+    /// How many times each suite was run (`--repeat`).
+    #[serde(default = "one")]
+    pub repeat: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// One bench compared with a baseline.
@@ -58,6 +65,10 @@ pub struct Comparison {
     pub baseline: String,
     /// Relative change below which nothing is flagged (0.05 = 5%).
     pub threshold: f64,
+    /// What the intervals were computed over: `"runs"` (per-run means, both sides repeated) or
+    /// `"samples"` (per-iteration samples of single runs; between-run drift not included).
+    #[serde(default)]
+    pub unit: String,
     pub deltas: Vec<Delta>,
     /// Ids in only one of the two runs.
     pub only_in_baseline: Vec<String>,
@@ -135,7 +146,14 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
         let seed = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, c| {
             (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3)
         });
-        if let Some(ci) = ratio_ci(&b.samples, &n.samples, 10_000, seed) {
+        // With repeats on both sides the unit is a whole run (its mean), which carries the
+        // between-run drift; otherwise the per-iteration samples of the single runs.
+        let ci = if b.run_means.len() >= 2 && n.run_means.len() >= 2 {
+            ratio_ci_runs(&b.run_means, &n.run_means)
+        } else {
+            ratio_ci(&b.samples, &n.samples, 10_000, seed)
+        };
+        if let Some(ci) = ci {
             deltas.push(Delta {
                 id: id.to_string(),
                 unit: n.unit,
@@ -147,9 +165,15 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
             });
         }
     }
+    let repeated = |bs: &[Bench]| bs.iter().all(|b| b.run_means.len() >= 2) && !bs.is_empty();
     Comparison {
         baseline: base_name.to_owned(),
         threshold,
+        unit: if repeated(base) && repeated(new) {
+            "runs".into()
+        } else {
+            "samples".into()
+        },
         deltas,
         only_in_baseline: base_by
             .keys()
@@ -203,7 +227,16 @@ pub fn markdown(r: &Report) -> String {
         h.git_rev,
         if h.git_dirty { " (dirty)" } else { "" }
     );
-    let _ = writeln!(s, "| profile | {} |", h.profile);
+    let _ = writeln!(
+        s,
+        "| profile | {}{} |",
+        h.profile,
+        if h.repeat > 1 {
+            format!(", {} repeats", h.repeat)
+        } else {
+            String::new()
+        }
+    );
     let _ = writeln!(s, "| time | {} |", h.timestamp);
     let _ = writeln!(s, "| suites | {} |", h.suites.join(", "));
     if let Some(f) = &h.filter {
@@ -616,6 +649,7 @@ pub(crate) mod tests {
                 std_dev: 1.0,
                 elements: Some(100),
                 samples,
+                run_means: vec![],
                 latency: None,
                 counters: Default::default(),
             }
@@ -644,6 +678,7 @@ pub(crate) mod tests {
                 suites: vec!["s".into()],
                 filter: None,
                 duration_s: 1.5,
+                repeat: 1,
             },
             benches: vec![
                 bench("s/det/indexed/10", 100.0, Unit::Ns, vec![100.0; 10]),
@@ -720,6 +755,20 @@ pub(crate) mod tests {
         assert_eq!(c.deltas[1].change, Change::Unchanged, "{:?}", c.deltas);
         let same = compare("base", &r.benches, &r.benches, 0.05);
         assert_eq!(same.regressions(), 0);
+        // With repeats, whole-run means are compared: a shift the runs disagree on is noise.
+        let mut base_r = r.benches.clone();
+        let mut new_r = r.benches.clone();
+        base_r[0].run_means = vec![100.0, 130.0, 95.0];
+        new_r[0].run_means = vec![125.0, 98.0, 132.0];
+        new_r[0].samples = vec![130.0; 10];
+        let c = compare("base", &base_r, &new_r, 0.05);
+        assert_eq!(c.deltas[0].change, Change::Unchanged, "{:?}", c.deltas[0]);
+        new_r[0].run_means = vec![160.0, 161.0, 162.0];
+        base_r[0].run_means = vec![100.0, 101.0, 102.0];
+        assert_eq!(
+            compare("base", &base_r, &new_r, 0.05).deltas[0].change,
+            Change::Regressed
+        );
         let fewer = compare("base", &r.benches, &r.benches[1..], 0.05);
         assert_eq!(fewer.only_in_baseline, vec!["s/det/indexed/10".to_string()]);
     }

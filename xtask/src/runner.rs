@@ -185,41 +185,57 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
     let run_dir = root.join(&run_id);
     let started = Instant::now();
     let mut failed = Vec::new();
-    for (i, suite) in suites.iter().enumerate() {
-        eprintln!(
-            "[{}/{}] {}::{} ({} profile, {:.1} s elapsed)",
-            i + 1,
-            suites.len(),
-            suite.package,
-            suite.name,
-            args.profile.name(),
-            started.elapsed().as_secs_f64()
-        );
-        let home = run_dir.join("criterion").join(&suite.name);
-        std::fs::create_dir_all(&home).with_context(|| format!("creating {}", home.display()))?;
-        let log_path = run_dir.join("logs").join(format!("{}.log", suite.name));
-        std::fs::create_dir_all(log_path.parent().unwrap_or(&run_dir))?;
-        let log = std::fs::File::create(&log_path)
-            .with_context(|| format!("creating {}", log_path.display()))?;
-        let mut cmd = suite_command(&ws, suite);
-        cmd.env("GGEN_BENCH_PROFILE", args.profile.name())
-            .env("CRITERION_HOME", &home)
-            // Criterion's own progress goes to the suite's log; stdout is kept for the report.
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        if let Some(f) = &args.filter {
-            cmd.arg(f);
-        }
-        let status = cmd
-            .status()
-            .with_context(|| format!("running suite {}", suite.name))?;
-        if !status.success() {
+    let roots = results::criterion_roots(&run_dir, args.repeat);
+    let steps = suites.len() * roots.len();
+    // Repeats are interleaved (suite A, B, ..., then A, B, ... again) so that each repeat of a
+    // suite runs at a different moment and in a fresh process.
+    for (k, root) in roots.iter().enumerate() {
+        for (i, suite) in suites.iter().enumerate() {
+            let step = k * suites.len() + i + 1;
+            let rep = if roots.len() > 1 {
+                format!(", repeat {}/{}", k + 1, roots.len())
+            } else {
+                String::new()
+            };
             eprintln!(
-                "suite {} failed ({status}); its output: {}",
+                "[{step}/{steps}] {}::{} ({} profile{rep}, {:.1} s elapsed)",
+                suite.package,
                 suite.name,
-                log_path.display()
+                args.profile.name(),
+                started.elapsed().as_secs_f64()
             );
-            failed.push(suite.name.clone());
+            let home = root.join(&suite.name);
+            std::fs::create_dir_all(&home)
+                .with_context(|| format!("creating {}", home.display()))?;
+            let log_name = if roots.len() > 1 {
+                format!("{}-r{}.log", suite.name, k + 1)
+            } else {
+                format!("{}.log", suite.name)
+            };
+            let log_path = run_dir.join("logs").join(log_name);
+            std::fs::create_dir_all(log_path.parent().unwrap_or(&run_dir))?;
+            let log = std::fs::File::create(&log_path)
+                .with_context(|| format!("creating {}", log_path.display()))?;
+            let mut cmd = suite_command(&ws, suite);
+            cmd.env("GGEN_BENCH_PROFILE", args.profile.name())
+                .env("CRITERION_HOME", &home)
+                // Criterion's own progress goes to the suite's log; stdout is kept for the report.
+                .stdout(log.try_clone()?)
+                .stderr(log);
+            if let Some(f) = &args.filter {
+                cmd.arg(f);
+            }
+            let status = cmd
+                .status()
+                .with_context(|| format!("running suite {}", suite.name))?;
+            if !status.success() {
+                eprintln!(
+                    "suite {} failed ({status}); its output: {}",
+                    suite.name,
+                    log_path.display()
+                );
+                failed.push(suite.name.clone());
+            }
         }
     }
     let duration_s = started.elapsed().as_secs_f64();
@@ -228,7 +244,7 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
         suites.len()
     );
 
-    let benches = results::read_run(&run_dir.join("criterion"))?;
+    let benches = results::read_repeats(&roots)?;
     let evaluations = budgets::evaluate(&entries, &benches, &known, &selected);
     let comparison = baseline
         .map(|(name, base)| report::compare(&name, &base.benches, &benches, args.threshold));
@@ -246,6 +262,7 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
         suites: suites.iter().map(|s| s.name.clone()).collect(),
         filter: args.filter.clone(),
         duration_s,
+        repeat: args.repeat,
     };
     let report = Report {
         schema: 1,
@@ -348,7 +365,7 @@ pub fn report_cmd(run: Option<&str>) -> Result<Outcome> {
     let old = report::load(&run_dir.join("report.json"))?;
     let known = old.known();
     let entries: Vec<Entry> = budgets::load(&ws.root.join("budgets.toml"), &known)?;
-    let benches = results::read_run(&run_dir.join("criterion"))?;
+    let benches = results::read_repeats(&results::criterion_roots(&run_dir, old.header.repeat))?;
     let suites: Vec<Suite> = old
         .header
         .suites

@@ -7,11 +7,11 @@
 //! threshold — its lower bound is above `1 + threshold` — so it is both real (outside the noise of
 //! these samples) and large enough to matter, with 97.5% confidence.
 //!
-//! Limitation, measured: the interval reflects the noise *within* each run. On a shared VM the
+//! Limitation, measured: that interval reflects the noise *within* each run. On a shared VM the
 //! machine's speed also drifts *between* runs (two unchanged quick runs on the 2-core reference VM
 //! differed by up to 2× on some benches, with intervals of a few percent), which no single-run
-//! interval can see. Compare runs made close together, or use a threshold above the drift you
-//! have measured on your machine (`cargo xtask compare` of two unchanged runs shows it).
+//! interval can see. With `--repeat N` on both sides the unit becomes the run: [`ratio_ci_runs`]
+//! gives a Welch t-interval over the runs' means, which includes that drift.
 
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +89,60 @@ pub fn ratio_ci(base: &[f64], new: &[f64], resamples: usize, seed: u64) -> Optio
         point,
         lower: at(0.025),
         upper: at(0.975),
+    })
+}
+
+/// Two-sided 97.5% quantiles of Student's t for 1..=30 degrees of freedom.
+const T975: [f64; 30] = [
+    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+    2.052, 2.048, 2.045, 2.042,
+];
+
+/// The 97.5% t quantile for `df` degrees of freedom, rounding `df` down (wider, conservative).
+pub fn t975(df: f64) -> f64 {
+    let d = df.floor().max(1.0) as usize;
+    match d {
+        1..=30 => T975[d - 1],
+        31..=60 => 2.042,
+        _ => 2.0,
+    }
+}
+
+/// A 95% interval for the ratio of two benches measured over several *runs*: Welch's t-interval
+/// on the difference of mean log run-means (so the ratio of geometric means), with Welch–
+/// Satterthwaite degrees of freedom. With a handful of runs per side this is the honest interval —
+/// a bootstrap over three values is far too narrow. The point is the ratio of arithmetic means
+/// (the interval is widened to contain it if the two means disagree). `None` unless both sides
+/// have at least two positive values.
+pub fn ratio_ci_runs(base: &[f64], new: &[f64]) -> Option<RatioCi> {
+    if base.len() < 2
+        || new.len() < 2
+        || base.iter().chain(new).any(|&v| !(v > 0.0 && v.is_finite()))
+    {
+        return None;
+    }
+    let stats = |xs: &[f64]| {
+        let logs: Vec<f64> = xs.iter().map(|v| v.ln()).collect();
+        let m = mean(&logs);
+        let var = logs.iter().map(|l| (l - m).powi(2)).sum::<f64>() / (logs.len() - 1) as f64;
+        (m, var / logs.len() as f64, logs.len() as f64)
+    };
+    let (mb, vb, nb) = stats(base);
+    let (mn, vn, nn) = stats(new);
+    let se2 = vb + vn;
+    let df = if se2 > 0.0 {
+        se2 * se2 / (vb * vb / (nb - 1.0) + vn * vn / (nn - 1.0))
+    } else {
+        nb + nn - 2.0
+    };
+    let half = t975(df) * se2.sqrt();
+    let d = mn - mb;
+    let point = mean(new) / mean(base);
+    Some(RatioCi {
+        point,
+        lower: (d - half).exp().min(point),
+        upper: (d + half).exp().max(point),
     })
 }
 
@@ -212,6 +266,39 @@ mod tests {
     fn degenerate_inputs() {
         assert!(ratio_ci(&[], &[1.0], 100, 1).is_none());
         assert!(ratio_ci(&[0.0], &[1.0], 100, 1).is_none());
+    }
+
+    #[test]
+    fn run_level_intervals_are_wide_for_three_noisy_runs_and_tight_for_consistent_ones() {
+        // Measured on the reference VM: two unchanged 3-repeat runs of one contended bench.
+        let a = [79.4, 87.2, 65.9];
+        let b = [91.1, 196.8, 127.2];
+        let ci = ratio_ci_runs(&a, &b).unwrap();
+        assert!(ci.lower < 1.0 && ci.upper > 2.0, "{ci:?}");
+        assert_eq!(verdict(&ci, 0.10), Change::Unchanged);
+        // A real +60% shift that every run shows is caught.
+        let ci = ratio_ci_runs(&[100.0, 101.0, 102.0], &[160.0, 161.0, 162.0]).unwrap();
+        assert_eq!(verdict(&ci, 0.10), Change::Regressed, "{ci:?}");
+        assert!((ci.point - 1.594).abs() < 0.01);
+        // A real 10% shift over five consistent runs, threshold 5%.
+        let ci = ratio_ci_runs(
+            &[100.0, 100.5, 99.5, 100.2, 99.8],
+            &[110.0, 110.4, 109.6, 110.2, 109.9],
+        )
+        .unwrap();
+        assert_eq!(verdict(&ci, 0.05), Change::Regressed, "{ci:?}");
+        assert!(ratio_ci_runs(&[1.0], &[1.0, 2.0]).is_none());
+        assert!(ratio_ci_runs(&[1.0, 0.0], &[1.0, 2.0]).is_none());
+        let same = ratio_ci_runs(&[5.0, 5.0], &[5.0, 5.0]).unwrap();
+        assert_eq!((same.lower, same.point, same.upper), (1.0, 1.0, 1.0));
+    }
+
+    #[test]
+    fn t_quantiles_shrink_with_degrees_of_freedom() {
+        assert_eq!(t975(2.54), 4.303);
+        assert_eq!(t975(0.3), 12.706);
+        assert!(T975.windows(2).all(|w| w[0] > w[1]));
+        assert_eq!(t975(1000.0), 2.0);
     }
 
     #[test]
