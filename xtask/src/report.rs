@@ -212,6 +212,15 @@ fn pct(r: f64) -> String {
     format!("{:+.1}%", (r - 1.0) * 100.0)
 }
 
+/// One sentence saying what a comparison's intervals were computed over.
+fn comparison_method(c: &Comparison) -> &'static str {
+    if c.unit == "runs" {
+        "Intervals are Welch t-intervals over whole-run means (`--repeat`): they include between-run drift."
+    } else {
+        "Intervals are bootstraps over one run's samples on each side: **between-run drift is not included**; on a noisy machine compare runs made with `--repeat 3` (see docs/BENCHMARKS.md)."
+    }
+}
+
 /// The markdown report (terminal and PR comments).
 pub fn markdown(r: &Report) -> String {
     let h = &r.header;
@@ -291,6 +300,7 @@ pub fn markdown(r: &Report) -> String {
                 .filter(|d| d.change == Change::Unchanged)
                 .count()
         );
+        let _ = writeln!(s, "{}\n", comparison_method(c));
         let _ = writeln!(
             s,
             "| bench | baseline | new | change | 95% CI | detectable | verdict |\n|---|---|---|---|---|---|---|"
@@ -500,9 +510,10 @@ pub fn html(r: &Report) -> String {
     if let Some(c) = &r.comparison {
         let _ = write!(
             s,
-            "<h2>Compared with <code>{}</code> (threshold {:.0}%)</h2><table><tr><th>bench</th><th>baseline</th><th>new</th><th>change</th><th>95% CI</th><th>detectable</th><th>verdict</th></tr>",
+            "<h2>Compared with <code>{}</code> (threshold {:.0}%)</h2><p>{}</p><table><tr><th>bench</th><th>baseline</th><th>new</th><th>change</th><th>95% CI</th><th>detectable</th><th>verdict</th></tr>",
             esc(&c.baseline),
-            c.threshold * 100.0
+            c.threshold * 100.0,
+            esc(&comparison_method(c).replace("**", ""))
         );
         for d in &c.deltas {
             let cls = format!("{:?}", d.change).to_lowercase();

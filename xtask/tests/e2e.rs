@@ -65,6 +65,8 @@ fn bench_report_baseline_exports_and_bad_inputs() {
         "swarm_primitives",
         "--filter",
         "^scheduler/lanes/100$",
+        "--repeat",
+        "2",
         "--save-baseline",
         &baseline,
         "--export",
@@ -88,6 +90,12 @@ fn bench_report_baseline_exports_and_bad_inputs() {
         .map(|b| b["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["swarm_primitives/scheduler/lanes/100"]);
+    assert_eq!(report["header"]["repeat"], 2);
+    assert_eq!(
+        report["benches"][0]["run_means"].as_array().unwrap().len(),
+        2
+    );
+    assert!(run.join("criterion-r1").is_dir() && run.join("criterion-r2").is_dir());
     let verdicts: Vec<&str> = report["evaluations"]
         .as_array()
         .unwrap()
@@ -122,6 +130,11 @@ fn bench_report_baseline_exports_and_bad_inputs() {
     // 2. Comparing a run with itself flags nothing; `report` re-renders.
     let out = xtask(&["compare", &baseline, latest.trim()]);
     assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Welch t-intervals over whole-run means"),
+        "{}",
+        text(&out)
+    );
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("0 regressed"),
         "{}",
@@ -172,7 +185,7 @@ fn bench_report_baseline_exports_and_bad_inputs() {
     // A corrupt estimates.json: `report` fails with the file named and leaves the old report.
     let copy = bench_root().join(format!("e2e-corrupt-{}", std::process::id()));
     copy_dir(&run, &copy);
-    let est = walk(&copy.join("criterion"))
+    let est = walk(&copy.join("criterion-r1"))
         .into_iter()
         .find(|p| p.ends_with("new/estimates.json"))
         .unwrap();
