@@ -122,6 +122,14 @@ pub fn criterion_config() -> Criterion {
     profile_or_exit().apply(Criterion::default())
 }
 
+/// The config for allocation benches: the same profile, measuring bytes allocated per iteration
+/// with [`AllocatedBytes`](crate::alloc::AllocatedBytes) (the binary must install the counting
+/// allocator).
+pub fn allocation_config() -> Criterion<crate::alloc::AllocatedBytes> {
+    profile_or_exit()
+        .apply(Criterion::default().with_measurement(crate::alloc::AllocatedBytes::new()))
+}
+
 /// The profile from the environment; an invalid value is reported and the bench binary exits 2.
 pub fn profile_or_exit() -> Profile {
     match Profile::from_env() {

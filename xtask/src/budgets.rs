@@ -532,34 +532,9 @@ fn evaluate_one<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::Estimate;
 
     fn bench(id: &str, mean: f64, unit: Unit) -> Bench {
-        let parts: Vec<&str> = id.split('/').collect();
-        Bench {
-            id: id.into(),
-            suite: parts[0].into(),
-            group: parts[1].into(),
-            function: parts[2].into(),
-            parameter: parts[3].into(),
-            unit,
-            mean: Estimate {
-                point: mean,
-                lower: mean,
-                upper: mean,
-            },
-            median: Estimate {
-                point: mean,
-                lower: mean,
-                upper: mean,
-            },
-            std_dev: 0.0,
-            elements: None,
-            samples: vec![mean],
-            run_means: vec![],
-            latency: None,
-            counters: Default::default(),
-        }
+        crate::results::tests::bench_fixture(id, mean, unit)
     }
 
     fn known() -> BTreeSet<String> {

@@ -221,6 +221,55 @@ fn comparison_method(c: &Comparison) -> &'static str {
     }
 }
 
+/// The markdown section comparing a run with a baseline (also what `cargo xtask compare` prints).
+pub fn markdown_comparison(c: &Comparison) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## Compared with `{}` (threshold {:.0}%): {} regressed, {} improved, {} unchanged\n",
+        c.baseline,
+        c.threshold * 100.0,
+        c.regressions(),
+        c.deltas
+            .iter()
+            .filter(|d| d.change == Change::Improved)
+            .count(),
+        c.deltas
+            .iter()
+            .filter(|d| d.change == Change::Unchanged)
+            .count()
+    );
+    let _ = writeln!(s, "{}\n", comparison_method(c));
+    let _ = writeln!(
+        s,
+        "| bench | baseline | new | change | 95% CI | detectable | verdict |\n|---|---|---|---|---|---|---|"
+    );
+    for d in &c.deltas {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | [{}, {}] | ±{:.1}% | {:?} |",
+            d.id,
+            format(d.base_mean, d.unit),
+            format(d.new_mean, d.unit),
+            pct(d.ratio.point),
+            pct(d.ratio.lower),
+            pct(d.ratio.upper),
+            d.min_detectable_change * 100.0,
+            d.change
+        );
+    }
+    for (label, ids) in [
+        ("only in baseline", &c.only_in_baseline),
+        ("only in this run", &c.only_in_new),
+    ] {
+        if !ids.is_empty() {
+            let _ = writeln!(s, "\n{label}: {}", ids.join(", "));
+        }
+    }
+    s.push('\n');
+    s
+}
+
 /// The markdown report (terminal and PR comments).
 pub fn markdown(r: &Report) -> String {
     let h = &r.header;
@@ -285,49 +334,7 @@ pub fn markdown(r: &Report) -> String {
     }
 
     if let Some(c) = &r.comparison {
-        let _ = writeln!(
-            s,
-            "## Compared with `{}` (threshold {:.0}%): {} regressed, {} improved, {} unchanged\n",
-            c.baseline,
-            c.threshold * 100.0,
-            c.regressions(),
-            c.deltas
-                .iter()
-                .filter(|d| d.change == Change::Improved)
-                .count(),
-            c.deltas
-                .iter()
-                .filter(|d| d.change == Change::Unchanged)
-                .count()
-        );
-        let _ = writeln!(s, "{}\n", comparison_method(c));
-        let _ = writeln!(
-            s,
-            "| bench | baseline | new | change | 95% CI | detectable | verdict |\n|---|---|---|---|---|---|---|"
-        );
-        for d in &c.deltas {
-            let _ = writeln!(
-                s,
-                "| `{}` | {} | {} | {} | [{}, {}] | ±{:.1}% | {:?} |",
-                d.id,
-                format(d.base_mean, d.unit),
-                format(d.new_mean, d.unit),
-                pct(d.ratio.point),
-                pct(d.ratio.lower),
-                pct(d.ratio.upper),
-                d.min_detectable_change * 100.0,
-                d.change
-            );
-        }
-        for (label, ids) in [
-            ("only in baseline", &c.only_in_baseline),
-            ("only in this run", &c.only_in_new),
-        ] {
-            if !ids.is_empty() {
-                let _ = writeln!(s, "\n{label}: {}", ids.join(", "));
-            }
-        }
-        s.push('\n');
+        s.push_str(&markdown_comparison(c));
     }
 
     let _ = writeln!(s, "## Benches ({})\n", r.benches.len());
@@ -638,32 +645,16 @@ pub(crate) mod tests {
     use crate::results::{Estimate, Latency};
 
     pub fn sample_report() -> Report {
-        let bench = |id: &str, mean: f64, unit: Unit, samples: Vec<f64>| {
-            let p: Vec<&str> = id.split('/').collect();
-            Bench {
-                id: id.into(),
-                suite: p[0].into(),
-                group: p[1].into(),
-                function: p[2].into(),
-                parameter: p[3].into(),
-                unit,
-                mean: Estimate {
-                    point: mean,
-                    lower: mean * 0.9,
-                    upper: mean * 1.1,
-                },
-                median: Estimate {
-                    point: mean,
-                    lower: mean,
-                    upper: mean,
-                },
-                std_dev: 1.0,
-                elements: Some(100),
-                samples,
-                run_means: vec![],
-                latency: None,
-                counters: Default::default(),
-            }
+        let bench = |id: &str, mean: f64, unit: Unit, samples: Vec<f64>| Bench {
+            mean: Estimate {
+                point: mean,
+                lower: mean * 0.9,
+                upper: mean * 1.1,
+            },
+            std_dev: 1.0,
+            elements: Some(100),
+            samples,
+            ..crate::results::tests::bench_fixture(id, mean, unit)
         };
         let mut with_latency = bench("s/orch/queen/10", 500.0, Unit::Ns, vec![500.0; 10]);
         with_latency.latency = Some(Latency {

@@ -383,6 +383,33 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
 pub(crate) mod tests {
     use super::*;
 
+    /// A bench with id `suite/group/function/parameter`, every estimate exactly `mean`, one sample;
+    /// other modules' tests override fields with struct update syntax.
+    pub fn bench_fixture(id: &str, mean: f64, unit: Unit) -> Bench {
+        let p: Vec<&str> = id.split('/').collect();
+        let exact = Estimate {
+            point: mean,
+            lower: mean,
+            upper: mean,
+        };
+        Bench {
+            id: id.into(),
+            suite: p[0].into(),
+            group: p[1].into(),
+            function: p[2].into(),
+            parameter: p[3].into(),
+            unit,
+            mean: exact,
+            median: exact,
+            std_dev: 0.0,
+            elements: None,
+            samples: vec![mean],
+            run_means: vec![],
+            latency: None,
+            counters: BTreeMap::new(),
+        }
+    }
+
     /// Writes a synthetic Criterion bench directory; used by other modules' tests too.
     pub fn write_bench(
         home: &Path,

@@ -328,20 +328,8 @@ pub fn compare(a: &str, b: &str, threshold: f64, no_fail: bool) -> Result<Outcom
     let base = report::load(&resolve(&ws, a)?)?;
     let new = report::load(&resolve(&ws, b)?)?;
     let c = report::compare(a, &base.benches, &new.benches, threshold);
-    // Reuse the report renderer with only the comparison section filled.
-    let view = Report {
-        evaluations: vec![],
-        benches: vec![],
-        comparison: Some(c),
-        ..new
-    };
-    let md = report::markdown(&view);
-    let section = md.find("## Compared").map_or(md.as_str(), |i| &md[i..]);
-    let section = section
-        .find("## Benches")
-        .map_or(section, |j| &section[..j]);
-    println!("{}", section.trim_end());
-    let regressions = view.comparison.as_ref().map_or(0, |c| c.regressions());
+    println!("{}", report::markdown_comparison(&c).trim_end());
+    let regressions = c.regressions();
     Ok(if regressions > 0 && !no_fail {
         Outcome::Failed
     } else {

@@ -45,10 +45,19 @@ fn agents(dag: &[StageDesc]) -> Vec<Arc<dyn Agent>> {
 }
 
 fn build(dag: &[StageDesc], agents: &[Arc<dyn Agent>]) -> Pipeline {
+    build_with(dag, agents, |_, spec| spec)
+}
+
+/// Builds the DAG's pipeline, letting `spec` adjust stage `i`'s `StageSpec`.
+fn build_with(
+    dag: &[StageDesc],
+    agents: &[Arc<dyn Agent>],
+    spec: impl Fn(usize, StageSpec) -> StageSpec,
+) -> Pipeline {
     let mut b = Pipeline::builder();
-    for (s, a) in dag.iter().zip(agents) {
+    for (i, (s, a)) in dag.iter().zip(agents).enumerate() {
         let deps: Vec<&str> = s.deps.iter().map(|&d| dag[d].name.as_str()).collect();
-        b = b.stage(StageSpec::new(&s.name).deps(&deps), Arc::clone(a));
+        b = b.stage(spec(i, StageSpec::new(&s.name).deps(&deps)), Arc::clone(a));
     }
     b.build().expect("generated DAGs are valid")
 }
@@ -283,20 +292,13 @@ fn faults(c: &mut Criterion) {
         .iter()
         .position(|s| s.name == "generate_tests")
         .expect("stage exists");
-    let with = |agent: Arc<dyn Agent>, spec: fn(StageSpec) -> StageSpec| {
-        let mut b = Pipeline::builder();
-        for (i, s) in dag.iter().enumerate() {
-            let deps: Vec<&str> = s.deps.iter().map(|&d| dag[d].name.as_str()).collect();
-            let mut st = StageSpec::new(&s.name).deps(&deps);
-            let a = if i == tests_idx {
-                st = spec(st);
-                Arc::clone(&agent)
-            } else {
-                Arc::clone(&base[i])
-            };
-            b = b.stage(st, a);
-        }
-        b.build().expect("valid")
+    // The 6-stage pipeline with `generate_tests` replaced by `agent` and its spec adjusted.
+    let with = |agent: Arc<dyn Agent>, adjust: fn(StageSpec) -> StageSpec| {
+        let mut agents = base.clone();
+        agents[tests_idx] = agent;
+        build_with(&dag, &agents, |i, spec| {
+            if i == tests_idx { adjust(spec) } else { spec }
+        })
     };
     let timeout = with(Arc::new(Stall), |s| s.timeout(Duration::from_millis(1)));
     let retry = with(Arc::new(FailOnce(HashAgent::new(4 * UNIT_ROUNDS))), |s| {

@@ -15,9 +15,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use benches_common::alloc::AllocatedBytes;
+use benches_common::criterion_config;
 use benches_common::side::{self, Unit};
 use benches_common::workload::packs::{self, PackSpec};
-use benches_common::{config::profile_or_exit, criterion_config};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ggen_core::hive::agent::{AgentRole, ConsensusConfig, Decision, Vote};
 use ggen_core::hive::conflict::{detect_indexed, detect_pairwise};
@@ -150,10 +150,6 @@ fn agent_memory(c: &mut Criterion<AllocatedBytes>) {
     g.finish();
 }
 
-fn allocation_criterion() -> Criterion<AllocatedBytes> {
-    profile_or_exit().apply(Criterion::default().with_measurement(AllocatedBytes::new()))
-}
-
 criterion_group! {
     name = wall_time;
     config = criterion_config();
@@ -161,7 +157,7 @@ criterion_group! {
 }
 criterion_group! {
     name = allocations;
-    config = allocation_criterion();
+    config = benches_common::config::allocation_config();
     targets = agent_memory
 }
 criterion_main!(wall_time, allocations);

@@ -372,11 +372,6 @@ fn error_handling(c: &mut Criterion) {
     g.finish();
 }
 
-fn allocation_criterion() -> Criterion<AllocatedBytes> {
-    benches_common::config::profile_or_exit()
-        .apply(Criterion::default().with_measurement(AllocatedBytes::new()))
-}
-
 criterion_group! {
     name = wall_time;
     config = criterion_config();
@@ -385,7 +380,7 @@ criterion_group! {
 }
 criterion_group! {
     name = allocations;
-    config = allocation_criterion();
+    config = benches_common::config::allocation_config();
     targets = memory_pressure
 }
 criterion_main!(wall_time, allocations);

@@ -26,6 +26,7 @@
 //! The result does not depend on the spawn mode or on timing: same packs, same configuration
 //! (tested with sequential and parallel spawning).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -244,7 +245,12 @@ impl HiveQueen {
         timings.analyse = t.elapsed();
 
         let t = Instant::now();
-        let owned: Vec<Pack> = offered.iter().map(|&p| p.clone()).collect();
+        // Borrow the packs as given; copy only when exact duplicates had to be dropped.
+        let owned: Cow<'_, [Pack]> = if offered.len() == packs.len() {
+            Cow::Borrowed(packs)
+        } else {
+            Cow::Owned(offered.iter().map(|&p| p.clone()).collect())
+        };
         let conflicts = detect_indexed(&owned);
         timings.detect = t.elapsed();
 
