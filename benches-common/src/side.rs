@@ -8,7 +8,7 @@
 //! ```text
 //! <criterion home>/<group>/<function>/<parameter>/ggen-side.json
 //! {"schema":1,"id":"suite/group/function/parameter","unit":"bytes"}
-//! {"schema":1,"id":"...","unit":"ns","latency_ns":{"count":..,"min":..,"p50":..,"p95":..,"p99":..,"max":..}}
+//! {"schema":1,"id":"...","unit":"ns","records_latency":true,"latency_ns":{"count":..,"min":..,"p50":..,"p95":..,"p99":..,"max":..}}
 //! {"schema":1,"id":"...","unit":"ns","counters":{"retries_per_commit":0.42}}
 //! ```
 //!
@@ -93,6 +93,11 @@ pub struct SideFile {
     /// Named figures the suite counted while measuring (e.g. retries per commit).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub counters: BTreeMap<String, f64>,
+    /// The bench times single operations and records `latency_ns`. Set even when no operation was
+    /// timed yet (a `--list` run), so the xtask can refuse a latency budget on a bench that never
+    /// records latency before anything runs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub records_latency: bool,
 }
 
 /// Where Criterion writes (see the module docs for the search order).
@@ -144,6 +149,7 @@ pub fn record_unit(id: &str, unit: Unit) {
         unit,
         latency_ns: None,
         counters: BTreeMap::new(),
+        records_latency: false,
     });
 }
 
@@ -158,6 +164,7 @@ pub fn record_counters(id: &str, counters: &[(&str, f64)]) {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), *v))
             .collect(),
+        records_latency: false,
     });
 }
 
@@ -170,6 +177,7 @@ pub fn record_latency(id: &str, samples: &mut [u64]) {
         unit: Unit::Ns,
         latency_ns,
         counters: BTreeMap::new(),
+        records_latency: true,
     });
 }
 
@@ -205,6 +213,7 @@ mod tests {
             unit: Unit::Bytes,
             latency_ns: None,
             counters: BTreeMap::new(),
+            records_latency: false,
         };
         let path = write_in(&home, &side).unwrap();
         assert_eq!(path, home.join("grp/func/10").join(SIDE_FILE));
@@ -213,6 +222,7 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("\"unit\": \"bytes\""), "{text}");
         assert!(!text.contains("latency_ns"), "{text}");
+        assert!(!text.contains("records_latency"), "{text}");
         let bad = SideFile {
             id: "no-slashes".into(),
             ..side

@@ -32,6 +32,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::Catalog;
 use crate::results::{Bench, Unit};
 use crate::stats::loglog_fit;
 use crate::units::{format, parse_quantity};
@@ -208,16 +209,26 @@ impl Entry {
     }
 }
 
+/// The ids of a scaling series: `series/<parameter>` where the parameter is a positive number
+/// (the same rule as [`Bench::parameter_value`]; other parameters cannot be fitted).
 fn series_ids<'a>(series: &str, known: &'a BTreeSet<String>) -> Vec<&'a str> {
     let prefix = format!("{series}/");
     known
         .iter()
         .filter(|id| {
-            id.strip_prefix(&prefix)
-                .is_some_and(|rest| !rest.contains('/'))
+            id.strip_prefix(&prefix).is_some_and(|rest| {
+                !rest.contains('/') && rest.parse::<f64>().is_ok_and(|v| v.is_finite() && v > 0.0)
+            })
         })
         .map(String::as_str)
         .collect()
+}
+
+fn unit_word(u: Unit) -> &'static str {
+    match u {
+        Unit::Ns => "time (ns)",
+        Unit::Bytes => "bytes",
+    }
 }
 
 /// Levenshtein distance (for suggestions).
@@ -259,14 +270,19 @@ fn check_id(path: &Path, what: &str, id: &str, known: &BTreeSet<String>) -> Resu
     }
 }
 
-/// Parses and validates `budgets.toml` against the known bench ids.
-pub fn load(path: &Path, known: &BTreeSet<String>) -> Result<Vec<Entry>> {
+/// Parses and validates `budgets.toml` against the benches the suites define.
+pub fn load(path: &Path, catalog: &Catalog) -> Result<Vec<Entry>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("{}: cannot read", path.display()))?;
-    parse(path, &text, known)
+    parse(path, &text, catalog)
 }
 
-pub fn parse(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<Vec<Entry>> {
+/// Parses `text` (read from `path`, named in errors). Beyond syntax and ids, every entry must be
+/// one that a run can evaluate: a limit in the bench's own unit, a latency statistic only for a
+/// bench that records latency, the two sides of a claim in one unit, a scaling series with at
+/// least two numeric parameters in one unit.
+pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
+    let known = &catalog.ids;
     let file: File = toml::from_str(text)
         .with_context(|| format!("{}: invalid budgets file", path.display()))?;
     let mut out = Vec::new();
@@ -286,6 +302,23 @@ pub fn parse(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<Vec<En
         };
         let (max, unit) =
             parse_quantity(&b.max).with_context(|| format!("{}: {what}: max", path.display()))?;
+        let measures = catalog.unit(&b.id);
+        if unit != measures {
+            bail!(
+                "{}: {what}: max {:?} is in {}, but the bench measures {}",
+                path.display(),
+                b.max,
+                unit_word(unit),
+                unit_word(measures)
+            );
+        }
+        if matches!(stat, Stat::P50 | Stat::P95 | Stat::P99) && !catalog.latency.contains(&b.id) {
+            bail!(
+                "{}: {what}: stat {:?} needs per-operation latency, which this bench does not record; use mean or median",
+                path.display(),
+                b.stat
+            );
+        }
         out.push(Entry {
             check: Check::Budget {
                 id: b.id.clone(),
@@ -326,6 +359,17 @@ pub fn parse(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<Vec<En
         for id in ids {
             check_id(path, &what, id, known)?;
         }
+        let (ua, ub) = (catalog.unit(ids[0]), catalog.unit(ids[1]));
+        if ua != ub {
+            bail!(
+                "{}: {what}: {} measures {} but {} measures {}; a ratio of the two means nothing",
+                path.display(),
+                ids[0],
+                unit_word(ua),
+                ids[1],
+                unit_word(ub)
+            );
+        }
         if !(factor.is_finite() && factor > 0.0) {
             bail!(
                 "{}: {what}: the factor must be a positive number, got {factor}",
@@ -360,6 +404,14 @@ pub fn parse(path: &Path, text: &str, known: &BTreeSet<String>) -> Result<Vec<En
                 "{}: {what}: needs at least two benches with numeric parameters, found {}{hint}",
                 path.display(),
                 ids.len()
+            );
+        }
+        let units: BTreeSet<&str> = ids.iter().map(|id| unit_word(catalog.unit(id))).collect();
+        if units.len() > 1 {
+            bail!(
+                "{}: {what}: the series mixes units ({})",
+                path.display(),
+                units.into_iter().collect::<Vec<_>>().join(", ")
             );
         }
         if !(s.max_exponent.is_finite() && s.max_exponent > 0.0) {
@@ -537,18 +589,26 @@ mod tests {
         crate::results::tests::bench_fixture(id, mean, unit)
     }
 
-    fn known() -> BTreeSet<String> {
-        [
-            "s/g/fast/1",
-            "s/g/slow/1",
-            "s/mem/x/1",
-            "s/scale/f/10",
-            "s/scale/f/100",
-            "s/scale/f/1000",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    fn known() -> Catalog {
+        let mut c = Catalog::from_ids(
+            [
+                "s/g/fast/1",
+                "s/g/slow/1",
+                "s/mem/x/1",
+                "s/scale/f/10",
+                "s/scale/f/100",
+                "s/scale/f/1000",
+                "s/scale/f/huge",
+                "s/lat/op/1",
+                "s/names/f/alpha",
+                "s/names/f/beta",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        c.units.insert("s/mem/x/1".into(), Unit::Bytes);
+        c.latency.insert("s/lat/op/1".into());
+        c
     }
 
     const GOOD: &str = r#"
@@ -592,7 +652,7 @@ max_exponent = 1.1
         let k = known();
         let entries = parse(Path::new("budgets.toml"), GOOD, &k).unwrap();
         assert_eq!(entries.len(), 5);
-        let ev = evaluate(&entries, &results(10.0), &k, &|_| true);
+        let ev = evaluate(&entries, &results(10.0), &k.ids, &|_| true);
         let verdicts: Vec<Verdict> = ev.iter().map(|e| e.verdict).collect();
         // 10 ns ≤ 20 ns; 2 KiB > 1 KiB; 150× ≥ 100×; 10/1500 ≤ 1.5; exponent 1.0 ≤ 1.1
         assert_eq!(
@@ -607,7 +667,7 @@ max_exponent = 1.1
         );
         assert!(ev[2].detail.contains("150.00×"), "{}", ev[2].detail);
         assert!((ev[4].measured.unwrap() - 1.0).abs() < 1e-9);
-        let ev = evaluate(&entries, &results(30.0), &k, &|_| true);
+        let ev = evaluate(&entries, &results(30.0), &k.ids, &|_| true);
         assert_eq!(ev[0].verdict, Verdict::Fail);
         assert_eq!(ev[2].verdict, Verdict::Fail, "50× < 100×");
     }
@@ -620,7 +680,7 @@ max_exponent = 1.1
             .into_iter()
             .filter(|b| b.id != "s/g/slow/1")
             .collect();
-        let ev = evaluate(&entries, &partial, &k, &|_| true);
+        let ev = evaluate(&entries, &partial, &k.ids, &|_| true);
         assert_eq!(ev[2].verdict, Verdict::NoData);
         assert!(ev[2].verdict.fails());
         assert!(ev[2].detail.contains("s/g/slow/1"), "{}", ev[2].detail);
@@ -628,7 +688,7 @@ max_exponent = 1.1
         let ev = evaluate(
             &entries,
             &[bench("s/mem/x/1", 10.0, Unit::Bytes)],
-            &k,
+            &k.ids,
             &only_mem,
         );
         let v: Vec<Verdict> = ev.iter().map(|e| e.verdict).collect();
@@ -646,11 +706,64 @@ max_exponent = 1.1
     }
 
     #[test]
-    fn unit_mismatch_and_missing_latency() {
+    fn entries_that_can_only_be_no_data_or_meaningless_are_refused_at_load() {
         let k = known();
-        let toml = "[[budget]]\nid = \"s/mem/x/1\"\nmax = \"1ms\"\n[[budget]]\nid = \"s/g/fast/1\"\nstat = \"p99\"\nmax = \"1ms\"\n";
-        let entries = parse(Path::new("b.toml"), toml, &k).unwrap();
-        let ev = evaluate(&entries, &results(10.0), &k, &|_| true);
+        let err = |t: &str| format!("{:#}", parse(Path::new("b.toml"), t, &k).unwrap_err());
+        // A time limit on a bytes bench.
+        let e = err("[[budget]]\nid = \"s/mem/x/1\"\nmax = \"1ms\"\n");
+        assert!(
+            e.contains("[[budget]] #1") && e.contains("measures bytes"),
+            "{e}"
+        );
+        // A latency percentile on a bench that records none.
+        let e = err("[[budget]]\nid = \"s/g/fast/1\"\nstat = \"p99\"\nmax = \"1ms\"\n");
+        assert!(e.contains("per-operation latency"), "{e}");
+        parse(
+            Path::new("b.toml"),
+            "[[budget]]\nid = \"s/lat/op/1\"\nstat = \"p99\"\nmax = \"1ms\"\n",
+            &k,
+        )
+        .unwrap();
+        // A claim comparing bytes with time.
+        let e = err("[[claim]]\nfaster = \"s/g/fast/1\"\nthan = \"s/mem/x/1\"\nby_at_least = 2\n");
+        assert!(e.contains("means nothing"), "{e}");
+        // A series whose parameters are not numbers.
+        let e = err("[[scaling]]\nseries = \"s/names/f\"\nmax_exponent = 1.0\n");
+        assert!(e.contains("numeric parameters, found 0"), "{e}");
+        // A non-numeric member of an otherwise numeric series is left out of the fit.
+        let entries = parse(
+            Path::new("b.toml"),
+            "[[scaling]]\nseries = \"s/scale/f\"\nmax_exponent = 1.1\n",
+            &k,
+        )
+        .unwrap();
+        assert_eq!(entries[0].ids(&k.ids).len(), 3);
+    }
+
+    #[test]
+    fn evaluation_still_guards_units_and_latency() {
+        let k = known();
+        let entries = vec![
+            Entry {
+                check: Check::Budget {
+                    id: "s/mem/x/1".into(),
+                    stat: Stat::Mean,
+                    max: 1e6,
+                    unit: Unit::Ns,
+                },
+                note: None,
+            },
+            Entry {
+                check: Check::Budget {
+                    id: "s/g/fast/1".into(),
+                    stat: Stat::P99,
+                    max: 1e6,
+                    unit: Unit::Ns,
+                },
+                note: None,
+            },
+        ];
+        let ev = evaluate(&entries, &results(10.0), &k.ids, &|_| true);
         assert_eq!(ev[0].verdict, Verdict::Fail);
         assert!(ev[0].detail.contains("Bytes"), "{}", ev[0].detail);
         assert_eq!(ev[1].verdict, Verdict::NoData);

@@ -12,7 +12,7 @@ usage:
   cargo xtask bench [--quick|--full] [-p CRATE]... [--bench SUITE]... [--filter REGEX]
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
                     [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
-                    [--no-fail]
+                    [--no-fail] [--force]
   cargo xtask compare A B [--threshold PCT] [--no-fail]
   cargo xtask report [RUN]
 
@@ -36,9 +36,11 @@ report    re-renders a run's report (default: the latest) from its results and b
                       then use whole-run means, which see between-run drift (default 1)
   --budgets PATH      budgets file to check (default: budgets.toml at the workspace root)
   --no-fail           report failures without failing
+  --force             let --save-baseline replace an existing baseline of that name
   -h, --help          this text
 
-exit status: 0 all good, 1 a claim failed or a bench regressed, 2 usage or input error";
+exit status: 0 all good, 1 a claim failed or a bench regressed, 2 usage or input error (nothing
+written), 130/143 interrupted by SIGINT/SIGTERM (the run folder is marked INCOMPLETE)";
 
 /// Benchmark profile, forwarded to the suites as `GGEN_BENCH_PROFILE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +84,14 @@ pub struct BenchArgs {
     pub budgets: Option<PathBuf>,
     /// Runs of each suite, interleaved (`--repeat`, at least 1).
     pub repeat: usize,
+    /// `--force`: `--save-baseline` may replace an existing baseline.
+    pub force: bool,
+}
+
+/// The filter as it is handed to a bench binary: `(?:)` in front matches the same ids, and keeps
+/// a regex that starts with `-` from being read as an option (`-?execute/` is a valid filter).
+pub fn criterion_filter(filter: &str) -> String {
+    format!("(?:){filter}")
 }
 
 /// Default `--threshold`, as a fraction.
@@ -112,12 +122,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
         Some(other) => bail!("expected a subcommand, found {}", other.unexpected()),
     };
     match sub.as_str() {
-        "bench" => parse_bench(&mut p).map(Command::Bench),
+        "bench" => parse_bench(&mut p),
         "compare" => parse_compare(&mut p),
         "report" => {
             let mut run = None;
             while let Some(arg) = p.next()? {
                 match arg {
+                    Short('h') | Long("help") => return Ok(Command::Help),
                     Value(v) if run.is_none() => run = Some(v.string()?),
                     other => bail!("{}", other.unexpected()),
                 }
@@ -162,6 +173,7 @@ fn parse_compare(p: &mut lexopt::Parser) -> Result<Command> {
     let mut no_fail = false;
     while let Some(arg) = p.next()? {
         match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
             Value(v) => names.push(v.string()?),
             Long("threshold") => threshold = parse_threshold(&p.value()?.string()?)?,
             Long("no-fail") => no_fail = true,
@@ -179,7 +191,7 @@ fn parse_compare(p: &mut lexopt::Parser) -> Result<Command> {
     }
 }
 
-fn parse_bench(p: &mut lexopt::Parser) -> Result<BenchArgs> {
+fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     use lexopt::prelude::*;
     let mut args = BenchArgs {
         profile: Profile::Full,
@@ -193,6 +205,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<BenchArgs> {
         no_fail: false,
         budgets: None,
         repeat: 1,
+        force: false,
     };
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
@@ -239,14 +252,15 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<BenchArgs> {
                     _ => bail!("--repeat {v:?}: expected a whole number from 1 to 100"),
                 };
             }
-            Short('h') | Long("help") => bail!("see usage"),
+            Long("force") => args.force = true,
+            Short('h') | Long("help") => return Ok(Command::Help),
             other => bail!("{}", other.unexpected()),
         }
     }
     if let Some(profile) = profile_set {
         args.profile = profile;
     }
-    Ok(args)
+    Ok(Command::Bench(args))
 }
 
 #[cfg(test)]
@@ -292,5 +306,44 @@ mod tests {
             panic!()
         };
         assert_eq!(a.repeat, 3);
+    }
+
+    #[test]
+    fn help_anywhere_is_help() {
+        for line in [
+            "bench --help",
+            "bench --quick -h",
+            "compare a --help",
+            "report -h",
+            "help",
+        ] {
+            assert_eq!(parse_str(line).unwrap(), Command::Help, "{line}");
+        }
+    }
+
+    #[test]
+    fn filters_starting_with_a_dash_stay_filters() {
+        let Command::Bench(a) = parse_str("bench --filter -?execute_baseline/").unwrap() else {
+            panic!()
+        };
+        let f = a.filter.unwrap();
+        assert_eq!(f, "-?execute_baseline/");
+        let passed = criterion_filter(&f);
+        assert!(!passed.starts_with('-'), "{passed}");
+        let (orig, wrapped) = (
+            regex::Regex::new(&f).unwrap(),
+            regex::Regex::new(&passed).unwrap(),
+        );
+        for id in [
+            "execute_baseline/global/1",
+            "-execute_baseline/x",
+            "other/1",
+        ] {
+            assert_eq!(orig.is_match(id), wrapped.is_match(id), "{id}");
+        }
+        let Command::Bench(a) = parse_str("bench --save-baseline x --force").unwrap() else {
+            panic!()
+        };
+        assert!(a.force);
     }
 }

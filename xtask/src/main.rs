@@ -2,16 +2,21 @@
 //! in the workspace, runs them with one profile, checks `budgets.toml`, compares with a saved
 //! baseline, and writes one report; `compare` and `report` work on saved runs.
 //!
-//! Exit status: 0 all good, 1 a claim failed or a bench regressed, 2 usage or input error.
+//! Exit status: 0 all good, 1 a claim failed or a bench regressed (or could not be compared),
+//! 2 usage or input error (nothing written), 130/143 stopped by SIGINT/SIGTERM.
 //! Invariant: xtask depends on no ggen crate; it talks to benches through files and processes.
 
 mod budgets;
+mod catalog;
 mod cli;
 mod host;
+mod interrupt;
+mod output;
 mod report;
 mod results;
 mod runner;
 mod stats;
+mod suites;
 mod units;
 mod workspace;
 
@@ -42,9 +47,15 @@ fn main() -> ExitCode {
     match result {
         Ok(runner::Outcome::Success) => ExitCode::SUCCESS,
         Ok(runner::Outcome::Failed) => ExitCode::from(1),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(2)
-        }
+        Err(e) => match e.downcast_ref::<interrupt::Interrupted>() {
+            Some(sig) => {
+                eprintln!("{sig}: stopped the running suite");
+                ExitCode::from(sig.exit_code())
+            }
+            None => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

@@ -70,9 +70,21 @@ pub struct Comparison {
     #[serde(default)]
     pub unit: String,
     pub deltas: Vec<Delta>,
+    /// Benches in both runs that could not be compared, and why (different units, a zero
+    /// baseline, no usable interval). Each one fails the comparison: a bench that cannot be
+    /// checked must not pass as "unchanged".
+    #[serde(default)]
+    pub unusable: Vec<Unusable>,
     /// Ids in only one of the two runs.
     pub only_in_baseline: Vec<String>,
     pub only_in_new: Vec<String>,
+}
+
+/// A bench present on both sides that no verdict could be computed for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unusable {
+    pub id: String,
+    pub why: String,
 }
 
 impl Comparison {
@@ -81,6 +93,11 @@ impl Comparison {
             .iter()
             .filter(|d| d.change == Change::Regressed)
             .count()
+    }
+
+    /// Whether the comparison fails: a regression, or a bench that could not be compared.
+    pub fn failed(&self) -> bool {
+        self.regressions() > 0 || !self.unusable.is_empty()
     }
 }
 
@@ -101,10 +118,7 @@ impl Report {
     /// Whether the run should exit 1: a failed or data-less claim, or a regression.
     pub fn failed(&self) -> bool {
         self.evaluations.iter().any(|e| e.verdict.fails())
-            || self
-                .comparison
-                .as_ref()
-                .is_some_and(|c| c.regressions() > 0)
+            || self.comparison.as_ref().is_some_and(Comparison::failed)
     }
 
     pub fn known(&self) -> BTreeSet<String> {
@@ -128,8 +142,60 @@ pub fn load(path: &Path) -> Result<Report> {
             path.display()
         ),
     }
-    serde_json::from_value(value)
-        .with_context(|| format!("{}: does not match report schema 1", path.display()))
+    let report: Report = serde_json::from_value(value)
+        .with_context(|| format!("{}: does not match report schema 1", path.display()))?;
+    check_benches(&report).with_context(|| format!("{}: unusable", path.display()))?;
+    Ok(report)
+}
+
+/// Checks that every bench's numbers can be trusted: samples present, finite and non-negative
+/// (positive for time), run means consistent with the recorded repeats, no duplicate ids. A
+/// damaged baseline must be an error, never a comparison that quietly finds nothing.
+pub fn check_benches(r: &Report) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for b in &r.benches {
+        let id = &b.id;
+        if !seen.insert(id.as_str()) {
+            bail!("bench {id} appears twice");
+        }
+        let ok = |v: f64| {
+            v.is_finite()
+                && match b.unit {
+                    Unit::Ns => v > 0.0,
+                    Unit::Bytes => v >= 0.0,
+                }
+        };
+        let need = match b.unit {
+            Unit::Ns => "positive",
+            Unit::Bytes => "non-negative",
+        };
+        if b.samples.is_empty() {
+            bail!("bench {id}: `samples` is empty");
+        }
+        if let Some((i, v)) = b.samples.iter().enumerate().find(|(_, v)| !ok(**v)) {
+            bail!("bench {id}: samples[{i}] is {v}; every sample must be a finite, {need} number");
+        }
+        if let Some((i, v)) = b.run_means.iter().enumerate().find(|(_, v)| !ok(**v)) {
+            bail!(
+                "bench {id}: run_means[{i}] is {v}; every run mean must be a finite, {need} number"
+            );
+        }
+        let repeat = r.header.repeat;
+        let expected = if repeat > 1 { repeat } else { 0 };
+        if b.run_means.len() != expected {
+            bail!(
+                "bench {id}: {} run_means, but the run has repeat = {repeat} (expected {expected})",
+                b.run_means.len()
+            );
+        }
+        if !ok(b.mean.point) {
+            bail!(
+                "bench {id}: mean {} is not a finite, {need} number",
+                b.mean.point
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Compares `new` with `base`, bench by bench (same id and unit).
@@ -137,9 +203,39 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
     let base_by: BTreeMap<&str, &Bench> = base.iter().map(|b| (b.id.as_str(), b)).collect();
     let new_by: BTreeMap<&str, &Bench> = new.iter().map(|b| (b.id.as_str(), b)).collect();
     let mut deltas = Vec::new();
+    let mut unusable = Vec::new();
     for (id, n) in &new_by {
         let Some(b) = base_by.get(id) else { continue };
+        let mut skip = |why: String| {
+            unusable.push(Unusable {
+                id: id.to_string(),
+                why,
+            })
+        };
         if b.unit != n.unit {
+            skip(format!(
+                "measures {:?} in the baseline but {:?} in this run",
+                b.unit, n.unit
+            ));
+            continue;
+        }
+        let all_zero = |x: &Bench| x.samples.iter().all(|v| *v == 0.0);
+        if n.unit == Unit::Bytes && all_zero(b) && all_zero(n) {
+            // Nothing allocated on either side: unchanged, exactly.
+            let exact = RatioCi {
+                point: 1.0,
+                lower: 1.0,
+                upper: 1.0,
+            };
+            deltas.push(Delta {
+                id: id.to_string(),
+                unit: n.unit,
+                base_mean: 0.0,
+                new_mean: 0.0,
+                min_detectable_change: 0.0,
+                change: Change::Unchanged,
+                ratio: exact,
+            });
             continue;
         }
         // Seed from the id so each bench's bootstrap is reproducible and independent.
@@ -163,6 +259,12 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
                 change: verdict(&ci, threshold),
                 ratio: ci,
             });
+        } else {
+            skip(format!(
+                "no interval for the ratio (baseline mean {}, new mean {})",
+                format(b.mean.point, b.unit),
+                format(n.mean.point, n.unit)
+            ));
         }
     }
     let repeated = |bs: &[Bench]| bs.iter().all(|b| b.run_means.len() >= 2) && !bs.is_empty();
@@ -175,6 +277,7 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
             "samples".into()
         },
         deltas,
+        unusable,
         only_in_baseline: base_by
             .keys()
             .filter(|k| !new_by.contains_key(*k))
@@ -226,10 +329,11 @@ pub fn markdown_comparison(c: &Comparison) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "## Compared with `{}` (threshold {:.0}%): {} regressed, {} improved, {} unchanged\n",
+        "## Compared with `{}` (threshold {:.0}%): {} regressed, {} unusable, {} improved, {} unchanged\n",
         c.baseline,
         c.threshold * 100.0,
         c.regressions(),
+        c.unusable.len(),
         c.deltas
             .iter()
             .filter(|d| d.change == Change::Improved)
@@ -257,6 +361,15 @@ pub fn markdown_comparison(c: &Comparison) -> String {
             d.min_detectable_change * 100.0,
             d.change
         );
+    }
+    if !c.unusable.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**Could not be compared (each fails the comparison):**\n"
+        );
+        for u in &c.unusable {
+            let _ = writeln!(s, "- `{}`: {}", u.id, u.why);
+        }
     }
     for (label, ids) in [
         ("only in baseline", &c.only_in_baseline),
@@ -537,6 +650,22 @@ pub fn html(r: &Report) -> String {
             );
         }
         s.push_str("</table>");
+        for u in &c.unusable {
+            let _ = write!(
+                s,
+                "<p class=\"regressed\">could not be compared: <code>{}</code>: {}</p>",
+                esc(&u.id),
+                esc(&u.why)
+            );
+        }
+        for (label, ids) in [
+            ("only in baseline", &c.only_in_baseline),
+            ("only in this run", &c.only_in_new),
+        ] {
+            if !ids.is_empty() {
+                let _ = write!(s, "<p>{label}: {}</p>", esc(&ids.join(", ")));
+            }
+        }
     }
     let mut groups: BTreeMap<(String, String), Vec<&Bench>> = BTreeMap::new();
     for b in &r.benches {
@@ -625,23 +754,11 @@ pub fn github(r: &Report) -> serde_json::Value {
     )
 }
 
-/// Writes `contents` to `path` atomically (temporary file in the same directory, then rename).
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = path.parent().context("path has no parent")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    std::fs::write(&tmp, contents).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
     use crate::budgets::{Check, Entry};
+    use crate::output::write_atomic;
     use crate::results::{Estimate, Latency};
 
     pub fn sample_report() -> Report {
@@ -773,6 +890,78 @@ pub(crate) mod tests {
         );
         let fewer = compare("base", &r.benches, &r.benches[1..], 0.05);
         assert_eq!(fewer.only_in_baseline, vec!["s/det/indexed/10".to_string()]);
+    }
+
+    #[test]
+    fn a_damaged_baseline_is_an_error_not_a_silent_pass() {
+        let dir = crate::results::tests::temp_dir("damaged");
+        let p = dir.join("base.json");
+        let mut r = sample_report();
+        r.header.repeat = 3;
+        for b in &mut r.benches {
+            b.run_means = vec![b.mean.point; 3];
+        }
+        let good = serde_json::to_value(&r).unwrap();
+        write_atomic(&p, good.to_string().as_bytes()).unwrap();
+        load(&p).unwrap();
+        let cases: [(&str, serde_json::Value, &str); 7] = [
+            ("samples", serde_json::json!([]), "`samples` is empty"),
+            ("samples", serde_json::json!([0.0, 0.0]), "samples[0] is 0"),
+            (
+                "samples",
+                serde_json::json!([5.0, -1.0]),
+                "samples[1] is -1",
+            ),
+            ("run_means", serde_json::json!([]), "0 run_means"),
+            (
+                "run_means",
+                serde_json::json!([0.0, 1.0, 1.0]),
+                "run_means[0] is 0",
+            ),
+            (
+                "run_means",
+                serde_json::json!([1.0, -3.0, 1.0]),
+                "run_means[1] is -3",
+            ),
+            ("run_means", serde_json::json!([1.0, 2.0]), "2 run_means"),
+        ];
+        for (field, value, needle) in cases {
+            let mut v = good.clone();
+            v["benches"][0][field] = value;
+            std::fs::write(&p, v.to_string()).unwrap();
+            let e = format!("{:#}", load(&p).unwrap_err());
+            assert!(
+                e.contains("base.json") && e.contains("s/det/indexed/10") && e.contains(needle),
+                "{field}: {e}"
+            );
+        }
+        // Zero bytes is a real measurement; zero time is not.
+        let mut v = good.clone();
+        v["benches"][2]["samples"] = serde_json::json!([0.0]);
+        std::fs::write(&p, v.to_string()).unwrap();
+        load(&p).unwrap();
+    }
+
+    #[test]
+    fn benches_that_cannot_be_compared_fail_the_comparison() {
+        let r = sample_report();
+        let mut other = r.benches.clone();
+        other[0].unit = Unit::Bytes;
+        let c = compare("base", &r.benches, &other, 0.05);
+        assert!(c.failed(), "{c:?}");
+        assert_eq!(c.unusable[0].id, "s/det/indexed/10");
+        assert!(markdown_comparison(&c).contains("Could not be compared"));
+        // A zero-byte baseline against an allocating run has no ratio: unusable, not unchanged.
+        let (mut base, mut new) = (r.benches.clone(), r.benches.clone());
+        base[2].samples = vec![0.0; 3];
+        base[2].mean.point = 0.0;
+        let c = compare("base", &base, &new, 0.05);
+        assert!(c.failed() && c.unusable[0].id == "s/mem/global/1", "{c:?}");
+        // Zero on both sides is exactly unchanged.
+        new[2] = base[2].clone();
+        let c = compare("base", &base, &new, 0.05);
+        assert!(!c.failed(), "{c:?}");
+        assert!(c.deltas.iter().any(|d| d.id == "s/mem/global/1"));
     }
 
     #[test]

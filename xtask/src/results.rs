@@ -118,18 +118,25 @@ struct SampleJson {
     times: Vec<f64>,
 }
 
+/// A suite's side file (benches-common `side.rs` writes it).
 #[derive(Deserialize)]
-struct SideJson {
-    schema: u32,
-    id: String,
-    unit: Unit,
+pub struct SideJson {
+    pub schema: u32,
+    pub id: String,
+    pub unit: Unit,
     #[serde(default)]
-    latency_ns: Option<Latency>,
+    pub latency_ns: Option<Latency>,
     #[serde(default)]
-    counters: BTreeMap<String, f64>,
+    pub counters: BTreeMap<String, f64>,
+    /// The bench records per-operation latency (set even before anything was timed).
+    #[serde(default)]
+    pub records_latency: bool,
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
+/// File name of a side file, next to Criterion's `new/` folder.
+pub const SIDE_FILE: &str = "ggen-side.json";
+
+pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     serde_json::from_slice(&bytes)
         .with_context(|| format!("{}: invalid or truncated JSON", path.display()))
@@ -216,7 +223,7 @@ pub fn read_bench(suite: &str, dir: &Path) -> Result<Bench> {
         latency: None,
         counters: BTreeMap::new(),
     };
-    let side_path = dir.join("ggen-side.json");
+    let side_path = dir.join(SIDE_FILE);
     if side_path.exists() {
         let side: SideJson = read_json(&side_path)?;
         if side.schema != 1 {

@@ -9,6 +9,9 @@ use crate::results::Unit;
 /// units `B`, `KiB`, `MiB`, `GiB` (to bytes). Spaces between number and unit are allowed.
 pub fn parse_quantity(s: &str) -> Result<(f64, Unit)> {
     let t = s.trim();
+    if t.starts_with('-') {
+        bail!("{s:?} is negative: a limit must be a non-negative number with a unit, e.g. 5ms");
+    }
     let split = t
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
         .unwrap_or(t.len());
@@ -123,6 +126,11 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("KiB")
+        );
+        let e = parse_quantity("-5ms").unwrap_err().to_string();
+        assert!(
+            e.contains("negative") && !e.contains("not a quantity"),
+            "{e}"
         );
     }
 

@@ -1,0 +1,210 @@
+//! The bench binaries as processes: build them, list what they define, run one.
+//!
+//! `cargo bench --no-run --message-format=json` builds every suite and names each executable;
+//! from then on the xtask starts the binaries itself (as `cargo bench` would, with `--bench`), so a
+//! signal handler can stop a suite by killing one process (see [`crate::interrupt`]) and each run
+//! skips cargo's own start-up.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::catalog::Catalog;
+use crate::cli::criterion_filter;
+use crate::interrupt;
+use crate::results::{SIDE_FILE, SideJson, read_json};
+use crate::workspace::{Suite, Workspace};
+
+fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+/// A built suite: its bench binary.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub suite: Suite,
+    pub exe: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Message {
+    reason: String,
+    #[serde(default)]
+    target: Option<MessageTarget>,
+    #[serde(default)]
+    executable: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+struct MessageTarget {
+    name: String,
+    kind: Vec<String>,
+}
+
+/// Bench executables by suite name, from cargo's JSON messages.
+fn executables(json_lines: &[u8]) -> BTreeMap<String, PathBuf> {
+    String::from_utf8_lossy(json_lines)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Message>(l).ok())
+        .filter(|m| m.reason == "compiler-artifact")
+        .filter_map(|m| {
+            let t = m.target?;
+            (t.kind.iter().any(|k| k == "bench")).then_some((t.name, m.executable?))
+        })
+        .collect()
+}
+
+/// Builds every suite of the workspace (bench profile) and returns each one's binary.
+pub fn build(ws: &Workspace) -> Result<Vec<Built>> {
+    let mut cmd = Command::new(cargo());
+    cmd.current_dir(&ws.root).args([
+        "bench",
+        "--no-run",
+        "--quiet",
+        "--message-format=json-render-diagnostics",
+    ]);
+    for s in &ws.suites {
+        cmd.args(["-p", &s.package, "--bench", &s.name]);
+    }
+    let done = interrupt::run(&mut cmd, true, "`cargo bench --no-run`")?;
+    if !done.status.success() {
+        bail!("compiling the bench suites failed ({})", done.status);
+    }
+    let exes = executables(&done.stdout);
+    ws.suites
+        .iter()
+        .map(|s| {
+            let exe = exes
+                .get(&s.name)
+                .with_context(|| format!("cargo built no executable for bench suite {}", s.name))?;
+            Ok(Built {
+                suite: s.clone(),
+                exe: exe.clone(),
+            })
+        })
+        .collect()
+}
+
+impl Built {
+    /// The bench binary in benchmark mode, run from the workspace root.
+    fn command(&self, ws: &Workspace) -> Command {
+        let mut cmd = Command::new(&self.exe);
+        cmd.current_dir(&ws.root).arg("--bench");
+        cmd
+    }
+
+    /// Runs the suite: results go to `home` (its `CRITERION_HOME`), Criterion's own output to
+    /// `log`. Returns whether the suite succeeded.
+    pub fn run(
+        &self,
+        ws: &Workspace,
+        profile: &str,
+        filter: Option<&str>,
+        home: &Path,
+        log: &Path,
+    ) -> Result<bool> {
+        std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
+        let file =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let mut cmd = self.command(ws);
+        cmd.env("GGEN_BENCH_PROFILE", profile)
+            .env("CRITERION_HOME", home)
+            .stdout(file.try_clone()?)
+            .stderr(file);
+        if let Some(f) = filter {
+            cmd.arg(criterion_filter(f));
+        }
+        let done = interrupt::run(&mut cmd, false, &format!("suite {}", self.suite.name))?;
+        Ok(done.status.success())
+    }
+}
+
+/// Every bench the suites define, with the units and latency their setup declares. `scratch` is
+/// a temporary `CRITERION_HOME` for the side files setup code writes; it is removed afterwards.
+pub fn catalog(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalog> {
+    let result = list_into(ws, built, scratch);
+    let _ = std::fs::remove_dir_all(scratch);
+    result
+}
+
+fn list_into(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalog> {
+    let mut catalog = Catalog::default();
+    for b in built {
+        let home = scratch.join(&b.suite.name);
+        let mut cmd = b.command(ws);
+        cmd.arg("--list")
+            .env("CRITERION_HOME", &home)
+            .env("GGEN_BENCH_PROFILE", "quick")
+            .stderr(Stdio::inherit());
+        let what = format!("listing the benches of suite {}", b.suite.name);
+        let done = interrupt::run(&mut cmd, true, &what)?;
+        if !done.status.success() {
+            bail!("{what} failed ({})", done.status);
+        }
+        for line in String::from_utf8_lossy(&done.stdout).lines() {
+            if let Some(id) = line.strip_suffix(": benchmark")
+                && !catalog.ids.insert(format!("{}/{id}", b.suite.name))
+            {
+                bail!("duplicate bench id {}/{id}", b.suite.name);
+            }
+        }
+        for path in side_files(&home) {
+            let side: SideJson = read_json(&path)?;
+            if !catalog.ids.contains(&side.id) {
+                bail!(
+                    "{}: suite {} wrote a side file for {:?}, which it does not list",
+                    path.display(),
+                    b.suite.name,
+                    side.id
+                );
+            }
+            if side.unit != crate::results::Unit::Ns {
+                catalog.units.insert(side.id.clone(), side.unit);
+            }
+            if side.records_latency {
+                catalog.latency.insert(side.id);
+            }
+        }
+    }
+    Ok(catalog)
+}
+
+fn side_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == SIDE_FILE) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn executables_come_from_bench_artifacts_only() {
+        let json = br#"{"reason":"compiler-artifact","target":{"name":"ggen_core","kind":["lib"]},"executable":null}
+{"reason":"compiler-artifact","target":{"name":"runtime_overhead","kind":["bench"]},"executable":"/t/release/deps/runtime_overhead-1"}
+{"reason":"build-finished","success":true}
+not json
+"#;
+        let exes = executables(json);
+        assert_eq!(exes.len(), 1);
+        assert_eq!(
+            exes["runtime_overhead"],
+            PathBuf::from("/t/release/deps/runtime_overhead-1")
+        );
+    }
+}
