@@ -96,12 +96,10 @@ impl Outputs {
             return Err(e);
         }
         let renamed = (|| {
-            let mut renamed = 0;
-            for (tmp, path) in &staged {
+            for (renamed, (tmp, path)) in staged.iter().enumerate() {
                 if let Err(e) = std::fs::rename(tmp, path) {
                     return Err((renamed, e, path.to_path_buf()));
                 }
-                renamed += 1;
             }
             Ok(())
         })();
