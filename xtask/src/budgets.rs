@@ -23,7 +23,7 @@
 //!
 //! Every entry may have a `note`. Verdicts: PASS, FAIL, NO_DATA (an entry whose benches were
 //! selected for the run but produced no result — a failure), SKIPPED (the run was filtered to
-//! exclude them). Unknown ids, unknown fields and bad units are input errors that name the entry
+//! exclude them, or one side of a claim, or all but one point of a series). Unknown ids, unknown fields and bad units are input errors that name the entry
 //! and suggest the closest existing id.
 
 use std::collections::BTreeSet;
@@ -440,36 +440,49 @@ pub fn evaluate(
         .iter()
         .map(|entry| {
             let ids = entry.ids(known);
-            if !ids.iter().any(|id| selected(id)) {
-                return Evaluation {
-                    entry: entry.clone(),
-                    verdict: Verdict::Skipped,
-                    detail: "filtered out of this run".into(),
-                    measured: None,
-                };
+            let skipped = |detail: String| Evaluation {
+                entry: entry.clone(),
+                verdict: Verdict::Skipped,
+                detail,
+                measured: None,
+            };
+            let chosen: Vec<&str> = ids.iter().copied().filter(|id| selected(id)).collect();
+            let scaling = matches!(entry.check, Check::Scaling { .. });
+            if chosen.is_empty() {
+                return skipped("filtered out of this run".into());
             }
-            let missing: Vec<&str> = ids
+            // A claim needs both of its sides; a filter that keeps one side skips it (the run
+            // was not meant to check it). A scaling series is fitted over its selected points.
+            if !scaling && chosen.len() < ids.len() {
+                let left_out: Vec<&str> = ids.iter().copied().filter(|id| !selected(id)).collect();
+                return skipped(format!(
+                    "partly filtered out of this run: {} not selected",
+                    left_out.join(", ")
+                ));
+            }
+            if scaling && chosen.len() < 2 {
+                return skipped(format!(
+                    "only {} point of the series selected; a fit needs two",
+                    chosen.len()
+                ));
+            }
+            let missing: Vec<&str> = chosen
                 .iter()
                 .copied()
                 .filter(|id| find(id).is_none())
                 .collect();
-            let scaling = matches!(entry.check, Check::Scaling { .. });
-            // A scaling series may be partly filtered; it needs at least two measured points.
-            let measured_points = ids.len() - missing.len();
-            if (!scaling && !missing.is_empty()) || (scaling && measured_points < 2) {
-                let why = if ids.iter().any(|id| !selected(id)) {
-                    "part of the data was filtered out of this run"
-                } else {
-                    "selected for this run, but no result was produced"
-                };
+            if !missing.is_empty() {
                 return Evaluation {
                     entry: entry.clone(),
                     verdict: Verdict::NoData,
-                    detail: format!("{why}: missing {}", missing.join(", ")),
+                    detail: format!(
+                        "selected for this run, but no result was produced: missing {}",
+                        missing.join(", ")
+                    ),
                     measured: None,
                 };
             }
-            evaluate_one(entry, &find, &ids)
+            evaluate_one(entry, &find, &chosen)
         })
         .collect()
 }
@@ -703,6 +716,23 @@ max_exponent = 1.1
             ]
         );
         assert!(!Verdict::Skipped.fails());
+        // A filter that keeps only one side of a claim skips it, naming the side left out.
+        let ev = evaluate(&entries, &results(10.0), &k.ids, &|id| id != "s/g/slow/1");
+        assert_eq!(ev[2].verdict, Verdict::Skipped);
+        assert!(
+            ev[2].detail.contains("s/g/slow/1 not selected"),
+            "{}",
+            ev[2].detail
+        );
+        // A selected point of a series without a result is missing data, not a smaller fit.
+        let no_mid: Vec<Bench> = results(10.0)
+            .into_iter()
+            .filter(|b| b.id != "s/scale/f/100")
+            .collect();
+        let ev = evaluate(&entries, &no_mid, &k.ids, &|_| true);
+        assert_eq!(ev[4].verdict, Verdict::NoData, "{}", ev[4].detail);
+        let ev = evaluate(&entries, &no_mid, &k.ids, &|id| id != "s/scale/f/100");
+        assert_eq!(ev[4].verdict, Verdict::Pass, "{}", ev[4].detail);
     }
 
     #[test]

@@ -39,6 +39,8 @@ report    re-renders a run's report (default: the latest) from its results and b
   --force             let --save-baseline replace an existing baseline of that name
   -h, --help          this text
 
+environment: GGEN_BENCH_DIR moves runs and baselines out of target/ggen-bench
+
 exit status: 0 all good, 1 a claim failed or a bench regressed, 2 usage or input error (nothing
 written), 130/143 interrupted by SIGINT/SIGTERM (the run folder is marked INCOMPLETE)";
 

@@ -40,9 +40,16 @@ pub enum Outcome {
 /// Name of the marker file in a run folder that did not finish.
 pub const INCOMPLETE: &str = "INCOMPLETE";
 
-/// `target/ggen-bench`.
+/// Environment variable that moves runs and baselines out of `target/ggen-bench` (the tests use
+/// it to write only under a temporary directory).
+pub const BENCH_DIR_ENV: &str = "GGEN_BENCH_DIR";
+
+/// `$GGEN_BENCH_DIR`, else `target/ggen-bench`.
 fn bench_root(ws: &Workspace) -> PathBuf {
-    ws.target_dir.join("ggen-bench")
+    match std::env::var_os(BENCH_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => absolute(Path::new(&dir)),
+        _ => ws.target_dir.join("ggen-bench"),
+    }
 }
 
 fn baselines_dir(ws: &Workspace) -> PathBuf {
