@@ -17,117 +17,65 @@ use std::time::Duration;
 use criterion::Criterion;
 use criterion::measurement::Measurement;
 
-/// Name of the environment variable that selects the profile.
-pub const PROFILE_ENV: &str = "GGEN_BENCH_PROFILE";
+pub use bench_format::{PROFILE_ENV, Profile, UnknownProfile};
 
-/// A benchmark profile: how long and how many samples each benchmark gets.
+/// What a profile means for Criterion (the names live in `bench_format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    /// Short runs for a whole-workspace pass in about a minute: 10 samples per bench.
-    Quick,
-    /// Criterion's default statistics: 100 samples, 3 s warm-up, 5 s measurement.
-    Full,
-}
-
-/// A `GGEN_BENCH_PROFILE` value that is neither `quick` nor `full`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownProfile(pub String);
-
-impl std::fmt::Display for UnknownProfile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{PROFILE_ENV}={:?} is not a profile; expected `quick` or `full`",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownProfile {}
-
-impl Profile {
-    /// Parses a profile name (`quick` or `full`, case-insensitive, surrounding spaces ignored).
-    pub fn parse(s: &str) -> Result<Self, UnknownProfile> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "quick" => Ok(Self::Quick),
-            "full" => Ok(Self::Full),
-            _ => Err(UnknownProfile(s.to_owned())),
-        }
-    }
-
-    /// Reads `GGEN_BENCH_PROFILE`; unset or empty means [`Profile::Full`].
-    pub fn from_env() -> Result<Self, UnknownProfile> {
-        match std::env::var(PROFILE_ENV) {
-            Ok(v) if !v.trim().is_empty() => Self::parse(&v),
-            _ => Ok(Self::Full),
-        }
-    }
-
-    /// The profile's name as `GGEN_BENCH_PROFILE` spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Quick => "quick",
-            Self::Full => "full",
-        }
-    }
-
+pub struct Timing {
     /// Warm-up time per benchmark.
-    pub fn warm_up_time(self) -> Duration {
-        match self {
-            Self::Quick => Duration::from_millis(100),
-            Self::Full => Duration::from_secs(3),
-        }
-    }
-
+    pub warm_up: Duration,
     /// Measurement time per benchmark.
-    pub fn measurement_time(self) -> Duration {
-        match self {
-            Self::Quick => Duration::from_millis(300),
-            Self::Full => Duration::from_secs(5),
-        }
-    }
-
+    pub measurement: Duration,
     /// Samples per benchmark (Criterion requires at least 10).
-    pub fn sample_size(self) -> usize {
-        match self {
-            Self::Quick => 10,
-            Self::Full => 100,
-        }
-    }
-
+    pub sample_size: usize,
     /// Bootstrap resamples for Criterion's confidence intervals.
-    pub fn nresamples(self) -> usize {
-        match self {
-            Self::Quick => 10_000,
-            Self::Full => 100_000,
-        }
-    }
+    pub nresamples: usize,
+}
 
-    /// Applies this profile to any Criterion (wall time or a custom measurement).
-    pub fn apply<M: Measurement>(self, c: Criterion<M>) -> Criterion<M> {
-        c.warm_up_time(self.warm_up_time())
-            .measurement_time(self.measurement_time())
-            .sample_size(self.sample_size())
-            .nresamples(self.nresamples())
-            .without_plots()
+/// The Criterion settings of `profile`.
+pub fn timing(profile: Profile) -> Timing {
+    match profile {
+        Profile::Quick => Timing {
+            warm_up: Duration::from_millis(100),
+            measurement: Duration::from_millis(300),
+            sample_size: 10,
+            nresamples: 10_000,
+        },
+        Profile::Full => Timing {
+            warm_up: Duration::from_secs(3),
+            measurement: Duration::from_secs(5),
+            sample_size: 100,
+            nresamples: 100_000,
+        },
     }
 }
 
+/// Applies `profile` to any Criterion (wall time or a custom measurement).
+pub fn apply<M: Measurement>(profile: Profile, c: Criterion<M>) -> Criterion<M> {
+    let t = timing(profile);
+    c.warm_up_time(t.warm_up)
+        .measurement_time(t.measurement)
+        .sample_size(t.sample_size)
+        .nresamples(t.nresamples)
+        .without_plots()
+}
 /// The Criterion config every suite uses: the profile from `GGEN_BENCH_PROFILE`.
 ///
 /// # Panics
 /// On an unknown profile name, with a message naming the variable and the accepted values: a bench
 /// run with a misspelt profile must not silently take minutes longer than asked for.
 pub fn criterion_config() -> Criterion {
-    profile_or_exit().apply(Criterion::default())
+    apply(profile_or_exit(), Criterion::default())
 }
 
 /// The config for allocation benches: the same profile, measuring bytes allocated per iteration
 /// with [`AllocatedBytes`](crate::alloc::AllocatedBytes) (the binary must install the counting
 /// allocator).
 pub fn allocation_config() -> Criterion<crate::alloc::AllocatedBytes> {
-    profile_or_exit()
-        .apply(Criterion::default().with_measurement(crate::alloc::AllocatedBytes::new()))
+    apply(
+        profile_or_exit(),
+        Criterion::default().with_measurement(crate::alloc::AllocatedBytes::new()),
+    )
 }
 
 /// The profile from the environment; an invalid value is reported and the bench binary exits 2.
@@ -146,22 +94,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_known_profiles_and_rejects_others() {
-        assert_eq!(Profile::parse("quick"), Ok(Profile::Quick));
-        assert_eq!(Profile::parse(" FULL "), Ok(Profile::Full));
-        let err = Profile::parse("fast").unwrap_err();
-        assert!(err.to_string().contains("GGEN_BENCH_PROFILE"), "{err}");
-        assert!(err.to_string().contains("`quick` or `full`"), "{err}");
-    }
-
-    #[test]
     fn quick_is_much_shorter_than_full_and_keeps_a_usable_sample() {
-        let q = Profile::Quick;
-        let f = Profile::Full;
-        assert!(q.warm_up_time() + q.measurement_time() <= Duration::from_millis(500));
-        assert!(q.measurement_time() * 10 <= f.measurement_time());
+        let q = timing(Profile::Quick);
+        let f = timing(Profile::Full);
+        assert!(q.warm_up + q.measurement <= Duration::from_millis(500));
+        assert!(q.measurement * 10 <= f.measurement);
         // Fewer than 10 samples would make Criterion panic and give no confidence interval.
-        assert!(q.sample_size() >= 10);
-        assert_eq!(f.sample_size(), 100);
+        assert!(q.sample_size >= 10);
+        assert_eq!(f.sample_size, 100);
     }
 }

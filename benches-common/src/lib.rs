@@ -9,12 +9,10 @@
 //! - [`alloc`]: a counting global allocator, allocation scopes and a Criterion
 //!   [`Measurement`](criterion::measurement::Measurement) in bytes allocated.
 //! - [`rng`]: a seeded RNG whose streams are stable across crate versions.
-//! - [`ladder`]: parameter ladders (geometric sweeps) for scaling benches.
 //! - [`side`]: side files telling `cargo xtask bench` a bench's unit and per-operation latency.
 
 pub mod alloc;
 pub mod config;
-pub mod ladder;
 pub mod rng;
 pub mod side;
 pub mod workload;

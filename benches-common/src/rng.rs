@@ -5,7 +5,7 @@
 //! `rand`'s distribution code (ranges, floats, shuffles) is allowed to change its outputs between
 //! versions, so it is not used. Instead:
 //!
-//! - the 64-bit seed is expanded to ChaCha's 32-byte key with SplitMix64 (written out here);
+//! - the 64-bit seed is expanded to ChaCha's 32-byte key with SplitMix64 (`bench_format`);
 //! - the raw stream is ChaCha8 from `rand_chacha`, whose output is fixed by the ChaCha spec;
 //! - ranges use Lemire's widening-multiply method with rejection (unbiased), floats take the top 53
 //!   bits, and shuffles are Fisher–Yates from the back — all defined in this file.
@@ -13,6 +13,7 @@
 //! A golden-value test pins the first outputs for seed 42; if it ever fails, every generated
 //! workload has changed and stored baselines are no longer comparable.
 
+use bench_format::SplitMix64;
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 
@@ -25,21 +26,13 @@ pub struct SeededRng {
     inner: ChaCha8Rng,
 }
 
-fn splitmix64(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 impl SeededRng {
     /// A generator for `seed`. Equal seeds give equal streams.
     pub fn new(seed: u64) -> Self {
-        let mut state = seed;
+        let mut expand = SplitMix64::new(seed);
         let mut key = [0u8; 32];
         for chunk in key.chunks_exact_mut(8) {
-            chunk.copy_from_slice(&splitmix64(&mut state).to_le_bytes());
+            chunk.copy_from_slice(&expand.next_u64().to_le_bytes());
         }
         Self {
             inner: ChaCha8Rng::from_seed(key),
@@ -49,8 +42,7 @@ impl SeededRng {
     /// An independent generator derived from this seed and a stream label, so that two parts of a
     /// workload (say, keys and priorities) do not shift each other when one draws more numbers.
     pub fn fork(seed: u64, stream: u64) -> Self {
-        let mut state = seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
-        Self::new(splitmix64(&mut state))
+        Self::new(SplitMix64::new(seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03)).next_u64())
     }
 
     /// The next raw 64-bit value.

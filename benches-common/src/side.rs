@@ -12,8 +12,8 @@
 //! {"schema":1,"id":"...","unit":"ns","counters":{"retries_per_commit":0.42}}
 //! ```
 //!
-//! `unit` is `"ns"` (wall time, the default when no side file exists) or `"bytes"`. `cargo xtask
-//! bench` reads these files; the format is versioned by `schema`.
+//! `unit` is `"ns"` (wall time, the default when no side file exists) or `"bytes"`. The format
+//! itself is defined once, in the `bench-format` crate, which `cargo xtask bench` reads it with.
 //!
 //! The Criterion home is found as Criterion finds it: `$CRITERION_HOME`, else
 //! `$CARGO_TARGET_DIR/criterion`, else `target/criterion` under the nearest ancestor of the current
@@ -23,82 +23,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
-
-/// File name of a side file.
-pub const SIDE_FILE: &str = "ggen-side.json";
-
-/// What a bench's numbers measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Unit {
-    /// Nanoseconds of wall time per iteration (Criterion's default).
-    Ns,
-    /// Bytes allocated per iteration.
-    Bytes,
-}
-
-/// Per-operation latency percentiles, in nanoseconds, of individually timed operations.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Latency {
-    /// Operations recorded.
-    pub count: u64,
-    /// Fastest operation.
-    pub min: u64,
-    /// Median.
-    pub p50: u64,
-    /// 95th percentile.
-    pub p95: u64,
-    /// 99th percentile.
-    pub p99: u64,
-    /// Slowest operation.
-    pub max: u64,
-}
-
-impl Latency {
-    /// Percentiles of `samples` (nanoseconds), nearest-rank. `None` for no samples.
-    pub fn from_samples(samples: &mut [u64]) -> Option<Self> {
-        if samples.is_empty() {
-            return None;
-        }
-        samples.sort_unstable();
-        let rank = |p: f64| {
-            let n = samples.len();
-            let idx = ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
-            samples[idx]
-        };
-        Some(Self {
-            count: samples.len() as u64,
-            min: samples[0],
-            p50: rank(0.50),
-            p95: rank(0.95),
-            p99: rank(0.99),
-            max: samples[samples.len() - 1],
-        })
-    }
-}
-
-/// The content of one side file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SideFile {
-    /// Format version; currently 1.
-    pub schema: u32,
-    /// Full bench id, `suite/group/function/parameter`.
-    pub id: String,
-    /// What the bench's Criterion numbers measure.
-    pub unit: Unit,
-    /// Per-operation latency, when the suite timed single operations.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub latency_ns: Option<Latency>,
-    /// Named figures the suite counted while measuring (e.g. retries per commit).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub counters: BTreeMap<String, f64>,
-    /// The bench times single operations and records `latency_ns`. Set even when no operation was
-    /// timed yet (a `--list` run), so the xtask can refuse a latency budget on a bench that never
-    /// records latency before anything runs.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub records_latency: bool,
-}
+pub use bench_format::side::{Latency, SIDE_FILE, SIDE_SCHEMA, SideFile, Unit};
 
 /// Where Criterion writes (see the module docs for the search order).
 pub fn criterion_home() -> PathBuf {
@@ -144,7 +69,7 @@ pub fn write_in(home: &Path, side: &SideFile) -> std::io::Result<PathBuf> {
 /// the xtask reports the missing unit when it reads the results.
 pub fn record_unit(id: &str, unit: Unit) {
     record(SideFile {
-        schema: 1,
+        schema: SIDE_SCHEMA,
         id: id.to_owned(),
         unit,
         latency_ns: None,
@@ -156,7 +81,7 @@ pub fn record_unit(id: &str, unit: Unit) {
 /// Records named counters for bench `id` (a wall-time bench).
 pub fn record_counters(id: &str, counters: &[(&str, f64)]) {
     record(SideFile {
-        schema: 1,
+        schema: SIDE_SCHEMA,
         id: id.to_owned(),
         unit: Unit::Ns,
         latency_ns: None,
@@ -172,7 +97,7 @@ pub fn record_counters(id: &str, counters: &[(&str, f64)]) {
 pub fn record_latency(id: &str, samples: &mut [u64]) {
     let latency_ns = Latency::from_samples(samples);
     record(SideFile {
-        schema: 1,
+        schema: SIDE_SCHEMA,
         id: id.to_owned(),
         unit: Unit::Ns,
         latency_ns,
@@ -192,23 +117,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn percentiles_are_nearest_rank() {
-        let mut s: Vec<u64> = (1..=100).rev().collect();
-        let l = Latency::from_samples(&mut s).unwrap();
-        assert_eq!(
-            (l.count, l.min, l.p50, l.p95, l.p99, l.max),
-            (100, 1, 50, 95, 99, 100)
-        );
-        assert_eq!(Latency::from_samples(&mut []), None);
-        let one = Latency::from_samples(&mut [7]).unwrap();
-        assert_eq!((one.p50, one.p99), (7, 7));
-    }
-
-    #[test]
     fn side_files_round_trip_and_land_next_to_criterion_output() {
         let home = std::env::temp_dir().join(format!("ggen-side-test-{}", std::process::id()));
         let side = SideFile {
-            schema: 1,
+            schema: SIDE_SCHEMA,
             id: "suite/grp/func/10".into(),
             unit: Unit::Bytes,
             latency_ns: None,

@@ -44,23 +44,7 @@ environment: GGEN_BENCH_DIR moves runs and baselines out of target/ggen-bench
 exit status: 0 all good, 1 a claim failed or a bench regressed, 2 usage or input error (nothing
 written), 130/143 interrupted by SIGINT/SIGTERM (the run folder is marked INCOMPLETE)";
 
-/// Benchmark profile, forwarded to the suites as `GGEN_BENCH_PROFILE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    /// Short runs.
-    Quick,
-    /// Criterion's default statistics.
-    Full,
-}
-
-impl Profile {
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Quick => "quick",
-            Profile::Full => "full",
-        }
-    }
-}
+pub use bench_format::Profile;
 
 /// An export requested with `--export`.
 #[derive(Debug, Clone, PartialEq, Eq)]

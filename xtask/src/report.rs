@@ -198,6 +198,9 @@ pub fn check_benches(r: &Report) -> Result<()> {
     Ok(())
 }
 
+/// The bootstrap's fixed seed: the same two runs always give the same report.
+const BOOTSTRAP_SEED: u64 = 0x6767_656e_2d62_656e;
+
 /// Compares `new` with `base`, bench by bench (same id and unit).
 pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -> Comparison {
     let base_by: BTreeMap<&str, &Bench> = base.iter().map(|b| (b.id.as_str(), b)).collect();
@@ -238,16 +241,12 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
             });
             continue;
         }
-        // Seed from the id so each bench's bootstrap is reproducible and independent.
-        let seed = id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, c| {
-            (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3)
-        });
         // With repeats on both sides the unit is a whole run (its mean), which carries the
         // between-run drift; otherwise the per-iteration samples of the single runs.
         let ci = if b.run_means.len() >= 2 && n.run_means.len() >= 2 {
             ratio_ci_runs(&b.run_means, &n.run_means)
         } else {
-            ratio_ci(&b.samples, &n.samples, 10_000, seed)
+            ratio_ci(&b.samples, &n.samples, 10_000, BOOTSTRAP_SEED)
         };
         if let Some(ci) = ci {
             deltas.push(Delta {

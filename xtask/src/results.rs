@@ -19,15 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
-/// What a bench's numbers measure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Unit {
-    /// Nanoseconds per iteration.
-    Ns,
-    /// Bytes allocated per iteration.
-    Bytes,
-}
+pub use bench_format::{Latency, SIDE_FILE, SIDE_SCHEMA, SideFile, Unit};
 
 /// A point estimate and its 95% confidence interval, per iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -35,17 +27,6 @@ pub struct Estimate {
     pub point: f64,
     pub lower: f64,
     pub upper: f64,
-}
-
-/// Per-operation latency percentiles recorded by a suite (nanoseconds).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Latency {
-    pub count: u64,
-    pub min: u64,
-    pub p50: u64,
-    pub p95: u64,
-    pub p99: u64,
-    pub max: u64,
 }
 
 /// One benchmark's results.
@@ -117,24 +98,6 @@ struct SampleJson {
     iters: Vec<f64>,
     times: Vec<f64>,
 }
-
-/// A suite's side file (benches-common `side.rs` writes it).
-#[derive(Deserialize)]
-pub struct SideJson {
-    pub schema: u32,
-    pub id: String,
-    pub unit: Unit,
-    #[serde(default)]
-    pub latency_ns: Option<Latency>,
-    #[serde(default)]
-    pub counters: BTreeMap<String, f64>,
-    /// The bench records per-operation latency (set even before anything was timed).
-    #[serde(default)]
-    pub records_latency: bool,
-}
-
-/// File name of a side file, next to Criterion's `new/` folder.
-pub const SIDE_FILE: &str = "ggen-side.json";
 
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
@@ -225,10 +188,10 @@ pub fn read_bench(suite: &str, dir: &Path) -> Result<Bench> {
     };
     let side_path = dir.join(SIDE_FILE);
     if side_path.exists() {
-        let side: SideJson = read_json(&side_path)?;
-        if side.schema != 1 {
+        let side: SideFile = read_json(&side_path)?;
+        if side.schema != SIDE_SCHEMA {
             bail!(
-                "{}: unsupported schema {} (expected 1)",
+                "{}: unsupported schema {} (expected {SIDE_SCHEMA})",
                 side_path.display(),
                 side.schema
             );

@@ -13,30 +13,8 @@
 //! interval can see. With `--repeat N` on both sides the unit becomes the run: [`ratio_ci_runs`]
 //! gives a Welch t-interval over the runs' means, which includes that drift.
 
+use bench_format::SplitMix64;
 use serde::{Deserialize, Serialize};
-
-/// SplitMix64: a tiny, fixed, seedable generator for resampling (no dependency needed).
-#[derive(Debug, Clone)]
-pub struct SplitMix(u64);
-
-impl SplitMix {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0); the modulo bias is below 2^-40 for the sample sizes used here.
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-}
 
 pub fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
@@ -65,7 +43,7 @@ pub fn ratio_ci(base: &[f64], new: &[f64], resamples: usize, seed: u64) -> Optio
         return None;
     }
     let point = mean(new) / mean(base);
-    let mut rng = SplitMix::new(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut ratios: Vec<f64> = (0..resamples)
         .filter_map(|_| {
             let mb = (0..base.len())
@@ -198,7 +176,7 @@ mod tests {
 
     /// Deterministic noisy samples around `center` (±5% uniform).
     fn noisy(center: f64, n: usize, seed: u64) -> Vec<f64> {
-        let mut r = SplitMix::new(seed);
+        let mut r = SplitMix64::new(seed);
         (0..n)
             .map(|_| center * (0.95 + 0.1 * (r.next_u64() as f64 / u64::MAX as f64)))
             .collect()

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::catalog::Catalog;
 use crate::cli::criterion_filter;
 use crate::interrupt;
-use crate::results::{SIDE_FILE, SideJson, read_json};
+use crate::results::{SIDE_FILE, SideFile, read_json};
 use crate::workspace::{Suite, Workspace};
 
 fn cargo() -> std::ffi::OsString {
@@ -152,7 +152,7 @@ fn list_into(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalog>
             }
         }
         for path in side_files(&home) {
-            let side: SideJson = read_json(&path)?;
+            let side: SideFile = read_json(&path)?;
             if !catalog.ids.contains(&side.id) {
                 bail!(
                     "{}: suite {} wrote a side file for {:?}, which it does not list",

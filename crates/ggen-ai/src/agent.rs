@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::artifact::{Artifact, ArtifactKind};
+use ggen_domain::hash::{FNV_OFFSET, fnv1a};
 
 /// An agent's failure (a timeout or panic is reported by the pipeline, not by the agent).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,15 +48,6 @@ pub trait Agent: Send + Sync {
     /// Does the work. Called once per attempt.
     fn run<'a>(&'a self, input: &'a StageInput) -> AgentFuture<'a>;
 }
-
-/// FNV-1a over bytes, continuing from `h`.
-pub fn fnv1a(h: u64, bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// Work items between cooperative yields.
 const CHUNK: usize = 64;

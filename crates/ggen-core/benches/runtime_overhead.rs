@@ -41,11 +41,7 @@ benches_common::install_counting_allocator!();
 const SUITE: &str = "runtime_overhead";
 
 /// FNV-1a, the deterministic unit of "real work" in this suite.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
-}
+use ggen_domain::hash::fnv1a64 as fnv1a;
 
 fn payload(seed: u64, len: usize) -> Vec<u8> {
     let mut rng = benches_common::rng::SeededRng::new(seed);
