@@ -17,6 +17,8 @@ mod results;
 mod runner;
 mod stats;
 mod suites;
+#[cfg(test)]
+mod testing;
 mod units;
 mod workspace;
 

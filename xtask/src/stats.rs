@@ -70,21 +70,10 @@ pub fn ratio_ci(base: &[f64], new: &[f64], resamples: usize, seed: u64) -> Optio
     })
 }
 
-/// Two-sided 97.5% quantiles of Student's t for 1..=30 degrees of freedom.
-const T975: [f64; 30] = [
-    12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-    2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-    2.052, 2.048, 2.045, 2.042,
-];
-
-/// The 97.5% t quantile for `df` degrees of freedom, rounding `df` down (wider, conservative).
+/// The 97.5% quantile of Student's t for `df` degrees of freedom (distrs, Hill's algorithm 396),
+/// with `df` rounded down and at least 1: a wider, conservative interval.
 pub fn t975(df: f64) -> f64 {
-    let d = df.floor().max(1.0) as usize;
-    match d {
-        1..=30 => T975[d - 1],
-        31..=60 => 2.042,
-        _ => 2.0,
-    }
+    distrs::StudentsT::ppf(0.975, df.floor().max(1.0))
 }
 
 /// A 95% interval for the ratio of two benches measured over several *runs*: Welch's t-interval
@@ -273,10 +262,18 @@ mod tests {
 
     #[test]
     fn t_quantiles_shrink_with_degrees_of_freedom() {
-        assert_eq!(t975(2.54), 4.303);
-        assert_eq!(t975(0.3), 12.706);
-        assert!(T975.windows(2).all(|w| w[0] > w[1]));
-        assert_eq!(t975(1000.0), 2.0);
+        // Published two-sided 95% critical values.
+        for (df, t) in [
+            (0.3, 12.706),
+            (1.0, 12.706),
+            (2.54, 4.303),
+            (9.0, 2.262),
+            (30.0, 2.042),
+        ] {
+            assert!((t975(df) - t).abs() < 2e-3, "df {df}: {} vs {t}", t975(df));
+        }
+        assert!((t975(1e6) - 1.960).abs() < 2e-3);
+        assert!((1..60).all(|d| t975(d as f64) > t975(d as f64 + 1.0)));
     }
 
     #[test]

@@ -5,10 +5,11 @@
 //!   telemetry.
 //! - [`hive`]: ontology packs with semver, conflict detection, agents, consensus and the
 //!   [`hive::queen::HiveQueen`] that resolves packs into one configuration.
-//! - [`baseline`]: the old design (a new runtime per call), kept only as a comparison twin for
-//!   the `runtime_overhead` bench suite.
+//! - `baseline` (`twins` feature, on for the crate's tests and benches): the old design (a new
+//!   runtime per call), kept only as a comparison twin for the `runtime_overhead` bench suite.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "twins")]
 pub mod baseline;
 pub mod hive;
 pub mod runtime;

@@ -37,7 +37,7 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -390,11 +390,6 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     } else {
         "<non-string panic payload>".to_owned()
     }
-}
-
-/// Re-raises a panic payload caught elsewhere (for callers that collect and rethrow).
-pub fn resume_panic(payload: Box<dyn Any + Send>) -> ! {
-    resume_unwind(payload)
 }
 
 #[cfg(test)]

@@ -277,7 +277,7 @@ fn conflict_detection(c: &mut Criterion) {
             b.iter(|| detector.detect_indexed(batch, &state))
         });
         g.bench_with_input(BenchmarkId::new("parallel", n), &batch, |b, batch| {
-            b.iter(|| detector.detect_parallel(batch, &state))
+            b.iter(|| detect_parallel(batch, &state))
         });
         g.bench_with_input(BenchmarkId::new("indexed_fresh", n), &batch, |b, batch| {
             b.iter(|| detect_indexed(batch, &state))

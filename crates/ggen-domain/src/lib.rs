@@ -8,9 +8,12 @@
 //! This crate knows nothing of runtimes, packs or pipelines: it is the bottom layer
 //! (domain ← core ← ai).
 //!
-//! Unsafe code: denied crate-wide; the one exception is the crossbeam-epoch twin
+//! Comparison twins (`EpochStore`, `LockedStore`, `HeapScheduler`, `NaiveScheduler`) exist only
+//! with the `twins` feature, which the crate's own tests and benches enable. Without it the crate
+//! forbids `unsafe` code; with it, the one exception is the crossbeam-epoch twin
 //! (`snapshot::EpochStore`), whose pointer dereferences crossbeam-epoch offers only as `unsafe`.
-#![deny(unsafe_code)]
+#![cfg_attr(not(feature = "twins"), forbid(unsafe_code))]
+#![cfg_attr(feature = "twins", deny(unsafe_code))]
 
 pub mod hash;
 pub mod proposal;

@@ -386,8 +386,8 @@ impl Index {
 /// Conflict detection with buffers kept between calls.
 ///
 /// A swarm detects conflicts round after round; reusing the detector's index avoids allocating
-/// and growing a fresh hash table every round. The free functions [`detect_indexed`] and
-/// [`detect_parallel`] use a fresh detector per call.
+/// and growing a fresh hash table every round. The free function [`detect_indexed`] uses a fresh
+/// detector per call; [`detect_parallel`] keeps no buffers (each shard builds its own index).
 #[derive(Debug, Default)]
 pub struct ConflictDetector {
     index: Index,
@@ -418,49 +418,6 @@ impl ConflictDetector {
         self.index.conflicts(proposals, &mut conflicts);
         ConflictSet::canonical(conflicts, stale_ids(proposals, state))
     }
-
-    /// Parallel detection (rayon): the key space is split into one shard per rayon thread by key
-    /// hash; each shard scans every proposal but indexes only its own keys, so shards share
-    /// nothing and no maps are merged. The conflicts are concatenated and sorted in parallel.
-    /// Same result as [`detect_indexed`](Self::detect_indexed); it only pays off when the batch
-    /// is large and cores are idle. (Shards use their own indexes; this detector's buffers are
-    /// not used.)
-    ///
-    /// # Panics
-    /// If the batch has `u32::MAX` proposals or more.
-    pub fn detect_parallel(
-        &mut self,
-        proposals: &[Proposal],
-        state: &(impl StateView + Sync),
-    ) -> ConflictSet {
-        assert!(
-            proposals.len() < u32::MAX as usize,
-            "batch too large to index"
-        );
-        let shards = rayon::current_num_threads().max(1) as u64;
-        // The top bits pick the shard; the map inside a shard uses the low bits.
-        let shard_of = |k: Key| (mix(k) >> 40) % shards;
-        let mut conflicts: Vec<Conflict> = (0..shards)
-            .into_par_iter()
-            .flat_map_iter(|s| {
-                let mut index = Index::default();
-                index.fill(proposals, |k| shard_of(k) == s);
-                let mut out = Vec::new();
-                index.conflicts(proposals, &mut out);
-                out
-            })
-            .collect();
-        conflicts.par_sort_unstable();
-        conflicts.dedup();
-        let mut stale: Vec<ProposalId> = proposals
-            .par_iter()
-            .filter(|p| is_stale(p, state))
-            .map(|p| p.id)
-            .collect();
-        stale.par_sort_unstable();
-        stale.dedup();
-        ConflictSet { conflicts, stale }
-    }
 }
 
 /// Indexed detector with fresh buffers; see [`ConflictDetector::detect_indexed`].
@@ -468,9 +425,42 @@ pub fn detect_indexed(proposals: &[Proposal], state: &impl StateView) -> Conflic
     ConflictDetector::new().detect_indexed(proposals, state)
 }
 
-/// Parallel detector with fresh buffers; see [`ConflictDetector::detect_parallel`].
+/// Parallel detection (rayon): the key space is split into one shard per rayon thread by key
+/// hash; each shard scans every proposal but indexes only its own keys, so shards share nothing
+/// and no maps are merged. The conflicts are concatenated and sorted in parallel. Same result as
+/// [`detect_indexed`]; it allocates one index per shard per call, and only pays off when the
+/// batch is large and cores are idle.
+///
+/// # Panics
+/// If the batch has `u32::MAX` proposals or more.
 pub fn detect_parallel(proposals: &[Proposal], state: &(impl StateView + Sync)) -> ConflictSet {
-    ConflictDetector::new().detect_parallel(proposals, state)
+    assert!(
+        proposals.len() < u32::MAX as usize,
+        "batch too large to index"
+    );
+    let shards = rayon::current_num_threads().max(1) as u64;
+    // The top bits pick the shard; the map inside a shard uses the low bits.
+    let shard_of = |k: Key| (mix(k) >> 40) % shards;
+    let mut conflicts: Vec<Conflict> = (0..shards)
+        .into_par_iter()
+        .flat_map_iter(|s| {
+            let mut index = Index::default();
+            index.fill(proposals, |k| shard_of(k) == s);
+            let mut out = Vec::new();
+            index.conflicts(proposals, &mut out);
+            out
+        })
+        .collect();
+    conflicts.par_sort_unstable();
+    conflicts.dedup();
+    let mut stale: Vec<ProposalId> = proposals
+        .par_iter()
+        .filter(|p| is_stale(p, state))
+        .map(|p| p.id)
+        .collect();
+    stale.par_sort_unstable();
+    stale.dedup();
+    ConflictSet { conflicts, stale }
 }
 
 /// The combined effect of the commutative proposals on one key.

@@ -80,7 +80,7 @@ pub struct Plan<'a> {
 }
 
 /// Default term budget of the PerformanceManager.
-pub const DEFAULT_TERM_BUDGET: usize = 1_000_000;
+pub const TERM_BUDGET: usize = 1_000_000;
 
 /// An agent: role, id, and reusable scratch state.
 #[derive(Debug, Clone)]
@@ -88,7 +88,6 @@ pub struct HiveAgent {
     id: u32,
     role: AgentRole,
     scratch: HashSet<String>,
-    term_budget: usize,
 }
 
 impl HiveAgent {
@@ -98,7 +97,6 @@ impl HiveAgent {
             id,
             role,
             scratch: HashSet::with_capacity(16),
-            term_budget: DEFAULT_TERM_BUDGET,
         }
     }
 
@@ -249,11 +247,11 @@ impl HiveAgent {
                     .iter()
                     .map(|p| p.classes.len() + p.properties.len())
                     .sum();
-                let ok = terms <= self.term_budget;
+                let ok = terms <= TERM_BUDGET;
                 self.vote(
                     Some(ok),
-                    1.0 - (terms as f64 / self.term_budget as f64).min(1.0),
-                    vec![format!("{terms} terms, budget {}", self.term_budget)],
+                    1.0 - (terms as f64 / TERM_BUDGET as f64).min(1.0),
+                    vec![format!("{terms} terms, budget {}", TERM_BUDGET)],
                 )
             }
         }

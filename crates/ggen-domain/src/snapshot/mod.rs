@@ -35,17 +35,23 @@
 //!   background *reader* the store stayed at 13–15 ns while `rwlock` reads rose to 82–86 ns (the
 //!   shared reader count bounces between cores). Choose the lock for write-heavy data.
 //!
-//! Twins for comparison, behind the same [`SnapshotRead`] and [`SnapshotWrite`] traits:
-//! [`EpochStore`] (crossbeam-epoch, deferred reclamation) and [`LockedStore`] (`RwLock`).
+//! Twins for comparison, behind the same [`SnapshotRead`] and [`SnapshotWrite`] traits, compiled
+//! with the `twins` feature (the crate's tests and benches turn it on): `EpochStore`
+//! (crossbeam-epoch, deferred reclamation; the crate's only `unsafe`) and `LockedStore`
+//! (`RwLock`).
 
+#[cfg(feature = "twins")]
 mod epoch;
+#[cfg(feature = "twins")]
 mod locked;
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+#[cfg(feature = "twins")]
 pub use epoch::EpochStore;
+#[cfg(feature = "twins")]
 pub use locked::LockedStore;
 
 /// A snapshot version; 0 for the initial value, +1 per commit.

@@ -1,4 +1,5 @@
-//! Reading one run's results: Criterion's per-bench files and the suites' side files.
+//! Reading one run's results: Criterion's per-bench files and the suites' side files (this
+//! module), and merging the repeats of a `--repeat N` run ([`repeats`]).
 //!
 //! Layout of a run written by `cargo xtask bench`:
 //!
@@ -12,6 +13,10 @@
 //!
 //! Criterion documents these files as internal, so every field is validated; a missing, truncated
 //! or corrupt file is an error naming the file and what was wrong with it.
+
+mod repeats;
+
+pub use repeats::{criterion_roots, read_repeats};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -255,86 +260,6 @@ pub fn read_run(criterion_dir: &Path) -> Result<Vec<Bench>> {
 }
 
 /// Where a run's Criterion results live: `criterion/` for one repeat, `criterion-r1/` ...
-/// `criterion-rN/` for `--repeat N`.
-pub fn criterion_roots(run_dir: &Path, repeat: usize) -> Vec<PathBuf> {
-    if repeat <= 1 {
-        vec![run_dir.join("criterion")]
-    } else {
-        (1..=repeat)
-            .map(|k| run_dir.join(format!("criterion-r{k}")))
-            .collect()
-    }
-}
-
-/// Reads every repeat of a run and merges them per bench id: samples are pooled, `run_means`
-/// holds each repeat's mean, the mean is the mean of those, the interval spans the repeats'
-/// intervals, and latency percentiles are the worst of the repeats (budgets stay conservative).
-/// A bench missing from some repeat is an error naming it.
-pub fn read_repeats(roots: &[PathBuf]) -> Result<Vec<Bench>> {
-    let runs: Vec<Vec<Bench>> = roots.iter().map(|r| read_run(r)).collect::<Result<_>>()?;
-    let Some((first, rest)) = runs.split_first() else {
-        bail!("no results to read")
-    };
-    if rest.is_empty() {
-        return Ok(first.clone());
-    }
-    let mut merged = Vec::with_capacity(first.len());
-    for b in first {
-        let mut all = vec![b];
-        for (k, run) in rest.iter().enumerate() {
-            match run.iter().find(|x| x.id == b.id) {
-                Some(x) => all.push(x),
-                None => bail!(
-                    "{}: bench {} is missing from this repeat",
-                    roots[k + 1].display(),
-                    b.id
-                ),
-            }
-        }
-        let n = all.len() as f64;
-        let mean_of = |f: &dyn Fn(&Bench) -> f64| all.iter().map(|x| f(x)).sum::<f64>() / n;
-        let mut m = b.clone();
-        m.run_means = all.iter().map(|x| x.mean.point).collect();
-        m.samples = all.iter().flat_map(|x| x.samples.iter().copied()).collect();
-        m.mean.point = mean_of(&|x| x.mean.point);
-        m.mean.lower = all
-            .iter()
-            .map(|x| x.mean.lower)
-            .fold(f64::INFINITY, f64::min);
-        m.mean.upper = all.iter().map(|x| x.mean.upper).fold(0.0, f64::max);
-        m.median.point = mean_of(&|x| x.median.point);
-        m.std_dev = mean_of(&|x| x.std_dev);
-        m.latency = all.iter().filter_map(|x| x.latency).reduce(|a, c| Latency {
-            count: a.count + c.count,
-            min: a.min.min(c.min),
-            p50: a.p50.max(c.p50),
-            p95: a.p95.max(c.p95),
-            p99: a.p99.max(c.p99),
-            max: a.max.max(c.max),
-        });
-        for v in m.counters.values_mut() {
-            *v = 0.0;
-        }
-        for x in &all {
-            for (k, v) in &x.counters {
-                *m.counters.entry(k.clone()).or_default() += v / n;
-            }
-        }
-        merged.push(m);
-    }
-    if let Some(run) = rest.iter().find(|r| r.len() != first.len()) {
-        let extra = run
-            .iter()
-            .find(|x| !first.iter().any(|b| b.id == x.id))
-            .map_or("?", |x| x.id.as_str());
-        bail!(
-            "{}: bench {extra} is missing from the first repeat",
-            roots[0].display()
-        );
-    }
-    Ok(merged)
-}
-
 fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut dirs = Vec::new();
     for entry in
@@ -350,83 +275,9 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// A bench with id `suite/group/function/parameter`, every estimate exactly `mean`, one sample;
-    /// other modules' tests override fields with struct update syntax.
-    pub fn bench_fixture(id: &str, mean: f64, unit: Unit) -> Bench {
-        let p: Vec<&str> = id.split('/').collect();
-        let exact = Estimate {
-            point: mean,
-            lower: mean,
-            upper: mean,
-        };
-        Bench {
-            id: id.into(),
-            suite: p[0].into(),
-            group: p[1].into(),
-            function: p[2].into(),
-            parameter: p[3].into(),
-            unit,
-            mean: exact,
-            median: exact,
-            std_dev: 0.0,
-            elements: None,
-            samples: vec![mean],
-            run_means: vec![],
-            latency: None,
-            counters: BTreeMap::new(),
-        }
-    }
-
-    /// Writes a synthetic Criterion bench directory; used by other modules' tests too.
-    pub fn write_bench(
-        home: &Path,
-        suite: &str,
-        group: &str,
-        func: &str,
-        param: &str,
-        samples: &[f64],
-    ) {
-        let dir = home.join(suite).join(group).join(func).join(param);
-        let new = dir.join("new");
-        std::fs::create_dir_all(&new).unwrap();
-        let mean = samples.iter().sum::<f64>() / samples.len() as f64;
-        std::fs::write(
-            new.join("benchmark.json"),
-            serde_json::json!({"group_id": group, "function_id": func, "value_str": param,
-                "throughput": {"Elements": 10}, "full_id": format!("{group}/{func}/{param}")})
-            .to_string(),
-        )
-        .unwrap();
-        let est = |v: f64| {
-            serde_json::json!({"point_estimate": v, "standard_error": 1.0,
-            "confidence_interval": {"confidence_level": 0.95, "lower_bound": v * 0.95, "upper_bound": v * 1.05}})
-        };
-        std::fs::write(
-            new.join("estimates.json"),
-            serde_json::json!({"mean": est(mean), "median": est(mean), "std_dev": est(1.0),
-                "median_abs_dev": est(1.0), "slope": null})
-            .to_string(),
-        )
-        .unwrap();
-        let iters: Vec<f64> = (1..=samples.len()).map(|i| i as f64 * 10.0).collect();
-        let times: Vec<f64> = samples.iter().zip(&iters).map(|(s, n)| s * n).collect();
-        std::fs::write(
-            new.join("sample.json"),
-            serde_json::json!({"sampling_mode": "Linear", "iters": iters, "times": times})
-                .to_string(),
-        )
-        .unwrap();
-    }
-
-    pub fn temp_dir(name: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
+    use crate::testing::{temp_dir, write_bench};
 
     #[test]
     fn reads_a_good_run() {
@@ -501,38 +352,6 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert!(format!("{:#}", read_run(&home).unwrap_err()).contains("sample 0"));
-    }
-
-    #[test]
-    fn repeats_merge_per_bench() {
-        let home = temp_dir("repeats");
-        let roots = criterion_roots(&home, 2);
-        assert_eq!(roots[1], home.join("criterion-r2"));
-        write_bench(&roots[0], "s", "g", "f", "1", &[100.0, 100.0]);
-        write_bench(&roots[1], "s", "g", "f", "1", &[120.0, 120.0]);
-        let merged = read_repeats(&roots).unwrap();
-        assert_eq!(merged.len(), 1);
-        assert_eq!(merged[0].run_means, vec![100.0, 120.0]);
-        assert_eq!(merged[0].samples.len(), 4);
-        assert!((merged[0].mean.point - 110.0).abs() < 1e-9);
-        assert!(
-            (merged[0].mean.lower - 95.0).abs() < 1e-9
-                && (merged[0].mean.upper - 126.0).abs() < 1e-9
-        );
-        write_bench(&roots[1], "s", "g", "other", "1", &[1.0]);
-        assert!(
-            format!("{:#}", read_repeats(&roots).unwrap_err())
-                .contains("missing from the first repeat")
-        );
-        let single = read_repeats(
-            &criterion_roots(&home, 1)[..0]
-                .iter()
-                .chain(&roots[..1])
-                .cloned()
-                .collect::<Vec<_>>(),
-        )
-        .unwrap();
-        assert!(single[0].run_means.is_empty());
     }
 
     #[test]

@@ -15,22 +15,27 @@
 //!   `+ 3` covers the other three lanes starving at the same moment; with two busy lanes the bound
 //!   is exactly `max_bypass`). An item behind `p` others in its lane is served within
 //!   `(p + 1) · (max_bypass + 4)` pops.
-//! - `max_bypass = u32::MAX` disables the mechanism: strict priority, like [`HeapScheduler`].
+//! - `max_bypass = u32::MAX` disables the mechanism: strict priority, like the heap twin.
 //!
-//! # Twins (for the `scheduler` bench group)
+//! # Twins (for the `scheduler` bench group; `twins` feature)
 //!
-//! - [`HeapScheduler`]: a `BinaryHeap` ordered by (priority, arrival sequence): O(log n), strict
+//! - `HeapScheduler`: a `BinaryHeap` ordered by (priority, arrival sequence): O(log n), strict
 //!   priority with FIFO ties, no starvation bound.
-//! - [`NaiveScheduler`]: the old design — a `Vec` kept sorted by priority, `Vec::insert` on push and
+//! - `NaiveScheduler`: the old design — a `Vec` kept sorted by priority, `Vec::insert` on push and
 //!   `Vec::remove(0)` on pop: O(n) per operation.
 //!
 //! [`SharedScheduler`] wraps the lanes in a `Mutex` with a `Condvar` for many producers and
 //! consumers, with blocking pops and a close signal.
 
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "twins")]
+mod twins;
+#[cfg(feature = "twins")]
+pub use twins::{HeapScheduler, NaiveScheduler};
 
 /// Priority of a task; `Critical` is served first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -63,28 +68,6 @@ impl Priority {
     pub fn from_index(i: usize) -> Option<Priority> {
         Self::ALL.get(i).copied()
     }
-}
-
-/// Where a task's data lives; informational (it does not change the order of service).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Tier {
-    /// In memory, recently used.
-    Hot,
-    /// In memory.
-    Warm,
-    /// Must be loaded.
-    Cold,
-}
-
-/// What a producer tells the scheduler about a task.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct SchedulingHint {
-    /// Order of service.
-    pub priority: Priority,
-    /// Data locality (informational).
-    pub tier: Tier,
-    /// Estimated cost in arbitrary units (informational).
-    pub cost: u32,
 }
 
 /// The operations every scheduler twin offers.
@@ -141,11 +124,6 @@ impl<T> PriorityScheduler<T> {
         self.max_bypass
     }
 
-    /// Adds an item with a full hint (only its priority affects the order).
-    pub fn push_hinted(&mut self, hint: SchedulingHint, item: T) {
-        self.push_item(hint.priority, item);
-    }
-
     /// Items queued in one lane.
     pub fn lane_len(&self, priority: Priority) -> usize {
         self.lanes[priority.index()].len()
@@ -199,117 +177,6 @@ impl<T> Scheduler<T> for PriorityScheduler<T> {
 
     fn len(&self) -> usize {
         self.len
-    }
-}
-
-#[derive(Debug)]
-struct HeapEntry<T> {
-    priority: Priority,
-    seq: u64,
-    item: T,
-}
-
-impl<T> PartialEq for HeapEntry<T> {
-    fn eq(&self, other: &Self) -> bool {
-        (self.priority, self.seq) == (other.priority, other.seq)
-    }
-}
-impl<T> Eq for HeapEntry<T> {}
-impl<T> PartialOrd for HeapEntry<T> {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<T> Ord for HeapEntry<T> {
-    // BinaryHeap is a max-heap: the "greatest" entry is the highest priority (smallest rank),
-    // then the earliest arrival.
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (other.priority, other.seq).cmp(&(self.priority, self.seq))
-    }
-}
-
-/// Twin: a binary heap ordered by (priority, arrival). Strict priority, FIFO ties, O(log n).
-#[derive(Debug)]
-pub struct HeapScheduler<T> {
-    heap: BinaryHeap<HeapEntry<T>>,
-    seq: u64,
-}
-
-impl<T> Default for HeapScheduler<T> {
-    fn default() -> Self {
-        Self {
-            heap: BinaryHeap::new(),
-            seq: 0,
-        }
-    }
-}
-
-impl<T> HeapScheduler<T> {
-    /// An empty heap scheduler.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl<T> Scheduler<T> for HeapScheduler<T> {
-    fn push(&mut self, priority: Priority, item: T) {
-        self.heap.push(HeapEntry {
-            priority,
-            seq: self.seq,
-            item,
-        });
-        self.seq += 1;
-    }
-
-    fn pop(&mut self) -> Option<T> {
-        self.heap.pop().map(|e| e.item)
-    }
-
-    fn len(&self) -> usize {
-        self.heap.len()
-    }
-}
-
-/// Twin: the old design. A `Vec` sorted by priority (stable), `insert` on push, `remove(0)` on pop.
-#[derive(Debug)]
-pub struct NaiveScheduler<T> {
-    items: Vec<(Priority, T)>,
-}
-
-impl<T> Default for NaiveScheduler<T> {
-    fn default() -> Self {
-        Self { items: Vec::new() }
-    }
-}
-
-impl<T> NaiveScheduler<T> {
-    /// An empty naive scheduler.
-    pub fn new() -> Self {
-        Self::default()
-    }
-}
-
-impl<T> Scheduler<T> for NaiveScheduler<T> {
-    fn push(&mut self, priority: Priority, item: T) {
-        // After every item of the same or higher priority: FIFO within a priority.
-        let at = self
-            .items
-            .iter()
-            .position(|(p, _)| *p > priority)
-            .unwrap_or(self.items.len());
-        self.items.insert(at, (priority, item));
-    }
-
-    fn pop(&mut self) -> Option<T> {
-        if self.items.is_empty() {
-            None
-        } else {
-            Some(self.items.remove(0).1)
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.items.len()
     }
 }
 
@@ -448,17 +315,10 @@ mod tests {
     }
 
     #[test]
-    fn hints_and_lane_lengths() {
+    fn lane_lengths() {
         let mut s = PriorityScheduler::new();
         assert_eq!(s.max_bypass(), DEFAULT_MAX_BYPASS);
-        s.push_hinted(
-            SchedulingHint {
-                priority: Priority::Normal,
-                tier: Tier::Cold,
-                cost: 9,
-            },
-            'x',
-        );
+        s.push(Priority::Normal, 'x');
         assert_eq!(s.lane_len(Priority::Normal), 1);
         assert_eq!(s.lane_len(Priority::High), 0);
         assert_eq!(Priority::from_index(3), Some(Priority::Low));

@@ -1,0 +1,267 @@
+//! `budgets.toml`: every performance claim the project makes, checked on every run.
+//!
+//! ```toml
+//! [[budget]]                      # an absolute limit on one bench
+//! id = "suite/group/function/parameter"
+//! stat = "mean"                   # mean | median | p50 | p95 | p99 (the last three need latency)
+//! max = "1ms"                     # ns, us/µs, ms, s, B, KiB, MiB, GiB
+//!
+//! [[claim]]                       # A is at least k times faster than B, in the same run
+//! faster = "suite/g/a/1"
+//! than = "suite/g/b/1"
+//! by_at_least = 100.0
+//!
+//! [[claim]]                       # A costs at most k times B, in the same run
+//! id = "suite/g/a/1"
+//! within = 1.5
+//! of = "suite/g/floor/1"
+//!
+//! [[scaling]]                     # log-log slope of mean over the numeric parameter
+//! series = "suite/group/function"
+//! max_exponent = 1.09
+//! ```
+//!
+//! Every entry may have a `note`. Verdicts: PASS, FAIL, NO_DATA (an entry whose benches were
+//! selected for the run but produced no result — a failure), SKIPPED (the run was filtered to
+//! exclude them, or one side of a claim, or all but one point of a series).
+//!
+//! [`parse`](parse()) validates a file against the [`Catalog`] (unknown ids, fields and units,
+//! and entries that could only ever be NO_DATA are input errors naming the entry and suggesting
+//! the closest id); [`evaluate`](evaluate()) turns entries and results into verdicts.
+
+mod evaluate;
+mod parse;
+
+pub use evaluate::evaluate;
+pub use parse::load;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::results::Unit;
+use crate::units::format;
+
+/// Which statistic a budget limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stat {
+    Mean,
+    Median,
+    P50,
+    P95,
+    P99,
+}
+
+impl Stat {
+    /// The name `budgets.toml` uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stat::Mean => "mean",
+            Stat::Median => "median",
+            Stat::P50 => "p50",
+            Stat::P95 => "p95",
+            Stat::P99 => "p99",
+        }
+    }
+}
+
+/// A validated check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Check {
+    /// `stat(id) <= max`.
+    Budget {
+        id: String,
+        stat: Stat,
+        max: f64,
+        unit: Unit,
+    },
+    /// `mean(slow) / mean(fast) >= factor`.
+    Faster {
+        fast: String,
+        slow: String,
+        factor: f64,
+    },
+    /// `mean(id) / mean(of) <= factor`.
+    Within { id: String, of: String, factor: f64 },
+    /// Log-log slope of `mean` over the numeric parameter of `series/*` is at most `max_exponent`.
+    Scaling { series: String, max_exponent: f64 },
+}
+
+/// A check and its note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub check: Check,
+    pub note: Option<String>,
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    NoData,
+    Skipped,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::NoData => "NO_DATA",
+            Verdict::Skipped => "SKIPPED",
+        }
+    }
+
+    /// Whether this verdict makes the run fail.
+    pub fn fails(self) -> bool {
+        matches!(self, Verdict::Fail | Verdict::NoData)
+    }
+}
+
+/// An evaluated check, ready for the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub entry: Entry,
+    pub verdict: Verdict,
+    /// What was measured, in words (`"global 57.7 ns vs raw_block_on 46.1 ns: 1.25×"`).
+    pub detail: String,
+    /// The measured figure the check compares (ratio, exponent or value), when there is one.
+    pub measured: Option<f64>,
+}
+
+impl Entry {
+    /// A one-line description of the claim.
+    pub fn describe(&self) -> String {
+        match &self.check {
+            Check::Budget {
+                id,
+                stat,
+                max,
+                unit,
+            } => {
+                format!("{id}: {} ≤ {}", stat.name(), format(*max, *unit))
+            }
+            Check::Faster { fast, slow, factor } => {
+                format!("{fast} ≥ {factor}× faster than {slow}")
+            }
+            Check::Within { id, of, factor } => format!("{id} ≤ {factor}× {of}"),
+            Check::Scaling {
+                series,
+                max_exponent,
+            } => {
+                format!("{series}: scaling exponent ≤ {max_exponent}")
+            }
+        }
+    }
+
+    /// Every bench id this entry needs (for a scaling entry: the series' ids in `known`).
+    pub fn ids<'a>(&'a self, known: &'a BTreeSet<String>) -> Vec<&'a str> {
+        match &self.check {
+            Check::Budget { id, .. } => vec![id],
+            Check::Faster { fast, slow, .. } => vec![fast, slow],
+            Check::Within { id, of, .. } => vec![id, of],
+            Check::Scaling { series, .. } => series_ids(series, known),
+        }
+    }
+}
+
+/// The ids of a scaling series: `series/<parameter>` where the parameter is a positive number
+/// (the same rule as [`Bench::parameter_value`]; other parameters cannot be fitted).
+pub(crate) fn series_ids<'a>(series: &str, known: &'a BTreeSet<String>) -> Vec<&'a str> {
+    let prefix = format!("{series}/");
+    known
+        .iter()
+        .filter(|id| {
+            id.strip_prefix(&prefix).is_some_and(|rest| {
+                !rest.contains('/') && rest.parse::<f64>().is_ok_and(|v| v.is_finite() && v > 0.0)
+            })
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+pub(crate) fn unit_word(u: Unit) -> &'static str {
+    match u {
+        Unit::Ns => "time (ns)",
+        Unit::Bytes => "bytes",
+    }
+}
+
+/// The known id closest to `id` (Levenshtein distance, for "did you mean" suggestions).
+pub fn closest<'a>(id: &str, known: impl IntoIterator<Item = &'a String>) -> Option<&'a String> {
+    known.into_iter().min_by_key(|k| strsim::levenshtein(id, k))
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    //! The catalog, results and budgets file the parse and evaluate tests share.
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::results::Bench;
+
+    pub fn bench(id: &str, mean: f64, unit: Unit) -> Bench {
+        crate::testing::bench_fixture(id, mean, unit)
+    }
+
+    pub fn known() -> Catalog {
+        let mut c = Catalog::from_ids(
+            [
+                "s/g/fast/1",
+                "s/g/slow/1",
+                "s/mem/x/1",
+                "s/scale/f/10",
+                "s/scale/f/100",
+                "s/scale/f/1000",
+                "s/scale/f/huge",
+                "s/lat/op/1",
+                "s/names/f/alpha",
+                "s/names/f/beta",
+            ]
+            .iter()
+            .map(|s| s.to_string()),
+        );
+        c.units.insert("s/mem/x/1".into(), Unit::Bytes);
+        c.latency.insert("s/lat/op/1".into());
+        c
+    }
+
+    pub const GOOD: &str = r#"
+[[budget]]
+id = "s/g/fast/1"
+max = "20ns"
+note = "tiny"
+
+[[budget]]
+id = "s/mem/x/1"
+max = "1KiB"
+
+[[claim]]
+faster = "s/g/fast/1"
+than = "s/g/slow/1"
+by_at_least = 100
+
+[[claim]]
+id = "s/g/fast/1"
+within = 1.5
+of = "s/g/slow/1"
+
+[[scaling]]
+series = "s/scale/f"
+max_exponent = 1.1
+"#;
+
+    pub fn results(fast: f64) -> Vec<Bench> {
+        vec![
+            bench("s/g/fast/1", fast, Unit::Ns),
+            bench("s/g/slow/1", 1500.0, Unit::Ns),
+            bench("s/mem/x/1", 2048.0, Unit::Bytes),
+            bench("s/scale/f/10", 10.0, Unit::Ns),
+            bench("s/scale/f/100", 100.0, Unit::Ns),
+            bench("s/scale/f/1000", 1000.0, Unit::Ns),
+        ]
+    }
+}

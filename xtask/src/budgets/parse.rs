@@ -1,0 +1,300 @@
+//! Reading `budgets.toml`: the file's schema, and every check that makes an entry one a run can
+//! evaluate (see [`parse`]).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use super::{Check, Entry, Stat, closest, series_ids, unit_word};
+use crate::catalog::Catalog;
+use crate::units::parse_quantity;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    budget: Vec<BudgetEntry>,
+    #[serde(default)]
+    claim: Vec<ClaimEntry>,
+    #[serde(default)]
+    scaling: Vec<ScalingEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BudgetEntry {
+    id: String,
+    #[serde(default = "default_stat")]
+    stat: String,
+    max: String,
+    note: Option<String>,
+}
+
+fn default_stat() -> String {
+    "mean".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimEntry {
+    faster: Option<String>,
+    than: Option<String>,
+    by_at_least: Option<f64>,
+    id: Option<String>,
+    within: Option<f64>,
+    of: Option<String>,
+    note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScalingEntry {
+    series: String,
+    max_exponent: f64,
+    note: Option<String>,
+}
+
+fn check_id(path: &Path, what: &str, id: &str, known: &BTreeSet<String>) -> Result<()> {
+    if known.contains(id) {
+        return Ok(());
+    }
+    match closest(id, known) {
+        Some(s) => bail!(
+            "{}: {what}: unknown bench id {id:?}; did you mean {s:?}?",
+            path.display()
+        ),
+        None => bail!(
+            "{}: {what}: unknown bench id {id:?} (no benches are known)",
+            path.display()
+        ),
+    }
+}
+
+/// Parses and validates `budgets.toml` against the benches the suites define.
+pub fn load(path: &Path, catalog: &Catalog) -> Result<Vec<Entry>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    parse(path, &text, catalog)
+}
+
+/// Parses `text` (read from `path`, named in errors). Beyond syntax and ids, every entry must be
+/// one that a run can evaluate: a limit in the bench's own unit, a latency statistic only for a
+/// bench that records latency, the two sides of a claim in one unit, a scaling series with at
+/// least two numeric parameters in one unit.
+pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
+    let known = &catalog.ids;
+    let file: File = toml::from_str(text)
+        .with_context(|| format!("{}: invalid budgets file", path.display()))?;
+    let mut out = Vec::new();
+    for (i, b) in file.budget.iter().enumerate() {
+        let what = format!("[[budget]] #{} ({})", i + 1, b.id);
+        check_id(path, &what, &b.id, known)?;
+        let stat = match b.stat.as_str() {
+            "mean" => Stat::Mean,
+            "median" => Stat::Median,
+            "p50" => Stat::P50,
+            "p95" => Stat::P95,
+            "p99" => Stat::P99,
+            other => bail!(
+                "{}: {what}: stat {other:?} is not one of mean, median, p50, p95, p99",
+                path.display()
+            ),
+        };
+        let (max, unit) =
+            parse_quantity(&b.max).with_context(|| format!("{}: {what}: max", path.display()))?;
+        let measures = catalog.unit(&b.id);
+        if unit != measures {
+            bail!(
+                "{}: {what}: max {:?} is in {}, but the bench measures {}",
+                path.display(),
+                b.max,
+                unit_word(unit),
+                unit_word(measures)
+            );
+        }
+        if matches!(stat, Stat::P50 | Stat::P95 | Stat::P99) && !catalog.latency.contains(&b.id) {
+            bail!(
+                "{}: {what}: stat {:?} needs per-operation latency, which this bench does not record; use mean or median",
+                path.display(),
+                b.stat
+            );
+        }
+        out.push(Entry {
+            check: Check::Budget {
+                id: b.id.clone(),
+                stat,
+                max,
+                unit,
+            },
+            note: b.note.clone(),
+        });
+    }
+    for (i, c) in file.claim.iter().enumerate() {
+        let what = format!("[[claim]] #{}", i + 1);
+        let check = match (
+            c,
+            (&c.faster, &c.than, c.by_at_least),
+            (&c.id, c.within, &c.of),
+        ) {
+            (_, (Some(fast), Some(slow), Some(factor)), (None, None, None)) => Check::Faster {
+                fast: fast.clone(),
+                slow: slow.clone(),
+                factor,
+            },
+            (_, (None, None, None), (Some(id), Some(factor), Some(of))) => Check::Within {
+                id: id.clone(),
+                of: of.clone(),
+                factor,
+            },
+            _ => bail!(
+                "{}: {what}: a claim is either `faster`, `than`, `by_at_least` or `id`, `within`, `of`",
+                path.display()
+            ),
+        };
+        let (ids, factor) = match &check {
+            Check::Faster { fast, slow, factor } => ([fast, slow], *factor),
+            Check::Within { id, of, factor } => ([id, of], *factor),
+            _ => unreachable!("claims are Faster or Within"),
+        };
+        for id in ids {
+            check_id(path, &what, id, known)?;
+        }
+        let (ua, ub) = (catalog.unit(ids[0]), catalog.unit(ids[1]));
+        if ua != ub {
+            bail!(
+                "{}: {what}: {} measures {} but {} measures {}; a ratio of the two means nothing",
+                path.display(),
+                ids[0],
+                unit_word(ua),
+                ids[1],
+                unit_word(ub)
+            );
+        }
+        if !(factor.is_finite() && factor > 0.0) {
+            bail!(
+                "{}: {what}: the factor must be a positive number, got {factor}",
+                path.display()
+            );
+        }
+        out.push(Entry {
+            check,
+            note: c.note.clone(),
+        });
+    }
+    for (i, s) in file.scaling.iter().enumerate() {
+        let what = format!("[[scaling]] #{} ({})", i + 1, s.series);
+        if s.series.split('/').count() != 3 {
+            bail!(
+                "{}: {what}: series must be suite/group/function",
+                path.display()
+            );
+        }
+        let ids = series_ids(&s.series, known);
+        if ids.len() < 2 {
+            let probe = format!("{}/1", s.series);
+            let hint = closest(&probe, known)
+                .map(|k| {
+                    format!(
+                        "; did you mean {:?}?",
+                        k.rsplit_once('/').map_or(k.as_str(), |x| x.0)
+                    )
+                })
+                .unwrap_or_default();
+            bail!(
+                "{}: {what}: needs at least two benches with numeric parameters, found {}{hint}",
+                path.display(),
+                ids.len()
+            );
+        }
+        let units: BTreeSet<&str> = ids.iter().map(|id| unit_word(catalog.unit(id))).collect();
+        if units.len() > 1 {
+            bail!(
+                "{}: {what}: the series mixes units ({})",
+                path.display(),
+                units.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+        if !(s.max_exponent.is_finite() && s.max_exponent > 0.0) {
+            bail!("{}: {what}: max_exponent must be positive", path.display());
+        }
+        out.push(Entry {
+            check: Check::Scaling {
+                series: s.series.clone(),
+                max_exponent: s.max_exponent,
+            },
+            note: s.note.clone(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::budgets::fixtures::*;
+
+    #[test]
+    fn entries_that_can_only_be_no_data_or_meaningless_are_refused_at_load() {
+        let k = known();
+        let err = |t: &str| format!("{:#}", parse(Path::new("b.toml"), t, &k).unwrap_err());
+        // A time limit on a bytes bench.
+        let e = err("[[budget]]\nid = \"s/mem/x/1\"\nmax = \"1ms\"\n");
+        assert!(
+            e.contains("[[budget]] #1") && e.contains("measures bytes"),
+            "{e}"
+        );
+        // A latency percentile on a bench that records none.
+        let e = err("[[budget]]\nid = \"s/g/fast/1\"\nstat = \"p99\"\nmax = \"1ms\"\n");
+        assert!(e.contains("per-operation latency"), "{e}");
+        parse(
+            Path::new("b.toml"),
+            "[[budget]]\nid = \"s/lat/op/1\"\nstat = \"p99\"\nmax = \"1ms\"\n",
+            &k,
+        )
+        .unwrap();
+        // A claim comparing bytes with time.
+        let e = err("[[claim]]\nfaster = \"s/g/fast/1\"\nthan = \"s/mem/x/1\"\nby_at_least = 2\n");
+        assert!(e.contains("means nothing"), "{e}");
+        // A series whose parameters are not numbers.
+        let e = err("[[scaling]]\nseries = \"s/names/f\"\nmax_exponent = 1.0\n");
+        assert!(e.contains("numeric parameters, found 0"), "{e}");
+        // A non-numeric member of an otherwise numeric series is left out of the fit.
+        let entries = parse(
+            Path::new("b.toml"),
+            "[[scaling]]\nseries = \"s/scale/f\"\nmax_exponent = 1.1\n",
+            &k,
+        )
+        .unwrap();
+        assert_eq!(entries[0].ids(&k.ids).len(), 3);
+    }
+
+    #[test]
+    fn bad_files_name_the_entry_and_suggest_ids() {
+        let k = known();
+        let p = Path::new("budgets.toml");
+        let err = |t: &str| format!("{:#}", parse(p, t, &k).unwrap_err());
+        let e = err("[[budget]]\nid = \"s/g/fats/1\"\nmax = \"1ns\"\n");
+        assert!(
+            e.contains("budgets.toml") && e.contains("did you mean \"s/g/fast/1\""),
+            "{e}"
+        );
+        let e = err("[[budget]]\nid = \"s/g/fast/1\"\nmax = \"1 parsec\"\n");
+        assert!(
+            e.contains("[[budget]] #1") && e.contains("unknown unit"),
+            "{e}"
+        );
+        let e = err("[[budget]]\nid = \"s/g/fast/1\"\nmax = \"1ns\"\nstat = \"p42\"\n");
+        assert!(e.contains("p42"), "{e}");
+        let e = err("[[claim]]\nfaster = \"s/g/fast/1\"\nof = \"s/g/slow/1\"\n");
+        assert!(e.contains("[[claim]] #1"), "{e}");
+        let e = err("[[budgets]]\nid = \"x\"\n");
+        assert!(e.contains("invalid budgets file"), "{e}");
+        let e = err("[[scaling]]\nseries = \"s/scale/g\"\nmax_exponent = 1.0\n");
+        assert!(e.contains("did you mean \"s/scale/f\""), "{e}");
+        let e =
+            err("[[claim]]\nfaster = \"s/g/fast/1\"\nthan = \"s/g/slow/1\"\nby_at_least = -2\n");
+        assert!(e.contains("positive"), "{e}");
+    }
+}

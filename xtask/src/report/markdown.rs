@@ -1,0 +1,213 @@
+//! The markdown report: what `cargo xtask bench` prints and what a PR comment shows.
+
+use std::fmt::Write as _;
+
+use super::{Comparison, Report};
+use crate::budgets::Verdict;
+use crate::results::{Bench, Unit};
+use crate::stats::Change;
+use crate::units::{format, format_throughput};
+
+pub(super) fn bench_extra(b: &Bench) -> String {
+    let mut parts = Vec::new();
+    if let (Some(e), Unit::Ns) = (b.elements, b.unit) {
+        parts.push(format_throughput(e, b.mean.point));
+    }
+    if let Some(l) = b.latency {
+        parts.push(format!(
+            "per-op latency p50 {} / p95 {} / p99 {} (n={})",
+            format(l.p50 as f64, Unit::Ns),
+            format(l.p95 as f64, Unit::Ns),
+            format(l.p99 as f64, Unit::Ns),
+            l.count
+        ));
+    }
+    for (k, v) in &b.counters {
+        parts.push(format!("{k} {v:.3}"));
+    }
+    parts.join("; ")
+}
+
+pub(super) fn pct(r: f64) -> String {
+    format!("{:+.1}%", (r - 1.0) * 100.0)
+}
+
+/// One sentence saying what a comparison's intervals were computed over.
+pub(super) fn comparison_method(c: &Comparison) -> &'static str {
+    if c.unit == "runs" {
+        "Intervals are Welch t-intervals over whole-run means (`--repeat`): they include between-run drift."
+    } else {
+        "Intervals are bootstraps over one run's samples on each side: **between-run drift is not included**; on a noisy machine compare runs made with `--repeat 3` (see docs/BENCHMARKS.md)."
+    }
+}
+
+/// The markdown section comparing a run with a baseline (also what `cargo xtask compare` prints).
+pub fn markdown_comparison(c: &Comparison) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "## Compared with `{}` (threshold {:.0}%): {} regressed, {} unusable, {} improved, {} unchanged\n",
+        c.baseline,
+        c.threshold * 100.0,
+        c.regressions(),
+        c.unusable.len(),
+        c.deltas
+            .iter()
+            .filter(|d| d.change == Change::Improved)
+            .count(),
+        c.deltas
+            .iter()
+            .filter(|d| d.change == Change::Unchanged)
+            .count()
+    );
+    let _ = writeln!(s, "{}\n", comparison_method(c));
+    let _ = writeln!(
+        s,
+        "| bench | baseline | new | change | 95% CI | detectable | verdict |\n|---|---|---|---|---|---|---|"
+    );
+    for d in &c.deltas {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | [{}, {}] | ±{:.1}% | {:?} |",
+            d.id,
+            format(d.base_mean, d.unit),
+            format(d.new_mean, d.unit),
+            pct(d.ratio.point),
+            pct(d.ratio.lower),
+            pct(d.ratio.upper),
+            d.min_detectable_change * 100.0,
+            d.change
+        );
+    }
+    if !c.unusable.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n**Could not be compared (each fails the comparison):**\n"
+        );
+        for u in &c.unusable {
+            let _ = writeln!(s, "- `{}`: {}", u.id, u.why);
+        }
+    }
+    for (label, ids) in [
+        ("only in baseline", &c.only_in_baseline),
+        ("only in this run", &c.only_in_new),
+    ] {
+        if !ids.is_empty() {
+            let _ = writeln!(s, "\n{label}: {}", ids.join(", "));
+        }
+    }
+    s.push('\n');
+    s
+}
+
+/// The markdown report (terminal and PR comments).
+pub fn markdown(r: &Report) -> String {
+    let h = &r.header;
+    let mut s = String::new();
+    let _ = writeln!(s, "# ggen bench report `{}`\n", h.run_id);
+    let _ = writeln!(s, "| | |\n|---|---|");
+    let _ = writeln!(s, "| host | {} ({} cores) |", h.host_cpu, h.cores);
+    let _ = writeln!(s, "| os | {} |", h.os);
+    let _ = writeln!(s, "| rustc | {} |", h.rustc);
+    let _ = writeln!(
+        s,
+        "| git | {}{} |",
+        h.git_rev,
+        if h.git_dirty { " (dirty)" } else { "" }
+    );
+    let _ = writeln!(
+        s,
+        "| profile | {}{} |",
+        h.profile,
+        if h.repeat > 1 {
+            format!(", {} repeats", h.repeat)
+        } else {
+            String::new()
+        }
+    );
+    let _ = writeln!(s, "| time | {} |", h.timestamp);
+    let _ = writeln!(s, "| suites | {} |", h.suites.join(", "));
+    if let Some(f) = &h.filter {
+        let _ = writeln!(s, "| filter | `{f}` |");
+    }
+    let _ = writeln!(
+        s,
+        "| duration | {:.1} s (excluding compilation) |\n",
+        h.duration_s
+    );
+
+    let count = |v: Verdict| r.evaluations.iter().filter(|e| e.verdict == v).count();
+    let _ = writeln!(
+        s,
+        "## Claims: {} pass, {} fail, {} no data, {} skipped\n",
+        count(Verdict::Pass),
+        count(Verdict::Fail),
+        count(Verdict::NoData),
+        count(Verdict::Skipped)
+    );
+    if !r.evaluations.is_empty() {
+        let _ = writeln!(
+            s,
+            "| verdict | claim | measured | note |\n|---|---|---|---|"
+        );
+        for e in &r.evaluations {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                e.verdict.label(),
+                e.entry.describe(),
+                e.detail,
+                e.entry.note.as_deref().unwrap_or("")
+            );
+        }
+        s.push('\n');
+    }
+
+    if let Some(c) = &r.comparison {
+        s.push_str(&markdown_comparison(c));
+    }
+
+    let _ = writeln!(s, "## Benches ({})\n", r.benches.len());
+    let _ = writeln!(
+        s,
+        "Mean per iteration with Criterion's 95% bootstrap interval; figures are means of samples, not latency percentiles (those appear only where a suite recorded single operations).\n"
+    );
+    let _ = writeln!(s, "| bench | mean | 95% CI | details |\n|---|---|---|---|");
+    for b in &r.benches {
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | [{}, {}] | {} |",
+            b.id,
+            format(b.mean.point, b.unit),
+            format(b.mean.lower, b.unit),
+            format(b.mean.upper, b.unit),
+            bench_extra(b)
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::sample_report;
+
+    #[test]
+    fn markdown_has_header_claims_and_readable_units() {
+        let md = markdown(&sample_report());
+        for needle in [
+            "Test CPU",
+            "abc1234 (dirty)",
+            "quick",
+            "1 pass, 0 fail",
+            "100 ns",
+            "2.00 KiB",
+            "1.00 Gelem/s",
+            "100 Melem/s",
+            "p99 990 ns",
+            "near-linear",
+        ] {
+            assert!(md.contains(needle), "missing {needle:?} in\n{md}");
+        }
+    }
+}

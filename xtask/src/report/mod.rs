@@ -1,0 +1,228 @@
+//! The run report: its JSON model (`"schema": 1`), validated on load, and the places it is
+//! rendered: [`compare`] (a run against a baseline), [`markdown`], [`html`] (inline SVG) and
+//! [`export`] (Bencher Metric Format, github-action-benchmark JSON).
+//!
+//! A saved baseline is a report JSON file: self-contained, with every bench's raw per-iteration
+//! samples, so two runs can be compared long after Criterion's directories are gone.
+
+mod compare;
+mod export;
+mod html;
+mod markdown;
+
+pub use compare::{Comparison, compare};
+pub use export::{bmf, github};
+pub use html::html;
+pub use markdown::{markdown, markdown_comparison};
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::budgets::Evaluation;
+use crate::results::{Bench, Unit};
+
+/// Where, when and how a run happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub run_id: String,
+    /// UTC, RFC 3339.
+    pub timestamp: String,
+    pub host_cpu: String,
+    pub cores: usize,
+    pub os: String,
+    pub rustc: String,
+    pub git_rev: String,
+    pub git_dirty: bool,
+    pub profile: String,
+    /// Suites that were run.
+    pub suites: Vec<String>,
+    /// The `--filter` regex, if any.
+    pub filter: Option<String>,
+    /// Wall time of the bench runs, excluding compilation.
+    pub duration_s: f64,
+    /// How many times each suite was run (`--repeat`).
+    #[serde(default = "one")]
+    pub repeat: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// A whole run: the content of `report.json` and of saved baselines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: u32,
+    pub header: Header,
+    pub benches: Vec<Bench>,
+    /// Every bench id the workspace's suites define (from `--list`), run or not.
+    pub known_ids: Vec<String>,
+    pub evaluations: Vec<Evaluation>,
+    #[serde(default)]
+    pub comparison: Option<Comparison>,
+}
+
+impl Report {
+    /// Whether the run should exit 1: a failed or data-less claim, or a regression.
+    pub fn failed(&self) -> bool {
+        self.evaluations.iter().any(|e| e.verdict.fails())
+            || self.comparison.as_ref().is_some_and(Comparison::failed)
+    }
+
+    pub fn known(&self) -> BTreeSet<String> {
+        self.known_ids.iter().cloned().collect()
+    }
+}
+
+/// Reads a report or baseline file, validating its schema.
+pub fn load(path: &Path) -> Result<Report> {
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{}: invalid or truncated JSON", path.display()))?;
+    match value.get("schema").and_then(|v| v.as_u64()) {
+        Some(1) => {}
+        Some(n) => bail!(
+            "{}: unsupported schema {n} (this xtask reads schema 1)",
+            path.display()
+        ),
+        None => bail!(
+            "{}: not a ggen bench report (no \"schema\" field)",
+            path.display()
+        ),
+    }
+    let report: Report = serde_json::from_value(value)
+        .with_context(|| format!("{}: does not match report schema 1", path.display()))?;
+    check_benches(&report).with_context(|| format!("{}: unusable", path.display()))?;
+    Ok(report)
+}
+
+/// Checks that every bench's numbers can be trusted: samples present, finite and non-negative
+/// (positive for time), run means consistent with the recorded repeats, no duplicate ids. A
+/// damaged baseline must be an error, never a comparison that quietly finds nothing.
+pub fn check_benches(r: &Report) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for b in &r.benches {
+        let id = &b.id;
+        if !seen.insert(id.as_str()) {
+            bail!("bench {id} appears twice");
+        }
+        let ok = |v: f64| {
+            v.is_finite()
+                && match b.unit {
+                    Unit::Ns => v > 0.0,
+                    Unit::Bytes => v >= 0.0,
+                }
+        };
+        let need = match b.unit {
+            Unit::Ns => "positive",
+            Unit::Bytes => "non-negative",
+        };
+        if b.samples.is_empty() {
+            bail!("bench {id}: `samples` is empty");
+        }
+        if let Some((i, v)) = b.samples.iter().enumerate().find(|(_, v)| !ok(**v)) {
+            bail!("bench {id}: samples[{i}] is {v}; every sample must be a finite, {need} number");
+        }
+        if let Some((i, v)) = b.run_means.iter().enumerate().find(|(_, v)| !ok(**v)) {
+            bail!(
+                "bench {id}: run_means[{i}] is {v}; every run mean must be a finite, {need} number"
+            );
+        }
+        let repeat = r.header.repeat;
+        let expected = if repeat > 1 { repeat } else { 0 };
+        if b.run_means.len() != expected {
+            bail!(
+                "bench {id}: {} run_means, but the run has repeat = {repeat} (expected {expected})",
+                b.run_means.len()
+            );
+        }
+        if !ok(b.mean.point) {
+            bail!(
+                "bench {id}: mean {} is not a finite, {need} number",
+                b.mean.point
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::write_atomic;
+    use crate::testing::{sample_report, temp_dir};
+
+    #[test]
+    fn report_json_round_trips_and_checks_schema() {
+        let dir = temp_dir("report-json");
+        let r = sample_report();
+        let p = dir.join("report.json");
+        write_atomic(&p, serde_json::to_string_pretty(&r).unwrap().as_bytes()).unwrap();
+        assert_eq!(load(&p).unwrap(), r);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains("\"schema\": 1"));
+        std::fs::write(&p, text.replace("\"schema\": 1", "\"schema\": 9")).unwrap();
+        assert!(format!("{:#}", load(&p).unwrap_err()).contains("unsupported schema 9"));
+        std::fs::write(&p, "{\"benches\": []}").unwrap();
+        assert!(format!("{:#}", load(&p).unwrap_err()).contains("no \"schema\""));
+        std::fs::write(&p, &text[..10]).unwrap();
+        assert!(format!("{:#}", load(&p).unwrap_err()).contains("truncated"));
+        assert!(
+            !dir.join(".report.json.tmp").exists(),
+            "temporary file left behind"
+        );
+    }
+
+    #[test]
+    fn a_damaged_baseline_is_an_error_not_a_silent_pass() {
+        let dir = temp_dir("damaged");
+        let p = dir.join("base.json");
+        let mut r = sample_report();
+        r.header.repeat = 3;
+        for b in &mut r.benches {
+            b.run_means = vec![b.mean.point; 3];
+        }
+        let good = serde_json::to_value(&r).unwrap();
+        write_atomic(&p, good.to_string().as_bytes()).unwrap();
+        load(&p).unwrap();
+        let cases: [(&str, serde_json::Value, &str); 7] = [
+            ("samples", serde_json::json!([]), "`samples` is empty"),
+            ("samples", serde_json::json!([0.0, 0.0]), "samples[0] is 0"),
+            (
+                "samples",
+                serde_json::json!([5.0, -1.0]),
+                "samples[1] is -1",
+            ),
+            ("run_means", serde_json::json!([]), "0 run_means"),
+            (
+                "run_means",
+                serde_json::json!([0.0, 1.0, 1.0]),
+                "run_means[0] is 0",
+            ),
+            (
+                "run_means",
+                serde_json::json!([1.0, -3.0, 1.0]),
+                "run_means[1] is -3",
+            ),
+            ("run_means", serde_json::json!([1.0, 2.0]), "2 run_means"),
+        ];
+        for (field, value, needle) in cases {
+            let mut v = good.clone();
+            v["benches"][0][field] = value;
+            std::fs::write(&p, v.to_string()).unwrap();
+            let e = format!("{:#}", load(&p).unwrap_err());
+            assert!(
+                e.contains("base.json") && e.contains("s/det/indexed/10") && e.contains(needle),
+                "{field}: {e}"
+            );
+        }
+        // Zero bytes is a real measurement; zero time is not.
+        let mut v = good.clone();
+        v["benches"][2]["samples"] = serde_json::json!([0.0]);
+        std::fs::write(&p, v.to_string()).unwrap();
+        load(&p).unwrap();
+    }
+}

@@ -1,0 +1,325 @@
+//! `cargo xtask bench`, step by step (the order is the contract; see the parent module):
+//! [`prepare`] validates every input and output path, [`measure`] runs the suites, [`assemble`]
+//! reads and checks the results, [`publish`] writes everything together.
+
+use std::path::PathBuf;
+use std::time::{Instant, SystemTime};
+
+use anyhow::{Context, Result, bail};
+use regex::Regex;
+
+use super::{
+    INCOMPLETE, Outcome, absolute, add_report_files, baselines_dir, bench_root, resolve, rfc3339,
+    run_id, selector,
+};
+use crate::budgets::{self, Entry};
+use crate::catalog::Catalog;
+use crate::cli::{BenchArgs, Export};
+use crate::interrupt;
+use crate::output::{Outputs, check_target};
+use crate::report::{self, Header, Report};
+use crate::results::{self, Bench};
+use crate::suites::{self, Built};
+use crate::workspace::{Suite, Workspace};
+
+/// Everything `bench` checked before running: nothing has been written yet.
+struct Plan {
+    ws: Workspace,
+    suites: Vec<Built>,
+    catalog: Catalog,
+    entries: Vec<Entry>,
+    baseline: Option<(String, Report)>,
+    filter: Option<Regex>,
+    run_id: String,
+    run_dir: PathBuf,
+    baseline_out: Option<PathBuf>,
+}
+
+/// Step 1: validate every input and output path.
+fn prepare(args: &BenchArgs) -> Result<Plan> {
+    let filter = args
+        .filter
+        .as_deref()
+        .map(Regex::new)
+        .transpose()
+        .context("--filter")?;
+    let ws = Workspace::discover()?;
+    let selected_suites = ws.select(&args.packages, &args.suites)?;
+    if selected_suites.is_empty() {
+        bail!("the workspace has no bench suites");
+    }
+    let root = bench_root(&ws);
+    let run_id = run_id(SystemTime::now());
+    let run_dir = root.join(&run_id);
+    if run_dir.exists() {
+        bail!("run folder {} already exists", run_dir.display());
+    }
+
+    // Output paths first: they are cheap to check and the user should not wait for a build.
+    check_target(&run_dir.join("report.json"), "the run folder")?;
+    let baseline_out = match &args.save_baseline {
+        Some(name) => {
+            let path = baselines_dir(&ws).join(format!("{name}.json"));
+            if path.is_file() && !args.force {
+                bail!(
+                    "--save-baseline {name}: {} exists; add --force to replace it",
+                    path.display()
+                );
+            }
+            check_target(&path, &format!("--save-baseline {name}"))?;
+            Some(path)
+        }
+        None => None,
+    };
+    for export in &args.exports {
+        let (kind, path) = match export {
+            Export::Bmf(p) => ("bmf", p),
+            Export::Github(p) => ("github", p),
+        };
+        check_target(&absolute(path), &format!("--export {kind}"))?;
+    }
+    check_target(&root.join("latest"), "target/ggen-bench/latest")?;
+
+    let baseline = match &args.baseline {
+        Some(name) => Some((name.clone(), report::load(&resolve(&ws, name)?)?)),
+        None => None,
+    };
+
+    eprintln!("compiling {} suite(s)...", ws.suites.len());
+    let built = suites::build(&ws)?;
+    eprintln!("listing bench ids...");
+    let scratch = std::env::temp_dir().join(format!("ggen-bench-list-{}", std::process::id()));
+    let catalog = suites::catalog(&ws, &built, &scratch)?;
+    let budgets_path = args
+        .budgets
+        .as_deref()
+        .map_or_else(|| ws.root.join("budgets.toml"), absolute);
+    let entries = budgets::load(&budgets_path, &catalog)?;
+    if !catalog
+        .ids
+        .iter()
+        .any(|id| selector(&selected_suites, filter.as_ref())(id))
+    {
+        let examples: Vec<&str> = catalog
+            .ids
+            .iter()
+            .filter(|id| {
+                selected_suites
+                    .iter()
+                    .any(|s| id.starts_with(&format!("{}/", s.name)))
+            })
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        bail!(
+            "--filter {:?} selects no bench of the selected suites (it is matched against group/function/parameter); some ids: {}",
+            args.filter.as_deref().unwrap_or(""),
+            examples.join(", ")
+        );
+    }
+    let suites = built
+        .into_iter()
+        .filter(|b| selected_suites.contains(&b.suite))
+        .collect();
+    Ok(Plan {
+        ws,
+        suites,
+        catalog,
+        entries,
+        baseline,
+        filter,
+        run_id,
+        run_dir,
+        baseline_out,
+    })
+}
+
+/// What step 2 produced.
+struct Measured {
+    failed: Vec<String>,
+    duration_s: f64,
+    roots: Vec<PathBuf>,
+}
+
+/// Step 2: run every selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B,
+/// ... again) so that each repeat runs at a different moment and in a fresh process.
+fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
+    let started = Instant::now();
+    let mut failed = Vec::new();
+    let roots = results::criterion_roots(&plan.run_dir, args.repeat);
+    let n = plan.suites.len();
+    let steps = n * roots.len();
+    let logs = plan.run_dir.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    for (k, root) in roots.iter().enumerate() {
+        for (i, built) in plan.suites.iter().enumerate() {
+            let suite = &built.suite;
+            let rep = if roots.len() > 1 {
+                format!(", repeat {}/{}", k + 1, roots.len())
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "[{}/{steps}] {}::{} ({} profile{rep}, {:.1} s elapsed)",
+                k * n + i + 1,
+                suite.package,
+                suite.name,
+                args.profile.name(),
+                started.elapsed().as_secs_f64()
+            );
+            let log = logs.join(if roots.len() > 1 {
+                format!("{}-r{}.log", suite.name, k + 1)
+            } else {
+                format!("{}.log", suite.name)
+            });
+            let ok = built.run(
+                &plan.ws,
+                args.profile.name(),
+                args.filter.as_deref(),
+                &root.join(&suite.name),
+                &log,
+            )?;
+            if !ok {
+                eprintln!("suite {} failed; its output: {}", suite.name, log.display());
+                failed.push(suite.name.clone());
+            }
+        }
+    }
+    let duration_s = started.elapsed().as_secs_f64();
+    eprintln!("ran {n} suite(s) in {duration_s:.1} s (excluding compilation)");
+    Ok(Measured {
+        failed,
+        duration_s,
+        roots,
+    })
+}
+
+/// Step 3: read every result, evaluate the claims, compare with the baseline.
+fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
+    let benches = results::read_repeats(&m.roots)?;
+    let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
+    let selected = selector(&selected_suites, plan.filter.as_ref());
+    check_against_catalog(&benches, &plan.catalog, &selected)?;
+    let evaluations = budgets::evaluate(&plan.entries, &benches, &plan.catalog.ids, &selected);
+    let comparison = plan
+        .baseline
+        .as_ref()
+        .map(|(name, base)| report::compare(name, &base.benches, &benches, args.threshold));
+    let (git_rev, git_dirty) = crate::host::git();
+    let header = Header {
+        timestamp: rfc3339(SystemTime::now()),
+        run_id: plan.run_id.clone(),
+        host_cpu: crate::host::cpu(),
+        cores: crate::host::cores(),
+        os: crate::host::os(),
+        rustc: crate::host::rustc(),
+        git_rev,
+        git_dirty,
+        profile: args.profile.name().to_owned(),
+        suites: selected_suites.iter().map(|s| s.name.clone()).collect(),
+        filter: args.filter.clone(),
+        duration_s: m.duration_s,
+        repeat: args.repeat,
+    };
+    let report = Report {
+        schema: 1,
+        header,
+        benches,
+        known_ids: plan.catalog.ids.iter().cloned().collect(),
+        evaluations,
+        comparison,
+    };
+    report::check_benches(&report).context("this run's results")?;
+    Ok(report)
+}
+
+/// Results must be what the suites declared: a listed id, in its declared unit.
+fn check_against_catalog(
+    benches: &[Bench],
+    catalog: &Catalog,
+    selected: &dyn Fn(&str) -> bool,
+) -> Result<()> {
+    for b in benches {
+        if !catalog.ids.contains(&b.id) || !selected(&b.id) {
+            bail!("result for {} was not expected from this run", b.id);
+        }
+        if b.unit != catalog.unit(&b.id) {
+            bail!(
+                "bench {} measured {:?} but its suite declared {:?} (side file {})",
+                b.id,
+                b.unit,
+                catalog.unit(&b.id),
+                results::SIDE_FILE
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Step 4: write the report files, the baseline, the exports and `latest`, together.
+fn publish(args: &BenchArgs, plan: &Plan, report: &Report) -> Result<()> {
+    let mut out = Outputs::default();
+    add_report_files(&mut out, &plan.run_dir, report)?;
+    if let Some(path) = &plan.baseline_out {
+        out.add(path.clone(), serde_json::to_vec_pretty(report)?);
+    }
+    for export in &args.exports {
+        let (path, value) = match export {
+            Export::Bmf(p) => (p, report::bmf(report)),
+            Export::Github(p) => (p, report::github(report)),
+        };
+        out.add(absolute(path), serde_json::to_vec_pretty(&value)?);
+    }
+    out.add(
+        bench_root(&plan.ws).join("latest"),
+        format!("{}\n", plan.run_id).into_bytes(),
+    );
+    interrupt::check()?;
+    out.commit()?;
+    if let Some(path) = &plan.baseline_out {
+        eprintln!("saved baseline: {}", path.display());
+    }
+    Ok(())
+}
+
+pub fn bench(args: &BenchArgs) -> Result<Outcome> {
+    interrupt::install()?;
+    let plan = prepare(args)?;
+    let finished: Result<(Measured, Report)> = (|| {
+        let measured = measure(args, &plan)?;
+        let report = assemble(args, &plan, &measured)?;
+        publish(args, &plan, &report)?;
+        Ok((measured, report))
+    })();
+    let (measured, report) = match finished {
+        Ok(done) => done,
+        Err(e) => {
+            let why = match e.downcast_ref::<interrupt::Interrupted>() {
+                Some(i) => i.to_string(),
+                None => format!("{e:#}"),
+            };
+            if plan.run_dir.is_dir() {
+                let _ = std::fs::write(plan.run_dir.join(INCOMPLETE), format!("{why}\n"));
+                eprintln!(
+                    "run {} stopped ({why}); its folder is marked {INCOMPLETE}",
+                    plan.run_id
+                );
+            }
+            return Err(e);
+        }
+    };
+    println!("{}", report::markdown(&report));
+    eprintln!("report: {}", plan.run_dir.join("report.html").display());
+    if !measured.failed.is_empty() {
+        eprintln!("failed suites: {}", measured.failed.join(", "));
+    }
+    let bad = report.failed() || !measured.failed.is_empty();
+    if bad && args.no_fail {
+        eprintln!("failures reported, not failing (--no-fail)");
+    }
+    Ok(if bad && !args.no_fail {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    })
+}
