@@ -344,7 +344,7 @@ fn artifacts(c: &mut Criterion) {
                 content: dags::payload(256, i as u64),
                 source_stage: format!("stage{i}"),
                 quality_score: (i % 100) as f64 / 100.0,
-                created_at: i as u64,
+                run_offset_ms: i as u64,
             })
             .collect();
         let round_trip = |items: &Vec<Artifact>| {

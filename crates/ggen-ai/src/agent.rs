@@ -58,7 +58,7 @@ fn artifact(kind: ArtifactKind, content: String, input: &StageInput, quality: f6
         content,
         source_stage: input.stage.to_string(),
         quality_score: quality,
-        created_at: 0,
+        run_offset_ms: 0,
     }
 }
 
@@ -270,7 +270,7 @@ mod tests {
             content: "a\nb".into(),
             source_stage: "g".into(),
             quality_score: 0.9,
-            created_at: 0,
+            run_offset_ms: 0,
         };
         let bad = Artifact {
             content: String::new(),

@@ -28,9 +28,10 @@ pub struct Artifact {
     pub source_stage: String,
     /// Quality in `[0, 1]` as judged by the producing agent.
     pub quality_score: f64,
-    /// Milliseconds from the start of the pipeline run to the artifact's creation (a timing, so it
-    /// varies between runs; everything else is deterministic for deterministic agents).
-    pub created_at: u64,
+    /// When it was made, as milliseconds since the start of its pipeline run (an offset, not a
+    /// timestamp; it varies between runs, everything else is deterministic for deterministic
+    /// agents).
+    pub run_offset_ms: u64,
 }
 
 #[cfg(test)]
@@ -44,7 +45,7 @@ mod tests {
             content: "fn main() {}".into(),
             source_stage: "expand".into(),
             quality_score: 0.5,
-            created_at: 3,
+            run_offset_ms: 3,
         };
         let json = serde_json::to_string(&a).unwrap();
         assert!(json.contains("\"kind\":\"template\""), "{json}");

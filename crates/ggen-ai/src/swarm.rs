@@ -10,7 +10,7 @@ use std::sync::Arc;
 use ggen_core::runtime::{self, RuntimeError};
 use tokio::sync::Semaphore;
 
-use crate::pipeline::{CancelToken, Limits, Pipeline, PipelineReport};
+use crate::pipeline::{CancellationToken, Limits, Pipeline, PipelineReport};
 
 /// Pipelines sharing one semaphore.
 #[derive(Debug, Clone)]
@@ -55,12 +55,16 @@ impl Swarm {
     pub async fn run_cancellable(
         &self,
         jobs: Vec<Job>,
-        cancel: &CancelToken,
+        cancel: &CancellationToken,
     ) -> Vec<PipelineReport> {
         self.run_inner(jobs, Some(cancel.clone())).await
     }
 
-    async fn run_inner(&self, jobs: Vec<Job>, cancel: Option<CancelToken>) -> Vec<PipelineReport> {
+    async fn run_inner(
+        &self,
+        jobs: Vec<Job>,
+        cancel: Option<CancellationToken>,
+    ) -> Vec<PipelineReport> {
         let handles: Vec<_> = jobs
             .into_iter()
             .map(|(pipeline, input)| {

@@ -9,7 +9,9 @@ use ggen_ai::agent::{
     Agent, AgentError, AgentFuture, HashAgent, StageInput, TemplateAgent, ValidateAgent,
 };
 use ggen_ai::artifact::{Artifact, ArtifactKind};
-use ggen_ai::pipeline::{CancelToken, Limits, Pipeline, PipelineReport, StageSpec, StageStatus};
+use ggen_ai::pipeline::{
+    CancellationToken, Limits, Pipeline, PipelineReport, StageSpec, StageStatus,
+};
 use ggen_ai::swarm::Swarm;
 use ggen_core::runtime;
 
@@ -77,7 +79,7 @@ impl Agent for Flaky {
                     content: format!("ok after {}", input.attempt),
                     source_stage: input.stage.to_string(),
                     quality_score: 1.0,
-                    created_at: 0,
+                    run_offset_ms: 0,
                 })
             }
         })
@@ -325,7 +327,7 @@ fn cancellation_stops_running_stages_and_releases_permits() {
         .build()
         .unwrap();
     let limits = Limits::new(2);
-    let cancel = CancelToken::new();
+    let cancel = CancellationToken::new();
     let r = exec(async {
         let (r, ()) = tokio::join!(p.run_cancellable("x", &limits, &cancel), async {
             started.notified().await;
@@ -447,7 +449,7 @@ fn a_swarm_bounds_all_pipelines_together_and_leaks_no_permit() {
             .build()
             .unwrap(),
     );
-    let cancel = CancelToken::new();
+    let cancel = CancellationToken::new();
     let reports = exec(async {
         let jobs = vec![
             (Arc::clone(&hanging), String::new()),

@@ -1,0 +1,209 @@
+//! The ready-driven engine ([`Pipeline::run`]) and the bookkeeping all three drivers share.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::stage::{StageResult, run_stage};
+use super::{Limits, Pipeline, PipelineReport, StageOutcome, StageStatus};
+use crate::artifact::Artifact;
+
+/// Bookkeeping shared by the three drivers.
+pub(super) struct Run<'p> {
+    pipeline: &'p Pipeline,
+    input: Arc<str>,
+    start: Instant,
+    pub(super) results: Vec<Option<StageResult>>,
+}
+
+impl<'p> Run<'p> {
+    pub(super) fn new(pipeline: &'p Pipeline, input: &str) -> Self {
+        Self {
+            pipeline,
+            input: Arc::from(input),
+            start: Instant::now(),
+            results: (0..pipeline.stages.len()).map(|_| None).collect(),
+        }
+    }
+
+    pub(super) fn deps_succeeded(&self, i: usize) -> bool {
+        self.pipeline.stages[i]
+            .deps
+            .iter()
+            .all(|&d| matches!(&self.results[d], Some(r) if r.status == StageStatus::Succeeded))
+    }
+
+    fn dep_artifacts(&self, i: usize) -> Vec<Arc<Artifact>> {
+        self.pipeline.stages[i]
+            .deps
+            .iter()
+            .filter_map(|&d| self.results[d].as_ref().and_then(|r| r.artifact.clone()))
+            .collect()
+    }
+
+    pub(super) fn stage_future(
+        &self,
+        i: usize,
+        sem: Option<Arc<Semaphore>>,
+    ) -> impl Future<Output = StageResult> + Send + 'static {
+        run_stage(
+            Arc::clone(&self.pipeline.stages),
+            i,
+            Arc::clone(&self.input),
+            self.dep_artifacts(i),
+            sem,
+            self.start,
+        )
+    }
+
+    /// Records a result; if the stage did not succeed, marks its unfinished descendants Skipped.
+    pub(super) fn finish(&mut self, i: usize, r: StageResult) {
+        let failed = r.status != StageStatus::Succeeded;
+        self.results[i] = Some(r);
+        if failed {
+            let mut stack = self.pipeline.stages[i].dependents.clone();
+            while let Some(d) = stack.pop() {
+                if self.results[d].is_none() {
+                    self.results[d] = Some(StageResult {
+                        status: StageStatus::Skipped,
+                        attempts: 0,
+                        elapsed: Duration::ZERO,
+                        artifact: None,
+                    });
+                    stack.extend(self.pipeline.stages[d].dependents.iter().copied());
+                }
+            }
+        }
+    }
+
+    pub(super) fn report(self, unfinished: StageStatus) -> PipelineReport {
+        let mut artifacts = BTreeMap::new();
+        let stages = self
+            .pipeline
+            .stages
+            .iter()
+            .zip(self.results)
+            .map(|(s, r)| {
+                let r = r.unwrap_or(StageResult {
+                    status: unfinished.clone(),
+                    attempts: 0,
+                    elapsed: Duration::ZERO,
+                    artifact: None,
+                });
+                if let Some(a) = r.artifact {
+                    artifacts.insert(s.spec.name.clone(), Arc::unwrap_or_clone(a));
+                }
+                StageOutcome {
+                    name: s.spec.name.clone(),
+                    status: r.status,
+                    attempts: r.attempts,
+                    elapsed: r.elapsed,
+                }
+            })
+            .collect();
+        PipelineReport {
+            artifacts,
+            stages,
+            elapsed: self.start.elapsed(),
+        }
+    }
+}
+
+impl Pipeline {
+    /// Runs the pipeline ready-driven (see the module docs). Must be called inside a tokio runtime.
+    pub async fn run(&self, input: &str, limits: &Limits) -> PipelineReport {
+        self.drive(input, limits, None).await
+    }
+
+    /// Like [`run`](Self::run), stopping early when `cancel` is cancelled.
+    pub async fn run_cancellable(
+        &self,
+        input: &str,
+        limits: &Limits,
+        cancel: &CancellationToken,
+    ) -> PipelineReport {
+        self.drive(input, limits, Some(cancel)).await
+    }
+
+    async fn drive(
+        &self,
+        input: &str,
+        limits: &Limits,
+        cancel: Option<&CancellationToken>,
+    ) -> PipelineReport {
+        let mut run = Run::new(self, input);
+        let mut remaining: Vec<usize> = self.stages.iter().map(|s| s.deps.len()).collect();
+        let mut set: JoinSet<StageResult> = JoinSet::new();
+        let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
+        let spawn_ready =
+            |run: &Run<'_>,
+             ready: &mut Vec<usize>,
+             set: &mut JoinSet<StageResult>,
+             running: &mut HashMap<tokio::task::Id, usize>| {
+                ready.sort_by_key(|&i| (self.stages[i].spec.priority, i));
+                for &i in ready.iter() {
+                    let handle =
+                        set.spawn(run.stage_future(i, Some(Arc::clone(&limits.semaphore))));
+                    running.insert(handle.id(), i);
+                }
+                ready.clear();
+            };
+        let mut ready: Vec<usize> = (0..self.stages.len())
+            .filter(|&i| remaining[i] == 0)
+            .collect();
+        spawn_ready(&run, &mut ready, &mut set, &mut running);
+        loop {
+            let joined = match cancel {
+                Some(token) => tokio::select! {
+                    biased;
+                    () = token.cancelled() => {
+                        // Aborting drops the stage futures, releasing any permits they hold.
+                        set.shutdown().await;
+                        return run.report(StageStatus::Cancelled);
+                    }
+                    j = set.join_next_with_id() => j,
+                },
+                None => set.join_next_with_id().await,
+            };
+            let Some(joined) = joined else { break };
+            let (i, result) = match joined {
+                Ok((id, r)) => (running.remove(&id).expect("spawned stage"), r),
+                Err(e) => {
+                    // Panics are caught inside the stage; this is a panic outside the agent.
+                    let i = running.remove(&e.id()).expect("spawned stage");
+                    let msg = if e.is_panic() {
+                        "stage task panicked".into()
+                    } else {
+                        "stage task aborted".into()
+                    };
+                    (
+                        i,
+                        StageResult {
+                            status: StageStatus::Panicked(msg),
+                            attempts: 0,
+                            elapsed: Duration::ZERO,
+                            artifact: None,
+                        },
+                    )
+                }
+            };
+            let ok = result.status == StageStatus::Succeeded;
+            run.finish(i, result);
+            if ok {
+                for &d in &self.stages[i].dependents {
+                    remaining[d] -= 1;
+                    if remaining[d] == 0 && run.results[d].is_none() && run.deps_succeeded(d) {
+                        ready.push(d);
+                    }
+                }
+                spawn_ready(&run, &mut ready, &mut set, &mut running);
+            }
+        }
+        run.report(StageStatus::Skipped)
+    }
+}
