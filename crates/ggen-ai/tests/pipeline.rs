@@ -344,13 +344,16 @@ fn cancellation_stops_running_stages_and_releases_permits() {
         ]
     );
     assert_eq!(limits.available(), 2);
-    // A token cancelled before the run starts cancels it at once.
+    // A token cancelled before the run starts cancels it at once: no stage is even attempted.
     let r = exec(p.run_cancellable("x", &limits, &cancel));
     assert!(
         r.stages
             .iter()
-            .all(|s| s.status == StageStatus::Cancelled || s.status == StageStatus::Succeeded)
+            .all(|s| s.status == StageStatus::Cancelled && s.attempts == 0),
+        "{:?}",
+        r.stages
     );
+    assert!(r.artifacts.is_empty());
     assert_eq!(limits.available(), 2);
 }
 

@@ -19,7 +19,7 @@ use benches_common::criterion_config;
 use benches_common::side::{self, Unit};
 use benches_common::workload::packs::{self, PackSpec};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ggen_core::hive::agent::{AgentRole, ConsensusConfig, Decision, Vote};
+use ggen_core::hive::agent::{AgentRole, Ballot, ConsensusConfig, Decision, Vote};
 use ggen_core::hive::conflict::{detect_indexed, detect_pairwise};
 use ggen_core::hive::pack::Pack;
 use ggen_core::hive::queen::{HiveQueen, SpawnMode, Strategy, spawn_agents};
@@ -122,10 +122,10 @@ fn consensus_tally(c: &mut Criterion) {
             .map(|i| Vote {
                 agent: i as u32,
                 role: AgentRole::ALL[i % 6],
-                approve: match i % 6 {
-                    0 => None,
-                    1 => Some(false),
-                    _ => Some(true),
+                ballot: match i % 6 {
+                    0 => Ballot::Abstain,
+                    1 => Ballot::Reject,
+                    _ => Ballot::Approve,
                 },
                 confidence: 0.9,
                 reasons: vec![],

@@ -1,5 +1,7 @@
 //! `GGEN_WORKER_THREADS` handling. Each case re-runs this test binary as a child process with the
 //! variable set, because the runtime is process-wide and `std::env::set_var` is unsafe in Rust 2024.
+//! The child bodies are `#[ignore]`d tests that the parents select by exact name: in a normal run
+//! they are reported as ignored, never as passing without having checked anything.
 
 use std::process::Command;
 
@@ -9,8 +11,14 @@ const CHILD: &str = "GGEN_RUNTIME_ENV_CHILD";
 
 fn run_child(test: &str, vars: &[(&str, &str)]) -> std::process::Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1");
+    cmd.args([
+        test,
+        "--exact",
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD, "1");
     for (k, v) in vars {
         cmd.env(k, v);
     }
@@ -30,13 +38,24 @@ fn expect_child(test: &str, vars: &[(&str, &str)], expected: &str) {
         stdout.contains(expected),
         "expected {expected:?} in:\n{stdout}"
     );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child test did not run:\n{stdout}"
+    );
+}
+
+/// Child bodies only make sense with the variables their parent sets.
+fn require_child() {
+    assert!(
+        std::env::var_os(CHILD).is_some(),
+        "a child process body: run it through its parent test"
+    );
 }
 
 #[test]
+#[ignore = "a child process body, run by its parent test"]
 fn child_reports_invalid_env() {
-    if std::env::var_os(CHILD).is_none() {
-        return;
-    }
+    require_child();
     for _ in 0..2 {
         // Reported on every call, not only the first.
         let err = runtime::execute(async {}).unwrap_err();
@@ -50,10 +69,9 @@ fn child_reports_invalid_env() {
 }
 
 #[test]
+#[ignore = "a child process body, run by its parent test"]
 fn child_uses_env_worker_count() {
-    if std::env::var_os(CHILD).is_none() {
-        return;
-    }
+    require_child();
     let stats = runtime::stats().unwrap();
     assert_eq!(stats.worker_threads, 1);
     assert_eq!(
@@ -66,9 +84,6 @@ fn child_uses_env_worker_count() {
 
 #[test]
 fn invalid_worker_env_gives_a_clear_error() {
-    if std::env::var_os(CHILD).is_some() {
-        return;
-    }
     expect_child(
         "child_reports_invalid_env",
         &[(runtime::WORKER_THREADS_ENV, "lots")],
@@ -77,19 +92,15 @@ fn invalid_worker_env_gives_a_clear_error() {
 }
 
 #[test]
+#[ignore = "a child process body, run by its parent test"]
 fn child_reports_invalid_slow_env() {
-    if std::env::var_os(CHILD).is_none() {
-        return;
-    }
+    require_child();
     let err = runtime::execute(async {}).unwrap_err();
     println!("CHILD-OK {err}");
 }
 
 #[test]
 fn invalid_slow_op_env_names_the_variable() {
-    if std::env::var_os(CHILD).is_some() {
-        return;
-    }
     expect_child(
         "child_reports_invalid_slow_env",
         &[(runtime::SLOW_OP_ENV, "0")],
@@ -99,9 +110,6 @@ fn invalid_slow_op_env_names_the_variable() {
 
 #[test]
 fn valid_worker_env_sets_the_worker_count() {
-    if std::env::var_os(CHILD).is_some() {
-        return;
-    }
     expect_child(
         "child_uses_env_worker_count",
         &[

@@ -27,9 +27,15 @@ where
             })
         })
         .collect();
-    let _retries: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    let retries: u64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
     let total = threads * per_thread;
     assert_eq!(store.read(|s| (s.version, s.value)), (total, total));
+    // A retry means another thread committed first; one commit can fail at most one in-flight
+    // attempt of each other thread, so the count is bounded (and exactly 0 with one thread).
+    assert!(
+        retries <= total * (threads - 1),
+        "{retries} retries for {total} commits by {threads} threads"
+    );
 }
 
 fn all_stores(threads: u64, per_thread: u64) {

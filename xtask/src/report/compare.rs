@@ -19,7 +19,8 @@ pub struct Delta {
     pub unit: Unit,
     pub base_mean: f64,
     pub new_mean: f64,
-    /// `new / base` with its 95% bootstrap interval.
+    /// `new / base` with its 95% interval: a Welch t-interval over run means or a bootstrap over
+    /// samples, as the comparison's `intervals_over` says.
     pub ratio: RatioCi,
     /// Half-width of the interval: smaller changes cannot be told from noise here.
     pub min_detectable_change: f64,
@@ -33,10 +34,10 @@ pub struct Comparison {
     pub baseline: String,
     /// Relative change below which nothing is flagged (0.05 = 5%).
     pub threshold: f64,
-    /// What the intervals were computed over: `"runs"` (per-run means, both sides repeated) or
-    /// `"samples"` (per-iteration samples of single runs; between-run drift not included).
-    #[serde(default)]
-    pub unit: String,
+    /// What the intervals were computed over (`"intervals_over"` in JSON; reports written before
+    /// the rename call it `"unit"`).
+    #[serde(default, alias = "unit")]
+    pub intervals_over: IntervalsOver,
     pub deltas: Vec<Delta>,
     /// Benches in both runs that could not be compared, and why (different units, a zero
     /// baseline, no usable interval). Each one fails the comparison: a bench that cannot be
@@ -46,6 +47,19 @@ pub struct Comparison {
     /// Ids in only one of the two runs.
     pub only_in_baseline: Vec<String>,
     pub only_in_new: Vec<String>,
+}
+
+/// The unit a comparison's intervals are computed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntervalsOver {
+    /// Per-run means, both sides repeated (`--repeat`): Welch t-intervals that include
+    /// between-run drift.
+    Runs,
+    /// Per-iteration samples of single runs: bootstrap intervals that cannot see between-run
+    /// drift.
+    #[default]
+    Samples,
 }
 
 /// A bench present on both sides that no verdict could be computed for.
@@ -141,10 +155,10 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
     Comparison {
         baseline: base_name.to_owned(),
         threshold,
-        unit: if repeated(base) && repeated(new) {
-            "runs".into()
+        intervals_over: if repeated(base) && repeated(new) {
+            IntervalsOver::Runs
         } else {
-            "samples".into()
+            IntervalsOver::Samples
         },
         deltas,
         unusable,
@@ -195,6 +209,18 @@ mod tests {
         );
         let fewer = compare("base", &r.benches, &r.benches[1..], 0.05);
         assert_eq!(fewer.only_in_baseline, vec!["s/det/indexed/10".to_string()]);
+    }
+
+    #[test]
+    fn intervals_over_reads_the_old_field_name() {
+        let c = compare("base", &[], &[], 0.1);
+        let mut v = serde_json::to_value(&c).unwrap();
+        assert_eq!(v["intervals_over"], "samples");
+        let o = v.as_object_mut().unwrap();
+        o.remove("intervals_over");
+        o.insert("unit".into(), "runs".into());
+        let back: Comparison = serde_json::from_value(v).unwrap();
+        assert_eq!(back.intervals_over, IntervalsOver::Runs);
     }
 
     #[test]

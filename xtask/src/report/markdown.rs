@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use super::compare::IntervalsOver;
 use super::{Comparison, Report};
 use crate::budgets::Verdict;
 use crate::results::{Bench, Unit};
@@ -34,7 +35,7 @@ pub(super) fn pct(r: f64) -> String {
 
 /// One sentence saying what a comparison's intervals were computed over.
 pub(super) fn comparison_method(c: &Comparison) -> &'static str {
-    if c.unit == "runs" {
+    if c.intervals_over == IntervalsOver::Runs {
         "Intervals are Welch t-intervals over whole-run means (`--repeat`): they include between-run drift."
     } else {
         "Intervals are bootstraps over one run's samples on each side: **between-run drift is not included**; on a noisy machine compare runs made with `--repeat 3` (see docs/BENCHMARKS.md)."

@@ -137,6 +137,10 @@ impl Pipeline {
         cancel: Option<&CancellationToken>,
     ) -> PipelineReport {
         let mut run = Run::new(self, input);
+        if cancel.is_some_and(CancellationToken::is_cancelled) {
+            // Cancelled before it started: attempt nothing.
+            return run.report(StageStatus::Cancelled);
+        }
         let mut remaining: Vec<usize> = self.stages.iter().map(|s| s.deps.len()).collect();
         let mut set: JoinSet<StageResult> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();

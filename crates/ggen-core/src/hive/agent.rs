@@ -53,6 +53,26 @@ impl AgentRole {
     ];
 }
 
+/// What an agent casts: approve, reject, or abstain (no opinion on this plan; an abstention
+/// counts toward neither side, but toward the quorum's denominator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ballot {
+    /// For the plan.
+    Approve,
+    /// Against the plan.
+    Reject,
+    /// No vote.
+    Abstain,
+}
+
+impl Ballot {
+    /// `Approve` if `ok`, else `Reject`.
+    pub fn from_approval(ok: bool) -> Self {
+        if ok { Self::Approve } else { Self::Reject }
+    }
+}
+
 /// One agent's verdict on a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Vote {
@@ -60,8 +80,8 @@ pub struct Vote {
     pub agent: u32,
     /// Its role.
     pub role: AgentRole,
-    /// `Some(true)` approve, `Some(false)` reject, `None` abstain.
-    pub approve: Option<bool>,
+    /// Approve, reject or abstain.
+    pub ballot: Ballot,
     /// In `[0, 1]`.
     pub confidence: f64,
     /// Why.
@@ -110,11 +130,11 @@ impl HiveAgent {
         self.role
     }
 
-    fn vote(&self, approve: Option<bool>, confidence: f64, reasons: Vec<String>) -> Vote {
+    fn vote(&self, ballot: Ballot, confidence: f64, reasons: Vec<String>) -> Vote {
         Vote {
             agent: self.id,
             role: self.role,
-            approve,
+            ballot,
             confidence: confidence.clamp(0.0, 1.0),
             reasons,
         }
@@ -127,7 +147,7 @@ impl HiveAgent {
         self.scratch.clear();
         if plan.packs.is_empty() && self.role != AgentRole::Analyzer {
             return self.vote(
-                None,
+                Ballot::Abstain,
                 0.0,
                 vec!["nothing to check: the plan keeps no pack".into()],
             );
@@ -146,7 +166,7 @@ impl HiveAgent {
                     kept as f64 / plan.offered as f64
                 };
                 self.vote(
-                    Some(kept > 0),
+                    Ballot::from_approval(kept > 0),
                     share,
                     vec![format!(
                         "keeps {kept} of {} packs, {terms} terms",
@@ -169,7 +189,7 @@ impl HiveAgent {
                 }
                 let ok = unmet.is_empty();
                 self.vote(
-                    Some(ok),
+                    Ballot::from_approval(ok),
                     if ok { 1.0 } else { 0.0 },
                     if ok {
                         vec!["every requirement is met".into()]
@@ -186,7 +206,7 @@ impl HiveAgent {
                     .collect();
                 let ok = remaining.is_empty();
                 self.vote(
-                    Some(ok),
+                    Ballot::from_approval(ok),
                     if ok { 1.0 } else { 0.0 },
                     if ok {
                         vec!["no unresolved conflicts".into()]
@@ -214,7 +234,7 @@ impl HiveAgent {
                 }
                 let ok = problems.is_empty();
                 self.vote(
-                    Some(ok),
+                    Ballot::from_approval(ok),
                     if ok { 1.0 } else { 0.2 },
                     if ok {
                         vec!["packs are well-formed".into()]
@@ -233,7 +253,7 @@ impl HiveAgent {
                 let shared = owners.values().filter(|&&n| n > 1).count();
                 let confidence = 1.0 - shared as f64 / owners.len().max(1) as f64;
                 self.vote(
-                    Some(true),
+                    Ballot::Approve,
                     confidence,
                     vec![format!(
                         "{shared} of {} terms are merged from several packs",
@@ -249,7 +269,7 @@ impl HiveAgent {
                     .sum();
                 let ok = terms <= TERM_BUDGET;
                 self.vote(
-                    Some(ok),
+                    Ballot::from_approval(ok),
                     1.0 - (terms as f64 / TERM_BUDGET as f64).min(1.0),
                     vec![format!("{terms} terms, budget {}", TERM_BUDGET)],
                 )
@@ -258,11 +278,29 @@ impl HiveAgent {
     }
 }
 
-/// Consensus parameters.
+/// Consensus parameters. Deserializing goes through [`ConsensusConfig::new`], so a config read
+/// from a file is validated like one built in code.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ConsensusFields")]
 pub struct ConsensusConfig {
     quorum: f64,
     threshold: f64,
+}
+
+/// The fields of a [`ConsensusConfig`] as they appear in a file, before validation.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsensusFields {
+    quorum: f64,
+    threshold: f64,
+}
+
+impl TryFrom<ConsensusFields> for ConsensusConfig {
+    type Error = ConsensusError;
+
+    fn try_from(f: ConsensusFields) -> Result<Self, ConsensusError> {
+        Self::new(f.quorum, f.threshold)
+    }
 }
 
 /// Invalid consensus parameters.
@@ -320,8 +358,8 @@ impl ConsensusConfig {
 
     /// Counts the votes.
     pub fn tally(&self, votes: &[Vote]) -> Tally {
-        let approvals = votes.iter().filter(|v| v.approve == Some(true)).count();
-        let rejections = votes.iter().filter(|v| v.approve == Some(false)).count();
+        let approvals = votes.iter().filter(|v| v.ballot == Ballot::Approve).count();
+        let rejections = votes.iter().filter(|v| v.ballot == Ballot::Reject).count();
         let abstentions = votes.len() - approvals - rejections;
         let cast = approvals + rejections;
         // A tiny tolerance so that "exactly at the threshold" survives floating point (4 of 6 at
@@ -347,17 +385,38 @@ impl ConsensusConfig {
 mod tests {
     use super::*;
 
+    #[test]
+    fn deserializing_a_config_validates_it() {
+        let ok: ConsensusConfig =
+            serde_json::from_str(r#"{"quorum":0.5,"threshold":1.0}"#).unwrap();
+        assert_eq!(ok, ConsensusConfig::new(0.5, 1.0).unwrap());
+        let back: ConsensusConfig =
+            serde_json::from_str(&serde_json::to_string(&ok).unwrap()).unwrap();
+        assert_eq!(back, ok);
+        for bad in [
+            r#"{"quorum":2.0,"threshold":0.5}"#,
+            r#"{"quorum":0.5,"threshold":0.0}"#,
+            r#"{"quorum":0.5,"threshold":-1}"#,
+        ] {
+            let err = serde_json::from_str::<ConsensusConfig>(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("must be in (0, 1]"), "{bad}: {err}");
+        }
+        assert!(serde_json::from_str::<ConsensusConfig>(r#"{"quorum":0.5}"#).is_err());
+    }
+
     fn votes(approve: usize, reject: usize, abstain: usize) -> Vec<Vote> {
         let v = |a| Vote {
             agent: 0,
             role: AgentRole::Analyzer,
-            approve: a,
+            ballot: a,
             confidence: 1.0,
             reasons: vec![],
         };
-        std::iter::repeat_n(v(Some(true)), approve)
-            .chain(std::iter::repeat_n(v(Some(false)), reject))
-            .chain(std::iter::repeat_n(v(None), abstain))
+        std::iter::repeat_n(v(Ballot::Approve), approve)
+            .chain(std::iter::repeat_n(v(Ballot::Reject), reject))
+            .chain(std::iter::repeat_n(v(Ballot::Abstain), abstain))
             .collect()
     }
 
@@ -428,17 +487,17 @@ mod tests {
         };
         let vote = |role| HiveAgent::spawn(1, role).analyse(&plan);
         let v = vote(AgentRole::VersionResolver);
-        assert_eq!(v.approve, Some(false));
+        assert_eq!(v.ballot, Ballot::Reject);
         assert_eq!(v.reasons, vec!["app@1.0.0 needs core ^2".to_string()]);
         let v = vote(AgentRole::Validator);
-        assert_eq!(v.approve, Some(false));
+        assert_eq!(v.ballot, Ballot::Reject);
         assert_eq!(v.reasons.len(), 2, "{:?}", v.reasons);
         let v = vote(AgentRole::Analyzer);
-        assert_eq!(v.approve, Some(true));
+        assert_eq!(v.ballot, Ballot::Approve);
         assert!((v.confidence - 2.0 / 3.0).abs() < 1e-12);
         assert_eq!(
-            vote(AgentRole::ConflictDetector).approve,
-            Some(false),
+            vote(AgentRole::ConflictDetector).ballot,
+            Ballot::Reject,
             "unsatisfiable requirement remains"
         );
         let empty = Plan {
@@ -448,12 +507,12 @@ mod tests {
         };
         for role in AgentRole::ALL {
             let expected = if role == AgentRole::Analyzer {
-                Some(false)
+                Ballot::Reject
             } else {
-                None
+                Ballot::Abstain
             };
             assert_eq!(
-                HiveAgent::spawn(2, role).analyse(&empty).approve,
+                HiveAgent::spawn(2, role).analyse(&empty).ballot,
                 expected,
                 "{role:?}"
             );
@@ -461,8 +520,8 @@ mod tests {
         assert_eq!(
             HiveAgent::spawn(3, AgentRole::PerformanceManager)
                 .analyse(&plan)
-                .approve,
-            Some(true)
+                .ballot,
+            Ballot::Approve
         );
     }
 }

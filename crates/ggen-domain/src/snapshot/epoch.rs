@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 
 use crossbeam_epoch::{self as epoch, Atomic, Owned};
 
-use super::{Conflict, Snapshot, SnapshotRead, SnapshotWrite, Version};
+use super::{CommitConflict, Snapshot, SnapshotRead, SnapshotWrite, Version};
 
 /// A snapshot behind a crossbeam-epoch atomic pointer.
 #[derive(Debug)]
@@ -48,13 +48,13 @@ impl<T> SnapshotRead<T> for EpochStore<T> {
 }
 
 impl<T: Send + Sync> SnapshotWrite<T> for EpochStore<T> {
-    fn commit_at(&self, base: Version, next: T) -> Result<Version, Conflict> {
+    fn commit_at(&self, base: Version, next: T) -> Result<Version, CommitConflict> {
         let guard = epoch::pin();
         let current = self.current.load(Ordering::Acquire, &guard);
         // SAFETY: as in `read`: non-null, and protected by `guard` for the rest of this call.
         let current_version = unsafe { current.deref() }.version;
         if current_version != base {
-            return Err(Conflict {
+            return Err(CommitConflict {
                 base,
                 current: current_version,
             });
@@ -82,7 +82,7 @@ impl<T: Send + Sync> SnapshotWrite<T> for EpochStore<T> {
             Err(e) => {
                 // SAFETY: `e.current` is the non-null pointer now installed, protected by `guard`.
                 let now = unsafe { e.current.deref() }.version;
-                Err(Conflict { base, current: now })
+                Err(CommitConflict { base, current: now })
             }
         }
     }

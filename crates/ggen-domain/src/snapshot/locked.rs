@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use super::{Conflict, Snapshot, SnapshotRead, SnapshotWrite, Version};
+use super::{CommitConflict, Snapshot, SnapshotRead, SnapshotWrite, Version};
 
 /// A snapshot behind a `std::sync::RwLock`.
 #[derive(Debug)]
@@ -33,10 +33,10 @@ impl<T> SnapshotRead<T> for LockedStore<T> {
 }
 
 impl<T> SnapshotWrite<T> for LockedStore<T> {
-    fn commit_at(&self, base: Version, next: T) -> Result<Version, Conflict> {
+    fn commit_at(&self, base: Version, next: T) -> Result<Version, CommitConflict> {
         let mut guard = self.current.write().unwrap_or_else(|p| p.into_inner());
         if guard.version != base {
-            return Err(Conflict {
+            return Err(CommitConflict {
                 base,
                 current: guard.version,
             });

@@ -10,7 +10,7 @@
 //!
 //! - Versions start at 0 and grow by exactly 1 per successful commit; a version is never reused.
 //! - A commit based on version `v` succeeds only if the store is still at `v`; otherwise it returns
-//!   a [`Conflict`] naming both versions and changes nothing.
+//!   a [`CommitConflict`] naming both versions and changes nothing.
 //! - Readers see whole snapshots: a value is never observed with another value's version.
 //! - No committed update is lost: `update` either installs `f(current)` atomically or retries.
 //!
@@ -69,7 +69,7 @@ pub struct Snapshot<T> {
 /// A commit lost the race: the store moved on since the snapshot it was based on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("commit conflict: based on version {base}, but the store is at version {current}")]
-pub struct Conflict {
+pub struct CommitConflict {
     /// Version the rejected commit was based on.
     pub base: Version,
     /// Version the store was at when the commit was rejected.
@@ -99,7 +99,7 @@ pub trait SnapshotRead<T> {
 /// Optimistic writes; implemented by every store.
 pub trait SnapshotWrite<T> {
     /// Installs `next` as version `base + 1` if the store is still at version `base`.
-    fn commit_at(&self, base: Version, next: T) -> Result<Version, Conflict>;
+    fn commit_at(&self, base: Version, next: T) -> Result<Version, CommitConflict>;
 
     /// Read-copy-update: applies `f` to the current value and commits, retrying on conflict.
     /// `f` may run more than once.
@@ -144,7 +144,7 @@ impl<T> SnapshotStore<T> {
     }
 
     /// Installs `next` if nobody committed since `base` was read; returns the new version.
-    pub fn commit(&self, base: &Snapshot<T>, next: T) -> Result<Version, Conflict> {
+    pub fn commit(&self, base: &Snapshot<T>, next: T) -> Result<Version, CommitConflict> {
         self.commit_at(base.version, next)
     }
 }
@@ -156,10 +156,10 @@ impl<T> SnapshotRead<T> for SnapshotStore<T> {
 }
 
 impl<T> SnapshotWrite<T> for SnapshotStore<T> {
-    fn commit_at(&self, base: Version, next: T) -> Result<Version, Conflict> {
+    fn commit_at(&self, base: Version, next: T) -> Result<Version, CommitConflict> {
         let current = self.current.load();
         if current.version != base {
-            return Err(Conflict {
+            return Err(CommitConflict {
                 base,
                 current: current.version,
             });
@@ -175,7 +175,7 @@ impl<T> SnapshotWrite<T> for SnapshotStore<T> {
         if Arc::ptr_eq(&previous, &current) {
             Ok(version)
         } else {
-            Err(Conflict {
+            Err(CommitConflict {
                 base,
                 current: previous.version,
             })
@@ -194,7 +194,7 @@ mod tests {
         // A commit based on a stale version is rejected and changes nothing.
         assert_eq!(
             store.commit_at(0, 99),
-            Err(Conflict {
+            Err(CommitConflict {
                 base: 0,
                 current: 1
             })
@@ -237,6 +237,6 @@ mod tests {
         assert_send_sync::<SnapshotStore<Vec<u64>>>();
         assert_send_sync::<EpochStore<Vec<u64>>>();
         assert_send_sync::<LockedStore<Vec<u64>>>();
-        assert_send_sync::<Conflict>();
+        assert_send_sync::<CommitConflict>();
     }
 }
