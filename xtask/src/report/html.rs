@@ -1,138 +1,127 @@
 //! The HTML report: one self-contained page (inline SVG, no scripts, no external resources).
+//! At the top, a summary of what needs attention (failed claims, regressions, benches that could
+//! not be compared, the noisiest benches); then the claims, the comparison, and one section per
+//! group with its charts and table. Every bench id links to its group's section.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::Report;
 use super::markdown::{bench_extra, comparison_method, pct};
+use super::svg::{bar_chart, scaling_chart};
+use super::{Report, display_order, esc, spread};
 use crate::results::Bench;
+use crate::stats::Change;
 use crate::units::format;
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// How many of the noisiest benches the summary names.
+const NOISIEST: usize = 5;
+
+/// A bench id linking to its group's section.
+fn bench_link(id: &str) -> String {
+    let group = id.rsplitn(3, '/').nth(2).unwrap_or(id);
+    format!("<a href=\"#{}\"><code>{}</code></a>", esc(group), esc(id))
 }
 
-/// A horizontal bar chart of one group's benches (mean, with CI whiskers), log-free linear scale.
-fn group_chart(benches: &[&Bench]) -> String {
-    let row = 22.0;
-    let label_w = 260.0;
-    let bar_w = 420.0;
-    let height = row * benches.len() as f64 + 10.0;
-    let max = benches
+fn summary(r: &Report) -> String {
+    let mut items = Vec::new();
+    let failed: Vec<_> = r.evaluations.iter().filter(|e| e.verdict.fails()).collect();
+    let passed = r
+        .evaluations
         .iter()
-        .map(|b| b.mean.upper)
-        .fold(0.0_f64, f64::max)
-        .max(f64::MIN_POSITIVE);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{height}\" role=\"img\">",
-        label_w + bar_w + 120.0
-    );
-    for (i, b) in benches.iter().enumerate() {
-        let y = i as f64 * row + 5.0;
-        let w = b.mean.point / max * bar_w;
-        let (lo, hi) = (b.mean.lower / max * bar_w, b.mean.upper / max * bar_w);
-        let _ = write!(
-            s,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}/{}</text>\
-             <rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"#4e79a7\"><title>{}</title></rect>\
-             <line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{}\" y2=\"{}\" stroke=\"#222\"/>\
-             <text x=\"{:.1}\" y=\"{}\" font-size=\"11\">{}</text>",
-            label_w - 6.0,
-            y + 14.0,
-            esc(&b.function),
-            esc(&b.parameter),
-            row - 6.0,
-            esc(&b.id),
-            label_w + lo,
-            label_w + hi,
-            y + 8.0,
-            y + 8.0,
-            label_w + hi.max(w) + 6.0,
-            y + 14.0,
-            esc(&format(b.mean.point, b.unit))
-        );
-    }
-    s.push_str("</svg>");
-    s
-}
-
-/// A log-log plot of mean against the numeric parameter, one polyline per function.
-fn scaling_chart(series: &BTreeMap<String, Vec<(f64, f64)>>) -> String {
-    let (w, h, pad) = (520.0, 300.0, 50.0);
-    let all: Vec<(f64, f64)> = series.values().flatten().copied().collect();
-    let (x0, x1) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), p| {
-        (a.min(p.0.ln()), b.max(p.0.ln()))
-    });
-    let (y0, y1) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), p| {
-        (a.min(p.1.ln()), b.max(p.1.ln()))
-    });
-    let sx = |x: f64| pad + (x.ln() - x0) / (x1 - x0).max(1e-9) * (w - 2.0 * pad);
-    let sy = |y: f64| h - pad - (y.ln() - y0) / (y1 - y0).max(1e-9) * (h - 2.0 * pad);
-    let colors = [
-        "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
-    ];
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\">"
-    );
-    let _ = write!(
-        s,
-        "<line x1=\"{pad}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#888\"/><line x1=\"{pad}\" y1=\"{pad}\" x2=\"{pad}\" y2=\"{}\" stroke=\"#888\"/>\
-         <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">parameter (log)</text>\
-         <text x=\"12\" y=\"{}\" font-size=\"11\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">mean (log)</text>",
-        h - pad,
-        w - pad,
-        h - pad,
-        h - pad,
-        w / 2.0,
-        h - 12.0,
-        h / 2.0,
-        h / 2.0
-    );
-    for (i, (name, pts)) in series.iter().enumerate() {
-        let c = colors[i % colors.len()];
-        let path: Vec<String> = pts
+        .filter(|e| e.verdict == crate::budgets::Verdict::Pass)
+        .count();
+    if failed.is_empty() {
+        items.push(format!(
+            "<li class=\"PASS\">Claims: {passed} of {} pass, none failed</li>",
+            r.evaluations.len()
+        ));
+    } else {
+        let list: Vec<String> = failed
             .iter()
-            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
+            .map(|e| {
+                format!(
+                    "<li><span class=\"{v}\">{v}</span> {} — {}</li>",
+                    esc(&e.entry.describe()),
+                    esc(&e.detail),
+                    v = e.verdict.label()
+                )
+            })
             .collect();
-        let _ = write!(
-            s,
-            "<polyline fill=\"none\" stroke=\"{c}\" stroke-width=\"2\" points=\"{}\"/>",
-            path.join(" ")
+        items.push(format!(
+            "<li class=\"FAIL\">Claims: {} failed, {passed} pass<ul>{}</ul></li>",
+            failed.len(),
+            list.concat()
+        ));
+    }
+    if let Some(c) = &r.comparison {
+        let of = |ch: Change| -> Vec<String> {
+            c.deltas
+                .iter()
+                .filter(|d| d.change == ch)
+                .map(|d| format!("{} {}", bench_link(&d.id), pct(d.ratio.point)))
+                .collect()
+        };
+        let (reg, imp) = (of(Change::Regressed), of(Change::Improved));
+        let mut line = format!(
+            "<li class=\"{}\">Against <code>{}</code>: {} regressed, {} improved, {} unusable",
+            if c.failed() { "regressed" } else { "PASS" },
+            esc(&c.baseline),
+            reg.len(),
+            imp.len(),
+            c.unusable.len()
         );
-        for &(x, y) in pts {
+        if !reg.is_empty() {
+            let _ = write!(line, "<br>regressed: {}", reg.join(", "));
+        }
+        if !imp.is_empty() {
+            let _ = write!(line, "<br>improved: {}", imp.join(", "));
+        }
+        for u in &c.unusable {
             let _ = write!(
-                s,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{c}\"><title>{name} {x}: {y:.1}</title></circle>",
-                sx(x),
-                sy(y)
+                line,
+                "<br>could not compare {}: {}",
+                bench_link(&u.id),
+                esc(&u.why)
             );
         }
-        let _ = write!(
-            s,
-            "<text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{c}\">{}</text>",
-            w - pad + 4.0,
-            pad + 14.0 * i as f64,
-            esc(name)
-        );
+        line.push_str("</li>");
+        items.push(line);
     }
-    s.push_str("</svg>");
-    s
+    let mut noisy: Vec<(&Bench, f64, &str)> = r
+        .benches
+        .iter()
+        .map(|b| {
+            let (v, what) = spread(b);
+            (b, v, what)
+        })
+        .collect();
+    noisy.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let list: Vec<String> = noisy
+        .iter()
+        .take(NOISIEST)
+        .map(|(b, v, what)| format!("{} ±{:.1}% ({what})", bench_link(&b.id), v * 100.0))
+        .collect();
+    if !list.is_empty() {
+        items.push(format!("<li>Noisiest: {}</li>", list.join(", ")));
+    }
+    format!(
+        "<h2>Summary</h2><ul class=\"summary\">{}</ul>",
+        items.concat()
+    )
 }
 
-/// One self-contained HTML page: header, claims, baseline deltas, and per group a bar chart, a
-/// scaling plot for numeric parameter sweeps, and the table. No scripts, no external resources.
+/// One self-contained HTML page: header, summary, claims, baseline deltas, and per group a bar
+/// chart, a scaling plot for numeric parameter sweeps, and the table.
 pub fn html(r: &Report) -> String {
     let h = &r.header;
     let mut s = String::new();
     let _ = write!(
         s,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ggen bench report {id}</title>\
-         <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;margin:1em 0}}\
+         <style>body{{font-family:sans-serif;margin:2em;max-width:1300px}}table{{border-collapse:collapse;margin:1em 0}}\
          td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}}.PASS{{color:#1a7f37}}.FAIL,.NO_DATA,.regressed{{color:#cf222e;font-weight:bold}}\
-         .SKIPPED{{color:#888}}.improved{{color:#1a7f37}}code{{font-size:12px}}</style></head><body>\
+         .SKIPPED{{color:#888}}.improved{{color:#1a7f37}}code{{font-size:12px}}ul.summary li{{margin:.3em 0}}\
+         ul.summary a,table a{{color:inherit}}svg{{display:block;margin:.5em 0;max-width:100%;height:auto}}</style></head><body>\
          <h1>ggen bench report <code>{id}</code></h1><table>",
         id = esc(&h.run_id)
     );
@@ -144,7 +133,14 @@ pub fn html(r: &Report) -> String {
             "git",
             format!("{}{}", h.git_rev, if h.git_dirty { " (dirty)" } else { "" }),
         ),
-        ("profile", h.profile.clone()),
+        (
+            "profile",
+            if h.repeat > 1 {
+                format!("{}, {} repeats", h.profile, h.repeat)
+            } else {
+                h.profile.clone()
+            },
+        ),
         ("time", h.timestamp.clone()),
         (
             "duration",
@@ -153,7 +149,9 @@ pub fn html(r: &Report) -> String {
     ] {
         let _ = write!(s, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
-    s.push_str("</table><h2>Claims</h2><table><tr><th>verdict</th><th>claim</th><th>measured</th><th>note</th></tr>");
+    s.push_str("</table>");
+    s.push_str(&summary(r));
+    s.push_str("<h2>Claims</h2><table><tr><th>verdict</th><th>claim</th><th>measured</th><th>note</th></tr>");
     for e in &r.evaluations {
         let _ = write!(
             s,
@@ -177,8 +175,8 @@ pub fn html(r: &Report) -> String {
             let cls = format!("{:?}", d.change).to_lowercase();
             let _ = write!(
                 s,
-                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>±{:.1}%</td><td class=\"{cls}\">{cls}</td></tr>",
-                esc(&d.id),
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>±{:.1}%</td><td class=\"{cls}\">{cls}</td></tr>",
+                bench_link(&d.id),
                 format(d.base_mean, d.unit),
                 format(d.new_mean, d.unit),
                 pct(d.ratio.point),
@@ -191,8 +189,8 @@ pub fn html(r: &Report) -> String {
         for u in &c.unusable {
             let _ = write!(
                 s,
-                "<p class=\"regressed\">could not be compared: <code>{}</code>: {}</p>",
-                esc(&u.id),
+                "<p class=\"regressed\">could not be compared: {}: {}</p>",
+                bench_link(&u.id),
                 esc(&u.why)
             );
         }
@@ -205,12 +203,13 @@ pub fn html(r: &Report) -> String {
             }
         }
     }
-    let mut groups: BTreeMap<(String, String), Vec<&Bench>> = BTreeMap::new();
-    for b in &r.benches {
-        groups
-            .entry((b.suite.clone(), b.group.clone()))
-            .or_default()
-            .push(b);
+    let mut groups: Vec<((&str, &str), Vec<&Bench>)> = Vec::new();
+    for b in display_order(&r.benches) {
+        let key = (b.suite.as_str(), b.group.as_str());
+        match groups.last_mut() {
+            Some((k, v)) if *k == key => v.push(b),
+            _ => groups.push((key, vec![b])),
+        }
     }
     s.push_str("<h2>Groups</h2>");
     for ((suite, group), benches) in &groups {
@@ -220,7 +219,7 @@ pub fn html(r: &Report) -> String {
             esc(suite),
             esc(group)
         );
-        s.push_str(&group_chart(benches));
+        s.push_str(&bar_chart(benches));
         let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
         for b in benches {
             if let Some(x) = b.parameter_value() {
@@ -234,19 +233,22 @@ pub fn html(r: &Report) -> String {
             pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             pts.len() >= 2
         });
-        if !series.is_empty() {
+        let unit = benches[0].unit;
+        if !series.is_empty() && benches.iter().all(|b| b.unit == unit) {
             s.push_str("<h4>Scaling (log-log)</h4>");
-            s.push_str(&scaling_chart(&series));
+            s.push_str(&scaling_chart(&series, unit));
         }
-        s.push_str("<table><tr><th>bench</th><th>mean</th><th>95% CI</th><th>details</th></tr>");
+        s.push_str("<table><tr><th>bench</th><th>mean</th><th>95% CI</th><th>spread</th><th>details</th></tr>");
         for b in benches {
+            let (v, what) = spread(b);
             let _ = write!(
                 s,
-                "<tr><td><code>{}</code></td><td>{}</td><td>[{}, {}]</td><td>{}</td></tr>",
-                esc(&b.id),
+                "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>±{:.1}% ({what})</td><td>{}</td></tr>",
+                bench_link(&b.id),
                 format(b.mean.point, b.unit),
                 format(b.mean.lower, b.unit),
                 format(b.mean.upper, b.unit),
+                v * 100.0,
                 esc(&bench_extra(b))
             );
         }
@@ -266,16 +268,51 @@ mod tests {
         let page = html(&sample_report());
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(!page.contains("<script"), "no scripts");
-        assert!(
-            !page.contains("http://")
-                || page
-                    .matches("http://")
-                    .all(|_| page.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+        // Every address in the page is the SVG namespace: nothing is loaded from outside.
+        assert_eq!(
+            page.matches("http://").count(),
+            page.matches("xmlns=\"http://www.w3.org/2000/svg\"").count()
         );
+        assert!(!page.contains("https://") && !page.contains(" src="));
         for g in ["s/det", "s/mem", "s/orch"] {
             assert!(page.contains(&format!("id=\"{g}\"")), "group {g} missing");
         }
         assert!(page.contains("Scaling (log-log)"));
         assert!(page.contains("Test CPU &lt;x&gt;"), "escaped");
+        // The summary comes before the claims and names the noisiest benches, linked.
+        let summary = page.find("<h2>Summary</h2>").expect("summary");
+        assert!(summary < page.find("<h2>Claims</h2>").unwrap());
+        assert!(page.contains("Noisiest: <a href=\"#s/"), "{page}");
+    }
+
+    #[test]
+    fn parameters_are_in_numeric_order_and_failures_are_summarised() {
+        let mut r = sample_report();
+        let base = r.benches[0].clone();
+        r.benches = ["64", "8", "16"]
+            .iter()
+            .map(|p| Bench {
+                id: format!("s/det/parallel/{p}"),
+                parameter: (*p).into(),
+                function: "parallel".into(),
+                ..base.clone()
+            })
+            .collect();
+        r.evaluations[0].verdict = crate::budgets::Verdict::Fail;
+        let page = html(&r);
+        let groups = page.find("<h2>Groups</h2>").unwrap();
+        let at = |p: &str| {
+            groups
+                + page[groups..]
+                    .find(&format!(">s/det/parallel/{p}<"))
+                    .unwrap()
+        };
+        assert!(at("8") < at("16") && at("16") < at("64"), "text order");
+        let summary =
+            &page[page.find("<h2>Summary</h2>").unwrap()..page.find("<h2>Claims</h2>").unwrap()];
+        assert!(
+            summary.contains("1 failed") && summary.contains("scaling exponent"),
+            "{summary}"
+        );
     }
 }

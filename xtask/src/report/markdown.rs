@@ -174,7 +174,7 @@ pub fn markdown(r: &Report) -> String {
         "Mean per iteration with Criterion's 95% bootstrap interval; figures are means of samples, not latency percentiles (those appear only where a suite recorded single operations).\n"
     );
     let _ = writeln!(s, "| bench | mean | 95% CI | details |\n|---|---|---|---|");
-    for b in &r.benches {
+    for b in super::display_order(&r.benches) {
         let _ = writeln!(
             s,
             "| `{}` | {} | [{}, {}] | {} |",

@@ -9,6 +9,7 @@ mod compare;
 mod export;
 mod html;
 mod markdown;
+mod svg;
 
 pub use compare::{Comparison, compare};
 pub use export::{bmf, github};
@@ -75,6 +76,48 @@ impl Report {
     pub fn known(&self) -> BTreeSet<String> {
         self.known_ids.iter().cloned().collect()
     }
+}
+
+/// Benches in reading order: suite, group, function, then the parameter as a number when it is
+/// one (8 before 16 before 64), else as text.
+pub fn display_order(benches: &[Bench]) -> Vec<&Bench> {
+    let mut v: Vec<&Bench> = benches.iter().collect();
+    v.sort_by(|a, b| {
+        (&a.suite, &a.group, &a.function)
+            .cmp(&(&b.suite, &b.group, &b.function))
+            .then_with(|| match (a.parameter_value(), b.parameter_value()) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => a.parameter.cmp(&b.parameter),
+            })
+    });
+    v
+}
+
+/// How noisy a bench is, relative to its mean, and what that figure is: with repeats, the
+/// run-to-run coefficient of variation of the run means; otherwise the half-width of Criterion's
+/// 95% interval of the mean.
+pub fn spread(b: &Bench) -> (f64, &'static str) {
+    if b.run_means.len() >= 2 {
+        let n = b.run_means.len() as f64;
+        let m = b.run_means.iter().sum::<f64>() / n;
+        let var = b.run_means.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
+        let cv = if m > 0.0 { var.sqrt() / m } else { 0.0 };
+        (cv, "run-to-run CV")
+    } else if b.mean.point > 0.0 {
+        ((b.mean.upper - b.mean.lower) / 2.0 / b.mean.point, "95% CI")
+    } else {
+        (0.0, "95% CI")
+    }
+}
+
+/// Escapes text for HTML and SVG.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Reads a report or baseline file, validating its schema.
