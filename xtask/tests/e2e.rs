@@ -535,4 +535,38 @@ fn check_html_in_chromium(page: &Path, groups: &[&str]) {
     for bad in ["Uncaught", "SyntaxError", "ReferenceError", "TypeError"] {
         assert!(!log.contains(bad), "script error in the console: {log}");
     }
+    assert!(dom.contains("<h2>Summary</h2>"), "no summary at the top");
+    // The page as a reader sees it, 1400 px wide: a real PNG with content.
+    let shot = std::env::temp_dir().join(format!("xtask-report-{}.png", std::process::id()));
+    let out = Command::new(chromium().unwrap())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--window-size=1400,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("running chromium");
+    let _ = std::fs::remove_dir_all(&profile);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "{} bytes",
+        png.len()
+    );
+    let _ = std::fs::remove_file(&shot);
 }

@@ -1,5 +1,7 @@
 //! Tidy: checks on the codebase itself. Every `.rs` file starts with a `//!` comment saying what it
-//! is for; no debugging or placeholder macros are left behind; relative links in the docs resolve.
+//! is for; no debugging or placeholder macros are left behind; relative links in the docs resolve;
+//! files stay small enough to hold one concept; `unsafe` appears only where ARCHITECTURE.md says,
+//! each block with a `// SAFETY:` comment, and every library crate forbids it otherwise.
 
 use std::path::{Path, PathBuf};
 
@@ -91,4 +93,90 @@ fn relative_links_in_docs_resolve() {
         }
     }
     assert!(broken.is_empty(), "broken relative links: {broken:#?}");
+}
+
+/// Files allowed over [`MAX_LINES`], each with the reason (kept empty: split instead).
+const LONG_FILES: &[(&str, &str)] = &[];
+
+/// One concept per file: past this, a file is usually doing two jobs.
+const MAX_LINES: usize = 600;
+
+#[test]
+fn source_files_stay_under_the_line_limit() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "benches-common", "bench-format"] {
+        files_with_ext(&root.join(dir), "rs", &mut files);
+    }
+    let long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let rel = f
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let n = std::fs::read_to_string(f).unwrap().lines().count();
+            (n > MAX_LINES && !LONG_FILES.iter().any(|(p, _)| *p == rel))
+                .then(|| format!("{rel}: {n} lines"))
+        })
+        .collect();
+    assert!(long.is_empty(), "files over {MAX_LINES} lines: {long:#?}");
+}
+
+/// Where `unsafe` may appear (ARCHITECTURE.md, "Invariants").
+const UNSAFE_ALLOWED: &[&str] = &[
+    "crates/ggen-domain/src/snapshot/epoch.rs",
+    "benches-common/src/alloc.rs",
+];
+
+#[test]
+fn unsafe_only_where_documented_and_always_justified() {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "benches-common", "bench-format"] {
+        files_with_ext(&root.join(dir), "rs", &mut files);
+    }
+    // Built at run time so this file does not trip its own check.
+    let (block, implementation) = (format!("{} {{", "unsafe"), format!("{} impl", "unsafe"));
+    let mut problems = Vec::new();
+    for f in &files {
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(f).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if !code.contains(&block) && !code.contains(&implementation) {
+                continue;
+            }
+            if !UNSAFE_ALLOWED.contains(&rel.as_str()) {
+                problems.push(format!("{rel}:{}: unsafe outside the allowed files", i + 1));
+            }
+            let justified = lines[i.saturating_sub(4)..=i]
+                .iter()
+                .any(|l| l.contains("SAFETY:"));
+            if !justified {
+                problems.push(format!(
+                    "{rel}:{}: unsafe without a // SAFETY: comment",
+                    i + 1
+                ));
+            }
+        }
+    }
+    for lib in [
+        "crates/ggen-domain/src/lib.rs",
+        "crates/ggen-core/src/lib.rs",
+        "crates/ggen-ai/src/lib.rs",
+        "bench-format/src/lib.rs",
+    ] {
+        let text = std::fs::read_to_string(root.join(lib)).unwrap();
+        if !text.contains("forbid(unsafe_code)") {
+            problems.push(format!("{lib}: library crate without forbid(unsafe_code)"));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }
