@@ -496,6 +496,24 @@ fn chromium() -> Option<PathBuf> {
     })
 }
 
+/// Headless Chromium as this machine runs it: no sandbox (root), no GPU, no background network
+/// (the network is closed), a fresh profile.
+fn headless(bin: &Path, profile: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
 fn check_html_in_chromium(page: &Path, groups: &[&str]) {
     let Some(bin) = chromium() else {
         eprintln!(
@@ -506,20 +524,8 @@ fn check_html_in_chromium(page: &Path, groups: &[&str]) {
         return;
     };
     let profile = std::env::temp_dir().join(format!("xtask-chromium-{}", std::process::id()));
-    let out = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+    let out = headless(&bin, &profile)
+        .args(["--enable-logging=stderr", "--v=0"])
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
@@ -538,20 +544,8 @@ fn check_html_in_chromium(page: &Path, groups: &[&str]) {
     assert!(dom.contains("<h2>Summary</h2>"), "no summary at the top");
     // The page as a reader sees it, 1400 px wide: a real PNG with content.
     let shot = std::env::temp_dir().join(format!("xtask-report-{}.png", std::process::id()));
-    let out = Command::new(chromium().unwrap())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--window-size=1400,1600",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+    let out = headless(&bin, &profile)
+        .args(["--hide-scrollbars", "--window-size=1400,1600"])
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", page.display()))
         .output()

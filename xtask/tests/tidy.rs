@@ -95,6 +95,15 @@ fn relative_links_in_docs_resolve() {
     assert!(broken.is_empty(), "broken relative links: {broken:#?}");
 }
 
+/// Every `.rs` file of the workspace's crates.
+fn crate_sources(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for dir in ["crates", "xtask", "benches-common", "bench-format"] {
+        files_with_ext(&root.join(dir), "rs", &mut files);
+    }
+    files
+}
+
 /// Files allowed over [`MAX_LINES`], each with the reason (kept empty: split instead).
 const LONG_FILES: &[(&str, &str)] = &[];
 
@@ -104,10 +113,7 @@ const MAX_LINES: usize = 600;
 #[test]
 fn source_files_stay_under_the_line_limit() {
     let root = workspace_root();
-    let mut files = Vec::new();
-    for dir in ["crates", "xtask", "benches-common", "bench-format"] {
-        files_with_ext(&root.join(dir), "rs", &mut files);
-    }
+    let files = crate_sources(&root);
     let long: Vec<String> = files
         .iter()
         .filter_map(|f| {
@@ -133,10 +139,7 @@ const UNSAFE_ALLOWED: &[&str] = &[
 #[test]
 fn unsafe_only_where_documented_and_always_justified() {
     let root = workspace_root();
-    let mut files = Vec::new();
-    for dir in ["crates", "xtask", "benches-common", "bench-format"] {
-        files_with_ext(&root.join(dir), "rs", &mut files);
-    }
+    let files = crate_sources(&root);
     // Built at run time so this file does not trip its own check.
     let (block, implementation) = (format!("{} {{", "unsafe"), format!("{} impl", "unsafe"));
     let mut problems = Vec::new();

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Check, Entry, Evaluation, Stat, Verdict};
+use super::{Budget, Check, Entry, Evaluation, Stat, Verdict};
 use crate::results::Bench;
 use crate::stats::loglog_fit;
 use crate::units::format;
@@ -73,12 +73,12 @@ fn evaluate_one<'a>(
 ) -> Evaluation {
     let pass = |ok: bool| if ok { Verdict::Pass } else { Verdict::Fail };
     let (verdict, detail, measured) = match &entry.check {
-        Check::Budget {
+        Check::Budget(Budget {
             id,
             stat,
             max,
             unit,
-        } => {
+        }) => {
             let b = find(id).expect("checked present");
             if b.unit != *unit {
                 (
@@ -261,21 +261,21 @@ mod tests {
         let k = known();
         let entries = vec![
             Entry {
-                check: Check::Budget {
+                check: Check::Budget(Budget {
                     id: "s/mem/x/1".into(),
                     stat: Stat::Mean,
                     max: 1e6,
                     unit: Unit::Ns,
-                },
+                }),
                 note: None,
             },
             Entry {
-                check: Check::Budget {
+                check: Check::Budget(Budget {
                     id: "s/g/fast/1".into(),
                     stat: Stat::P99,
                     max: 1e6,
                     unit: Unit::Ns,
-                },
+                }),
                 note: None,
             },
         ];

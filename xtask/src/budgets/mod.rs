@@ -66,17 +66,21 @@ impl Stat {
     }
 }
 
+/// `stat(id) <= max`, in `unit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    pub id: String,
+    pub stat: Stat,
+    pub max: f64,
+    pub unit: Unit,
+}
+
 /// A validated check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Check {
     /// `stat(id) <= max`.
-    Budget {
-        id: String,
-        stat: Stat,
-        max: f64,
-        unit: Unit,
-    },
+    Budget(Budget),
     /// `mean(slow) / mean(fast) >= factor`.
     Faster {
         fast: String,
@@ -137,14 +141,7 @@ impl Entry {
     /// A one-line description of the claim.
     pub fn describe(&self) -> String {
         match &self.check {
-            Check::Budget {
-                id,
-                stat,
-                max,
-                unit,
-            } => {
-                format!("{id}: {} ≤ {}", stat.name(), format(*max, *unit))
-            }
+            Check::Budget(b) => format!("{}: {} ≤ {}", b.id, b.stat.name(), format(b.max, b.unit)),
             Check::Faster { fast, slow, factor } => {
                 format!("{fast} ≥ {factor}× faster than {slow}")
             }
@@ -161,7 +158,7 @@ impl Entry {
     /// Every bench id this entry needs (for a scaling entry: the series' ids in `known`).
     pub fn ids<'a>(&'a self, known: &'a BTreeSet<String>) -> Vec<&'a str> {
         match &self.check {
-            Check::Budget { id, .. } => vec![id],
+            Check::Budget(b) => vec![&b.id],
             Check::Faster { fast, slow, .. } => vec![fast, slow],
             Check::Within { id, of, .. } => vec![id, of],
             Check::Scaling { series, .. } => series_ids(series, known),

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use super::{Check, Entry, Stat, closest, series_ids, unit_word};
+use super::{Budget, Check, Entry, Stat, closest, series_ids, unit_word};
 use crate::catalog::Catalog;
 use crate::units::parse_quantity;
 
@@ -122,12 +122,12 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
             );
         }
         out.push(Entry {
-            check: Check::Budget {
+            check: Check::Budget(Budget {
                 id: b.id.clone(),
                 stat,
                 max,
                 unit,
-            },
+            }),
             note: b.note.clone(),
         });
     }

@@ -130,6 +130,16 @@ impl HiveAgent {
         self.role
     }
 
+    /// Approves with full confidence when `problems` is empty (giving `fine` as the reason),
+    /// otherwise rejects with `reject_confidence`, listing the problems.
+    fn approve_unless(&self, problems: Vec<String>, fine: &str, reject_confidence: f64) -> Vote {
+        if problems.is_empty() {
+            self.vote(Ballot::Approve, 1.0, vec![fine.to_owned()])
+        } else {
+            self.vote(Ballot::Reject, reject_confidence, problems)
+        }
+    }
+
     fn vote(&self, ballot: Ballot, confidence: f64, reasons: Vec<String>) -> Vote {
         Vote {
             agent: self.id,
@@ -187,16 +197,7 @@ impl HiveAgent {
                         }
                     }
                 }
-                let ok = unmet.is_empty();
-                self.vote(
-                    Ballot::from_approval(ok),
-                    if ok { 1.0 } else { 0.0 },
-                    if ok {
-                        vec!["every requirement is met".into()]
-                    } else {
-                        unmet
-                    },
-                )
+                self.approve_unless(unmet, "every requirement is met", 0.0)
             }
             AgentRole::ConflictDetector => {
                 let remaining: Vec<String> = detect_indexed(plan.packs)
@@ -204,16 +205,7 @@ impl HiveAgent {
                     .filter(|c| !plan.accepted.contains(c))
                     .map(|c| format!("{c:?}"))
                     .collect();
-                let ok = remaining.is_empty();
-                self.vote(
-                    Ballot::from_approval(ok),
-                    if ok { 1.0 } else { 0.0 },
-                    if ok {
-                        vec!["no unresolved conflicts".into()]
-                    } else {
-                        remaining
-                    },
-                )
+                self.approve_unless(remaining, "no unresolved conflicts", 0.0)
             }
             AgentRole::Validator => {
                 let mut problems = Vec::new();
@@ -232,16 +224,7 @@ impl HiveAgent {
                         }
                     }
                 }
-                let ok = problems.is_empty();
-                self.vote(
-                    Ballot::from_approval(ok),
-                    if ok { 1.0 } else { 0.2 },
-                    if ok {
-                        vec!["packs are well-formed".into()]
-                    } else {
-                        problems
-                    },
-                )
+                self.approve_unless(problems, "packs are well-formed", 0.2)
             }
             AgentRole::Optimizer => {
                 let mut owners: HashMap<&str, usize> = HashMap::new();

@@ -66,6 +66,11 @@ fn ordered(x: &str, y: &str) -> (String, String) {
     }
 }
 
+/// The terms of `x` that `y` also defines (each returned owned, in `x`'s order).
+fn shared<'a>(x: &'a [String], y: &'a [String]) -> impl Iterator<Item = String> + 'a {
+    x.iter().filter(|t| y.contains(t)).cloned()
+}
+
 fn canonical(mut v: Vec<PackConflict>) -> Vec<PackConflict> {
     v.sort();
     v.dedup();
@@ -189,23 +194,14 @@ pub fn detect_pairwise(packs: &[Pack]) -> Vec<PackConflict> {
                     b: y.clone(),
                 });
             }
-            for c in &a.classes {
-                if b.classes.contains(c) {
-                    out.push(PackConflict::ClassCollision {
-                        class: c.clone(),
-                        a: x.clone(),
-                        b: y.clone(),
-                    });
-                }
+            let pair = || (x.clone(), y.clone());
+            for class in shared(&a.classes, &b.classes) {
+                let (a, b) = pair();
+                out.push(PackConflict::ClassCollision { class, a, b });
             }
-            for prop in &a.properties {
-                if b.properties.contains(prop) {
-                    out.push(PackConflict::PropertyCollision {
-                        property: prop.clone(),
-                        a: x.clone(),
-                        b: y.clone(),
-                    });
-                }
+            for property in shared(&a.properties, &b.properties) {
+                let (a, b) = pair();
+                out.push(PackConflict::PropertyCollision { property, a, b });
             }
         }
     }
