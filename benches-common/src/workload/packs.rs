@@ -27,6 +27,28 @@ pub struct PackDesc {
     pub requires: Vec<(String, String)>,
 }
 
+impl PackDesc {
+    /// The pack as a JSON document in the format ggen reads packs in (`name`, `version` as a
+    /// semver string, `namespace`, `classes`, `properties`, `requires` as name → requirement).
+    /// The hive suite and `ggen gen packs` both build their packs from this one form.
+    pub fn to_json(&self) -> serde_json::Value {
+        let (major, minor, patch) = self.version;
+        let requires: serde_json::Map<String, serde_json::Value> = self
+            .requires
+            .iter()
+            .map(|(name, req)| (name.clone(), serde_json::Value::from(req.as_str())))
+            .collect();
+        serde_json::json!({
+            "name": self.name,
+            "version": format!("{major}.{minor}.{patch}"),
+            "namespace": self.namespace,
+            "classes": self.classes,
+            "properties": self.properties,
+            "requires": requires,
+        })
+    }
+}
+
 /// Parameters of a pack set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PackSpec {

@@ -23,7 +23,6 @@ use ggen_core::hive::agent::{AgentRole, Ballot, ConsensusConfig, Decision, Vote}
 use ggen_core::hive::conflict::{detect_indexed, detect_pairwise};
 use ggen_core::hive::pack::Pack;
 use ggen_core::hive::queen::{HiveQueen, SpawnMode, Strategy, spawn_agents};
-use semver::{Version, VersionReq};
 
 benches_common::install_counting_allocator!();
 
@@ -32,19 +31,8 @@ const SEED: u64 = benches_common::rng::DEFAULT_SEED;
 
 fn pack_set(n: usize) -> Vec<Pack> {
     packs::generate(&PackSpec::new(n, SEED))
-        .into_iter()
-        .map(|d| Pack {
-            name: d.name,
-            version: Version::new(d.version.0, d.version.1, d.version.2),
-            namespace: d.namespace,
-            classes: d.classes,
-            properties: d.properties,
-            requires: d
-                .requires
-                .into_iter()
-                .map(|(k, r)| (k, VersionReq::parse(&r).expect("generated req")))
-                .collect(),
-        })
+        .iter()
+        .map(|d| Pack::from_value("generated", &d.to_json()).expect("generated packs are valid"))
         .collect()
 }
 
