@@ -17,6 +17,7 @@ mod results;
 mod runner;
 mod stats;
 mod suites;
+mod system;
 #[cfg(test)]
 mod testing;
 mod units;

@@ -1,9 +1,11 @@
-//! The bench binaries as processes: build them, list what they define, run one.
+//! The suites as processes: build them, list what they define, run one.
 //!
-//! `cargo bench --no-run --message-format=json` builds every suite and names each executable;
-//! from then on the xtask starts the binaries itself (as `cargo bench` would, with `--bench`), so a
-//! signal handler can stop a suite by killing one process (see [`crate::interrupt`]) and each run
-//! skips cargo's own start-up.
+//! `cargo bench --no-run --message-format=json` builds every Criterion suite and names each
+//! executable; from then on the xtask starts the binaries itself (as `cargo bench` would, with
+//! `--bench`), so a signal handler can stop a suite by killing one process (see
+//! [`crate::interrupt`]) and each run skips cargo's own start-up. The `system` suite's binary is
+//! `ggen` itself, built with `cargo build --release` (what a user installs) and measured by
+//! [`crate::system`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,10 +15,11 @@ use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
 use crate::catalog::Catalog;
+use crate::cli::Profile;
 use crate::cli::criterion_filter;
 use crate::interrupt;
 use crate::results::{SIDE_FILE, SideFile, read_json};
-use crate::workspace::{Suite, Workspace};
+use crate::workspace::{CLI_BINARY, CLI_PACKAGE, Suite, SuiteKind, Workspace};
 
 fn cargo() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
@@ -44,42 +47,63 @@ struct MessageTarget {
     kind: Vec<String>,
 }
 
-/// Bench executables by suite name, from cargo's JSON messages.
-fn executables(json_lines: &[u8]) -> BTreeMap<String, PathBuf> {
+/// Executables of target `kind` (`bench`, `bin`) by target name, from cargo's JSON messages.
+fn executables(json_lines: &[u8], kind: &str) -> BTreeMap<String, PathBuf> {
     String::from_utf8_lossy(json_lines)
         .lines()
         .filter_map(|l| serde_json::from_str::<Message>(l).ok())
         .filter(|m| m.reason == "compiler-artifact")
         .filter_map(|m| {
             let t = m.target?;
-            (t.kind.iter().any(|k| k == "bench")).then_some((t.name, m.executable?))
+            (t.kind.iter().any(|k| k == kind)).then_some((t.name, m.executable?))
         })
         .collect()
 }
 
-/// Builds every suite of the workspace (bench profile) and returns each one's binary.
-pub fn build(ws: &Workspace) -> Result<Vec<Built>> {
+/// Runs one cargo build command and returns the executables it reports, of target `kind`.
+fn cargo_build(
+    ws: &Workspace,
+    args: &[&str],
+    kind: &str,
+    what: &str,
+) -> Result<BTreeMap<String, PathBuf>> {
     let mut cmd = Command::new(cargo());
-    cmd.current_dir(&ws.root).args([
-        "bench",
-        "--no-run",
-        "--quiet",
-        "--message-format=json-render-diagnostics",
-    ]);
-    for s in &ws.suites {
-        cmd.args(["-p", &s.package, "--bench", &s.name]);
-    }
-    let done = interrupt::run(&mut cmd, true, "`cargo bench --no-run`")?;
+    cmd.current_dir(&ws.root)
+        .args(args)
+        .args(["--quiet", "--message-format=json-render-diagnostics"]);
+    let done = interrupt::run(&mut cmd, true, what)?;
     if !done.status.success() {
-        bail!("compiling the bench suites failed ({})", done.status);
+        bail!("{what} failed ({})", done.status);
     }
-    let exes = executables(&done.stdout);
+    Ok(executables(&done.stdout, kind))
+}
+
+/// Builds every suite of the workspace and returns each one's binary: the Criterion suites in
+/// the bench profile, the system suite's `ggen` in the release profile.
+pub fn build(ws: &Workspace) -> Result<Vec<Built>> {
+    let mut bench_args = vec!["bench", "--no-run"];
+    for s in ws.suites.iter().filter(|s| s.kind == SuiteKind::Criterion) {
+        bench_args.extend(["-p", &s.package, "--bench", &s.name]);
+    }
+    let benches = cargo_build(ws, &bench_args, "bench", "compiling the bench suites")?;
+    let bins = if ws.suites.iter().any(|s| s.kind == SuiteKind::System) {
+        cargo_build(
+            ws,
+            &["build", "--release", "-p", CLI_PACKAGE, "--bin", CLI_BINARY],
+            "bin",
+            "building the ggen binary",
+        )?
+    } else {
+        BTreeMap::new()
+    };
     ws.suites
         .iter()
         .map(|s| {
-            let exe = exes
-                .get(&s.name)
-                .with_context(|| format!("cargo built no executable for bench suite {}", s.name))?;
+            let exe = match s.kind {
+                SuiteKind::Criterion => benches.get(&s.name),
+                SuiteKind::System => bins.get(CLI_BINARY),
+            }
+            .with_context(|| format!("cargo built no executable for suite {}", s.name))?;
             Ok(Built {
                 suite: s.clone(),
                 exe: exe.clone(),
@@ -96,19 +120,32 @@ impl Built {
         cmd
     }
 
-    /// Runs the suite: results go to `home` (its `CRITERION_HOME`), Criterion's own output to
-    /// `log`. Returns whether the suite succeeded.
+    /// Runs the suite: results go to `home` (its `CRITERION_HOME`), its own output to `log`.
+    /// Returns whether the suite succeeded.
     pub fn run(
         &self,
         ws: &Workspace,
-        profile: &str,
+        profile: Profile,
         filter: Option<&str>,
         home: &Path,
         log: &Path,
     ) -> Result<bool> {
         std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
-        let file =
+        let mut file =
             std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        if self.suite.kind == SuiteKind::System {
+            let filter = filter.map(regex::Regex::new).transpose()?;
+            return match crate::system::run(&self.exe, profile, filter.as_ref(), home, &mut file) {
+                Ok(()) => Ok(true),
+                Err(e) if e.is::<interrupt::Interrupted>() => Err(e),
+                Err(e) => {
+                    use std::io::Write as _;
+                    let _ = writeln!(file, "error: {e:#}");
+                    Ok(false)
+                }
+            };
+        }
+        let profile = profile.name();
         let mut cmd = self.command(ws);
         cmd.env("GGEN_BENCH_PROFILE", profile)
             .env("CRITERION_HOME", home)
@@ -133,6 +170,18 @@ pub fn catalog(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalo
 fn list_into(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalog> {
     let mut catalog = Catalog::default();
     for b in built {
+        if b.suite.kind == SuiteKind::System {
+            for (id, unit, latency) in crate::system::declared() {
+                if unit != crate::results::Unit::Ns {
+                    catalog.units.insert(id.clone(), unit);
+                }
+                if latency {
+                    catalog.latency.insert(id.clone());
+                }
+                catalog.ids.insert(id);
+            }
+            continue;
+        }
         let home = scratch.join(&b.suite.name);
         let mut cmd = b.command(ws);
         cmd.arg("--list")
@@ -200,7 +249,7 @@ mod tests {
 {"reason":"build-finished","success":true}
 not json
 "#;
-        let exes = executables(json);
+        let exes = executables(json, "bench");
         assert_eq!(exes.len(), 1);
         assert_eq!(
             exes["runtime_overhead"],

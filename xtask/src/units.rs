@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use crate::results::Unit;
 
 /// Parses `"<number><unit>"`: time units `ns`, `us`/`µs`, `ms`, `s` (to nanoseconds) or size
-/// units `B`, `KiB`, `MiB`, `GiB` (to bytes). Spaces between number and unit are allowed.
+/// units `B`, `KiB`, `MiB`, `GiB` (binary) and `kB`, `MB`, `GB` (decimal) (to bytes). Spaces between number and unit are allowed.
 pub fn parse_quantity(s: &str) -> Result<(f64, Unit)> {
     let t = s.trim();
     if t.starts_with('-') {
@@ -27,11 +27,16 @@ pub fn parse_quantity(s: &str) -> Result<(f64, Unit)> {
         "ms" => (1e6, Unit::Ns),
         "s" => (1e9, Unit::Ns),
         "B" => (1.0, Unit::Bytes),
+        "kB" => (1e3, Unit::Bytes),
+        "MB" => (1e6, Unit::Bytes),
+        "GB" => (1e9, Unit::Bytes),
         "KiB" => (1024.0, Unit::Bytes),
         "MiB" => (1024.0 * 1024.0, Unit::Bytes),
         "GiB" => (1024.0 * 1024.0 * 1024.0, Unit::Bytes),
-        "" => bail!("{s:?} has no unit: use ns, us, ms, s, B, KiB, MiB or GiB"),
-        other => bail!("{s:?}: unknown unit {other:?}; use ns, us, ms, s, B, KiB, MiB or GiB"),
+        "" => bail!("{s:?} has no unit: use ns, us, ms, s, B, KiB, MiB, GiB, kB, MB or GB"),
+        other => bail!(
+            "{s:?}: unknown unit {other:?}; use ns, us, ms, s, B, KiB, MiB, GiB, kB, MB or GB"
+        ),
     };
     if !value.is_finite() || value < 0.0 {
         bail!("{s:?} must be a non-negative number");
@@ -113,6 +118,11 @@ mod tests {
         assert_eq!(parse_quantity("2s").unwrap(), (2e9, Unit::Ns));
         assert_eq!(parse_quantity("256KiB").unwrap(), (262_144.0, Unit::Bytes));
         assert_eq!(parse_quantity("1_000B").unwrap(), (1000.0, Unit::Bytes));
+        assert_eq!(parse_quantity("20MB").unwrap(), (20e6, Unit::Bytes));
+        assert_eq!(
+            parse_quantity("8 MiB").unwrap(),
+            (8.0 * 1024.0 * 1024.0, Unit::Bytes)
+        );
     }
 
     #[test]

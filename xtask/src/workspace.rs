@@ -1,4 +1,5 @@
-//! Discovering the workspace's Criterion bench targets with `cargo metadata`.
+//! Discovering the workspace's suites with `cargo metadata`: every Criterion bench target, and the
+//! `system` suite when the workspace builds the `ggen` binary (package `ggen-cli`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -6,14 +7,31 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-/// One bench target: a suite.
+/// One suite: a bench target, or the xtask's own `system` suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suite {
     /// Package that owns it.
     pub package: String,
-    /// Bench target name; the first part of every bench id it produces.
+    /// Bench target name (or `system`); the first part of every bench id it produces.
     pub name: String,
+    /// How it is built and run.
+    pub kind: SuiteKind,
 }
+
+/// How a suite is built and run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SuiteKind {
+    /// A Criterion bench binary.
+    #[default]
+    Criterion,
+    /// The `ggen` binary, measured whole-process by [`crate::system`].
+    System,
+}
+
+/// The package and binary the `system` suite measures.
+pub const CLI_PACKAGE: &str = "ggen-cli";
+/// The binary target of [`CLI_PACKAGE`].
+pub const CLI_BINARY: &str = "ggen";
 
 /// What the runner needs to know about the workspace.
 #[derive(Debug, Clone)]
@@ -75,9 +93,24 @@ impl Workspace {
                     .map(|t| Suite {
                         package: p.name.clone(),
                         name: t.name.clone(),
+                        kind: SuiteKind::Criterion,
                     })
             })
             .collect();
+        let has_cli = meta.packages.iter().any(|p| {
+            meta.workspace_members.contains(&p.id)
+                && p.name == CLI_PACKAGE
+                && p.targets
+                    .iter()
+                    .any(|t| t.name == CLI_BINARY && t.kind.iter().any(|k| k == "bin"))
+        });
+        if has_cli {
+            suites.push(Suite {
+                package: CLI_PACKAGE.into(),
+                name: crate::system::SUITE.into(),
+                kind: SuiteKind::System,
+            });
+        }
         suites.sort_by(|a, b| (&a.package, &a.name).cmp(&(&b.package, &b.name)));
         Ok(Self {
             root: meta.workspace_root,
@@ -125,19 +158,22 @@ mod tests {
 
     const META: &str = r#"{
       "workspace_root": "/ws", "target_directory": "/ws/target",
-      "workspace_members": ["a 0.1.0", "b 0.1.0"],
+      "workspace_members": ["a 0.1.0", "b 0.1.0", "ggen-cli 0.1.0"],
       "packages": [
         {"id": "a 0.1.0", "name": "a", "targets": [
           {"name": "a", "kind": ["lib"]}, {"name": "zeta", "kind": ["bench"]}, {"name": "alpha", "kind": ["bench"]}]},
         {"id": "b 0.1.0", "name": "b", "targets": [{"name": "b", "kind": ["bin"]}]},
-        {"id": "c 0.1.0", "name": "c", "targets": [{"name": "ext", "kind": ["bench"]}]}
+        {"id": "c 0.1.0", "name": "c", "targets": [{"name": "ext", "kind": ["bench"]}]},
+        {"id": "ggen-cli 0.1.0", "name": "ggen-cli", "targets": [{"name": "ggen", "kind": ["bin"]}]}
       ]}"#;
 
     #[test]
     fn finds_member_bench_targets_sorted() {
         let ws = Workspace::from_metadata_json(META.as_bytes()).unwrap();
         let names: Vec<_> = ws.suites.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["alpha", "zeta"]);
+        assert_eq!(names, ["alpha", "zeta", "system"]);
+        assert_eq!(ws.suites[2].kind, SuiteKind::System);
+        assert_eq!(ws.suites[2].package, "ggen-cli");
         assert_eq!(ws.target_dir, PathBuf::from("/ws/target"));
     }
 

@@ -171,7 +171,7 @@ pub fn markdown(r: &Report) -> String {
     let _ = writeln!(s, "## Benches ({})\n", r.benches.len());
     let _ = writeln!(
         s,
-        "Mean per iteration with Criterion's 95% bootstrap interval; figures are means of samples, not latency percentiles (those appear only where a suite recorded single operations).\n"
+        "Mean per iteration with its 95% interval (Criterion's bootstrap; for the `system` suite, whose iteration is one whole process run, a t-interval over the runs); figures are means of samples, not latency percentiles (those appear only where a suite recorded single operations).\n"
     );
     let _ = writeln!(s, "| bench | mean | 95% CI | details |\n|---|---|---|---|");
     for b in super::display_order(&r.benches) {

@@ -20,7 +20,7 @@ use crate::output::{Outputs, check_target};
 use crate::report::{self, Header, Report};
 use crate::results::{self, Bench};
 use crate::suites::{self, Built};
-use crate::workspace::{Suite, Workspace};
+use crate::workspace::{Suite, SuiteKind, Workspace};
 
 /// Everything `bench` checked before running: nothing has been written yet.
 struct Plan {
@@ -85,6 +85,9 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         None => None,
     };
 
+    if selected_suites.iter().any(|s| s.kind == SuiteKind::System) {
+        crate::system::check_tools()?;
+    }
     eprintln!("compiling {} suite(s)...", ws.suites.len());
     let built = suites::build(&ws)?;
     eprintln!("listing bench ids...");
@@ -174,7 +177,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             });
             let ok = built.run(
                 &plan.ws,
-                args.profile.name(),
+                args.profile,
                 args.filter.as_deref(),
                 &root.join(&suite.name),
                 &log,

@@ -196,6 +196,7 @@ pub fn report_cmd(run: Option<&str>) -> Result<Outcome> {
         .map(|s| Suite {
             package: String::new(),
             name: s.clone(),
+            kind: Default::default(),
         })
         .collect();
     let filter = old
@@ -313,6 +314,7 @@ mod tests {
         let suites = vec![Suite {
             package: "p".into(),
             name: "s".into(),
+            kind: Default::default(),
         }];
         let f = Regex::new("^g/a/").unwrap();
         let sel = selector(&suites, Some(&f));
