@@ -30,7 +30,7 @@ pub const SIDE_SCHEMA: u32 = 1;
 pub enum Unit {
     /// Nanoseconds of wall time per iteration (Criterion's default).
     Ns,
-    /// Bytes allocated per iteration.
+    /// A size in bytes: allocated per iteration, a peak resident set, or a file size.
     Bytes,
 }
 

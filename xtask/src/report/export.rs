@@ -4,13 +4,14 @@ use super::Report;
 use crate::results::Unit;
 
 /// Bencher Metric Format: `{ id: { measure: { value, lower_value, upper_value } } }`, with measure
-/// `latency` (ns) for wall-time benches and `allocated_bytes` for allocation benches.
+/// `latency` (ns) for wall-time benches and `bytes` for size benches (allocated bytes, peak RSS,
+/// binary size).
 pub fn bmf(r: &Report) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     for b in &r.benches {
         let measure = match b.unit {
             Unit::Ns => "latency",
-            Unit::Bytes => "allocated_bytes",
+            Unit::Bytes => "bytes",
         };
         out.insert(
             b.id.clone(),
@@ -51,7 +52,7 @@ mod tests {
         let m = &b["s/det/indexed/10"]["latency"];
         assert_eq!(m["value"], 100.0);
         assert!(m["lower_value"].as_f64().unwrap() <= m["value"].as_f64().unwrap());
-        assert!(b["s/mem/global/1"]["allocated_bytes"]["value"].is_number());
+        assert!(b["s/mem/global/1"]["bytes"]["value"].is_number());
         let g = github(&r);
         let arr = g.as_array().unwrap();
         assert_eq!(arr.len(), r.benches.len());
