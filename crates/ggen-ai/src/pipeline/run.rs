@@ -1,10 +1,17 @@
 //! The ready-driven engine ([`Pipeline::run`]) and the bookkeeping all three drivers share.
+//!
+//! Ready stages wait in ggen-domain's `PriorityScheduler` (a FIFO lane per stage priority, with
+//! its starvation bound). When exactly one stage can run and none is running, the engine polls it
+//! on the driving task instead of spawning it: a spawn→join hand-off costs a cross-thread wake-up
+//! (tens of µs on the 2-core reference VM) and buys no parallelism then. Independent stages are
+//! still spawned and run in parallel under the semaphore.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ggen_domain::schedule::{PriorityScheduler, Scheduler};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -144,56 +151,66 @@ impl Pipeline {
         let mut remaining: Vec<usize> = self.stages.iter().map(|s| s.deps.len()).collect();
         let mut set: JoinSet<StageResult> = JoinSet::new();
         let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
-        let spawn_ready =
-            |run: &Run<'_>,
-             ready: &mut Vec<usize>,
-             set: &mut JoinSet<StageResult>,
-             running: &mut HashMap<tokio::task::Id, usize>| {
-                ready.sort_by_key(|&i| (self.stages[i].spec.priority, i));
-                for &i in ready.iter() {
-                    let handle =
-                        set.spawn(run.stage_future(i, Some(Arc::clone(&limits.semaphore))));
+        // The ready queue: one FIFO lane per stage priority, with the scheduler's starvation bound.
+        let mut ready: PriorityScheduler<usize> = PriorityScheduler::new();
+        for i in (0..self.stages.len()).filter(|&i| remaining[i] == 0) {
+            ready.push(self.stages[i].spec.priority, i);
+        }
+        let sem = || Some(Arc::clone(&limits.semaphore));
+        loop {
+            let (i, result) = if set.is_empty() && ready.len() == 1 {
+                // The only stage that can run: poll it here, on the driving task. Spawning it would
+                // cost a cross-thread wake-up per stage and gain no parallelism.
+                let i = ready.pop().expect("one stage is ready");
+                let stage = run.stage_future(i, sem());
+                let result = match cancel {
+                    Some(token) => tokio::select! {
+                        biased;
+                        // Dropping the stage future releases any permit it holds.
+                        () = token.cancelled() => return run.report(StageStatus::Cancelled),
+                        r = stage => r,
+                    },
+                    None => stage.await,
+                };
+                (i, result)
+            } else {
+                while let Some(i) = ready.pop() {
+                    let handle = set.spawn(run.stage_future(i, sem()));
                     running.insert(handle.id(), i);
                 }
-                ready.clear();
-            };
-        let mut ready: Vec<usize> = (0..self.stages.len())
-            .filter(|&i| remaining[i] == 0)
-            .collect();
-        spawn_ready(&run, &mut ready, &mut set, &mut running);
-        loop {
-            let joined = match cancel {
-                Some(token) => tokio::select! {
-                    biased;
-                    () = token.cancelled() => {
-                        // Aborting drops the stage futures, releasing any permits they hold.
-                        set.shutdown().await;
-                        return run.report(StageStatus::Cancelled);
+                let joined = match cancel {
+                    Some(token) => tokio::select! {
+                        biased;
+                        () = token.cancelled() => {
+                            // Aborting drops the stage futures, releasing any permits they hold.
+                            set.shutdown().await;
+                            return run.report(StageStatus::Cancelled);
+                        }
+                        j = set.join_next_with_id() => j,
+                    },
+                    None => set.join_next_with_id().await,
+                };
+                let Some(joined) = joined else { break };
+                match joined {
+                    Ok((id, r)) => (running.remove(&id).expect("spawned stage"), r),
+                    Err(e) => {
+                        // Panics are caught inside the stage; this is a panic outside the agent.
+                        let i = running.remove(&e.id()).expect("spawned stage");
+                        let msg = if e.is_panic() {
+                            "stage task panicked".into()
+                        } else {
+                            "stage task aborted".into()
+                        };
+                        (
+                            i,
+                            StageResult {
+                                status: StageStatus::Panicked(msg),
+                                attempts: 0,
+                                elapsed: Duration::ZERO,
+                                artifact: None,
+                            },
+                        )
                     }
-                    j = set.join_next_with_id() => j,
-                },
-                None => set.join_next_with_id().await,
-            };
-            let Some(joined) = joined else { break };
-            let (i, result) = match joined {
-                Ok((id, r)) => (running.remove(&id).expect("spawned stage"), r),
-                Err(e) => {
-                    // Panics are caught inside the stage; this is a panic outside the agent.
-                    let i = running.remove(&e.id()).expect("spawned stage");
-                    let msg = if e.is_panic() {
-                        "stage task panicked".into()
-                    } else {
-                        "stage task aborted".into()
-                    };
-                    (
-                        i,
-                        StageResult {
-                            status: StageStatus::Panicked(msg),
-                            attempts: 0,
-                            elapsed: Duration::ZERO,
-                            artifact: None,
-                        },
-                    )
                 }
             };
             let ok = result.status == StageStatus::Succeeded;
@@ -202,10 +219,9 @@ impl Pipeline {
                 for &d in &self.stages[i].dependents {
                     remaining[d] -= 1;
                     if remaining[d] == 0 && run.results[d].is_none() && run.deps_succeeded(d) {
-                        ready.push(d);
+                        ready.push(self.stages[d].spec.priority, d);
                     }
                 }
-                spawn_ready(&run, &mut ready, &mut set, &mut running);
             }
         }
         run.report(StageStatus::Skipped)
