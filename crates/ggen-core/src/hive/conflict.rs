@@ -9,14 +9,17 @@
 //! - **dependency cycle**: packs that require each other in a loop, named in order.
 //!
 //! Two detectors return the same canonical list (sorted, deduplicated): [`detect_pairwise`], the
-//! naive twin that compares every pair of packs, and [`detect_indexed`], which builds hash indexes
-//! (name → versions, namespace/class/property → owners) and only pairs packs that share a key.
+//! naive twin that compares every pair of packs, and [`detect_indexed`], which indexes versions by
+//! name and finds term collisions with ggen-domain's conflict index (one index implementation for
+//! packs and proposals alike).
 //! Cycles are found the same way for both (one depth-first search over the requirement graph).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
+
+use ggen_domain::proposal::{ConflictDetector, EmptyState, Key, Proposal, ProposalKind};
 
 use super::pack::{Pack, compatible};
 
@@ -219,36 +222,78 @@ pub fn detect_pairwise(packs: &[Pack]) -> Vec<PackConflict> {
     canonical(out)
 }
 
-/// Owners of one key (namespace, class or property), as pack names, deduplicated.
-fn pairs_of_owners(owners: &[&str], mut emit: impl FnMut(String, String)) {
-    let mut names: Vec<&str> = owners.to_vec();
-    names.sort_unstable();
-    names.dedup();
-    for (i, a) in names.iter().enumerate() {
-        for b in &names[i + 1..] {
-            emit((*a).to_owned(), (*b).to_owned());
-        }
-    }
+/// What an interned term key stands for.
+#[derive(Clone, Copy)]
+enum Term<'a> {
+    Namespace(&'a str),
+    Class(&'a str),
+    Property(&'a str),
 }
 
-/// Indexed detector: hash indexes by name, namespace, class and property; only packs sharing a
-/// key are compared.
+/// Indexed detector. Versions and requirements are checked through a name → versions index.
+/// Namespace, class and property collisions go through ggen-domain's conflict index, the same one
+/// that checks the swarm's proposals: every term is interned to an integer key, every pack becomes
+/// a proposal that writes its terms' keys, and two packs that write one key collide (versions of
+/// one pack share their terms and are not collisions).
 pub fn detect_indexed(packs: &[Pack]) -> Vec<PackConflict> {
     let mut by_name: HashMap<&str, Vec<&Version>> = HashMap::new();
-    let mut namespaces: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut classes: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut properties: HashMap<&str, Vec<&str>> = HashMap::new();
-    for p in packs {
+    let mut keys: HashMap<(u8, &str), Key> = HashMap::new();
+    let mut terms: Vec<Term<'_>> = Vec::new();
+    let mut proposals = Vec::with_capacity(packs.len());
+    for (i, p) in packs.iter().enumerate() {
         by_name.entry(&p.name).or_default().push(&p.version);
-        namespaces.entry(&p.namespace).or_default().push(&p.name);
-        for c in &p.classes {
-            classes.entry(c).or_default().push(&p.name);
-        }
-        for prop in &p.properties {
-            properties.entry(prop).or_default().push(&p.name);
-        }
+        let own = std::iter::once(Term::Namespace(&p.namespace))
+            .chain(p.classes.iter().map(|c| Term::Class(c)))
+            .chain(p.properties.iter().map(|c| Term::Property(c)));
+        let writes: Vec<Key> = own
+            .map(|t| {
+                let tag = match t {
+                    Term::Namespace(s) => (0, s),
+                    Term::Class(s) => (1, s),
+                    Term::Property(s) => (2, s),
+                };
+                *keys.entry(tag).or_insert_with(|| {
+                    terms.push(t);
+                    (terms.len() - 1) as Key
+                })
+            })
+            .collect();
+        proposals.push(Proposal {
+            id: i as u64,
+            agent: 0,
+            reads: Vec::new(),
+            writes,
+            kind: ProposalKind::Exclusive,
+        });
     }
     let mut out = Vec::new();
+    for c in ConflictDetector::new()
+        .detect_indexed(&proposals, &EmptyState)
+        .conflicts
+    {
+        let (pa, pb) = (&packs[c.a as usize], &packs[c.b as usize]);
+        if pa.name == pb.name {
+            continue;
+        }
+        let (a, b) = ordered(&pa.name, &pb.name);
+        out.push(match terms[c.key as usize] {
+            Term::Namespace(n) => PackConflict::NamespaceCollision {
+                namespace: n.to_owned(),
+                a,
+                b,
+            },
+            Term::Class(n) => PackConflict::ClassCollision {
+                class: n.to_owned(),
+                a,
+                b,
+            },
+            Term::Property(n) => PackConflict::PropertyCollision {
+                property: n.to_owned(),
+                a,
+                b,
+            },
+        });
+    }
     for (name, versions) in &by_name {
         for (i, a) in versions.iter().enumerate() {
             for b in &versions[i + 1..] {
@@ -262,33 +307,6 @@ pub fn detect_indexed(packs: &[Pack]) -> Vec<PackConflict> {
                 }
             }
         }
-    }
-    for (ns, owners) in &namespaces {
-        pairs_of_owners(owners, |a, b| {
-            out.push(PackConflict::NamespaceCollision {
-                namespace: (*ns).to_owned(),
-                a,
-                b,
-            })
-        });
-    }
-    for (c, owners) in &classes {
-        pairs_of_owners(owners, |a, b| {
-            out.push(PackConflict::ClassCollision {
-                class: (*c).to_owned(),
-                a,
-                b,
-            })
-        });
-    }
-    for (prop, owners) in &properties {
-        pairs_of_owners(owners, |a, b| {
-            out.push(PackConflict::PropertyCollision {
-                property: (*prop).to_owned(),
-                a,
-                b,
-            })
-        });
     }
     let versions_of = |name: &str| {
         by_name

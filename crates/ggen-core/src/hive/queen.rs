@@ -25,10 +25,18 @@
 //!
 //! The result does not depend on the spawn mode or on timing: same packs, same configuration
 //! (tested with sequential and parallel spawning).
+//!
+//! Publishing: every orchestration also commits its configuration to the queen's
+//! [`Published`] store, ggen-domain's `SnapshotStore` (arc-swap). Readers — the swarm's agents —
+//! [`load`](ggen_domain::snapshot::SnapshotStore::load) the current configuration without ever
+//! blocking on a resolution in progress; they see the old one until the new one is committed.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use ggen_domain::snapshot::{SnapshotStore, SnapshotWrite};
 
 use rayon::prelude::*;
 use semver::Version;
@@ -172,6 +180,9 @@ pub enum HiveError {
     NoAgents,
 }
 
+/// Where a queen publishes its configurations: `None` until the first orchestration.
+pub type Published = SnapshotStore<Option<Arc<ResolvedConfiguration>>>;
+
 /// Orchestrates packs into a configuration; keeps its agents between runs.
 #[derive(Debug)]
 pub struct HiveQueen {
@@ -180,6 +191,7 @@ pub struct HiveQueen {
     agents_per_role: usize,
     spawn_mode: SpawnMode,
     pool: Vec<HiveAgent>,
+    published: Arc<Published>,
 }
 
 impl HiveQueen {
@@ -191,7 +203,14 @@ impl HiveQueen {
             agents_per_role: 1,
             spawn_mode: SpawnMode::Auto,
             pool: Vec::new(),
+            published: Arc::new(SnapshotStore::new(None)),
         }
+    }
+
+    /// The store this queen publishes every configuration to; clone the `Arc` to share it with
+    /// readers on other threads.
+    pub fn published(&self) -> Arc<Published> {
+        Arc::clone(&self.published)
     }
 
     /// Sets the number of agents per role.
@@ -291,14 +310,18 @@ impl HiveQueen {
         );
         timings.validate = t.elapsed();
 
-        Ok(ResolvedConfiguration {
+        let config = ResolvedConfiguration {
             packs: chosen,
             conflicts: resolved,
             excluded,
             votes,
             tally,
             timings,
-        })
+        };
+        // One writer per queen (`&mut self`), so the update never retries.
+        let snapshot = Some(Arc::new(config.clone()));
+        self.published.update(|_| snapshot.clone());
+        Ok(config)
     }
 
     fn resolve(
@@ -502,6 +525,28 @@ mod tests {
             none.orchestrate(&fixture()).unwrap_err(),
             HiveError::NoAgents
         );
+    }
+
+    #[test]
+    fn every_orchestration_is_published_and_readers_never_block() {
+        let mut q = HiveQueen::new(ConsensusConfig::two_thirds(), Strategy::Union);
+        let store = q.published();
+        assert!(
+            store.load().value.is_none(),
+            "nothing before the first orchestration"
+        );
+        let first = q.orchestrate(&fixture()).unwrap();
+        let snap = store.load_full();
+        assert_eq!(snap.version, 1);
+        assert_eq!(snap.value.as_deref(), Some(&first));
+        // A reader holding the old snapshot keeps it while a new configuration is committed.
+        let held = store.load_full();
+        let mut smaller = fixture();
+        smaller.truncate(1);
+        let second = q.orchestrate(&smaller).unwrap();
+        assert_eq!(held.value.as_deref(), Some(&first));
+        assert_eq!(store.load().version, 2);
+        assert_eq!(store.load().value.as_deref(), Some(&second));
     }
 
     #[test]
