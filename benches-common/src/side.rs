@@ -95,13 +95,22 @@ pub fn record_counters(id: &str, counters: &[(&str, f64)]) {
 
 /// Records per-operation latency samples (nanoseconds) for bench `id` (a wall-time bench).
 pub fn record_latency(id: &str, samples: &mut [u64]) {
+    record_latency_and_counters(id, samples, &[]);
+}
+
+/// Records per-operation latency samples (nanoseconds) and named counters for bench `id`, in one
+/// side file (recording them separately would overwrite one with the other).
+pub fn record_latency_and_counters(id: &str, samples: &mut [u64], counters: &[(&str, f64)]) {
     let latency_ns = Latency::from_samples(samples);
     record(SideFile {
         schema: SIDE_SCHEMA,
         id: id.to_owned(),
         unit: Unit::Ns,
         latency_ns,
-        counters: BTreeMap::new(),
+        counters: counters
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect(),
         records_latency: true,
     });
 }

@@ -7,11 +7,16 @@
 //!   [`pipeline::PipelineReport`]; sequential and level-batched twins for measurement.
 //! - [`swarm`]: many pipelines sharing one semaphore on the process-wide runtime.
 //! - [`artifact`]: the serde [`artifact::Artifact`] that stages produce.
+//! - [`sustained`]: the composed swarm under load — agents reading the hive's published
+//!   configuration and a shared snapshot, proposing, checked by the domain's conflict index.
 //!
-//! Layering: uses ggen-core (runtime) and ggen-domain (priorities); knows nothing of benches.
+//! Layering: uses ggen-core (runtime, the hive's published configuration) and ggen-domain
+//! (snapshots, proposals and conflict detection, the priority scheduler, hashing); knows nothing
+//! of benches.
 #![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod artifact;
 pub mod pipeline;
+pub mod sustained;
 pub mod swarm;
