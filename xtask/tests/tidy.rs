@@ -183,3 +183,46 @@ fn unsafe_only_where_documented_and_always_justified() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// The library layers, bottom first (ARCHITECTURE.md: domain ← core ← ai ← cli).
+const LAYERS: &[&str] = &["ggen-domain", "ggen-core", "ggen-ai", "ggen-cli"];
+
+/// Crates that must depend on no ggen crate at all.
+const TOOLING: &[&str] = &["benches-common", "bench-format", "xtask"];
+
+#[test]
+fn ggen_dependencies_point_down_and_are_used() {
+    let root = workspace_root();
+    let mut problems = Vec::new();
+    let manifests: Vec<(String, PathBuf)> = LAYERS
+        .iter()
+        .map(|c| (c.to_string(), root.join("crates").join(c)))
+        .chain(TOOLING.iter().map(|c| (c.to_string(), root.join(c))))
+        .collect();
+    for (name, dir) in &manifests {
+        let text = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        let manifest: toml::Table = toml::from_str(&text).unwrap();
+        let deps = manifest
+            .get("dependencies")
+            .and_then(|d| d.as_table())
+            .cloned()
+            .unwrap_or_default();
+        let mut sources = Vec::new();
+        files_with_ext(&dir.join("src"), "rs", &mut sources);
+        let code: String = sources
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .collect();
+        for dep in deps.keys().filter(|d| d.starts_with("ggen-")) {
+            let level = |c: &str| LAYERS.iter().position(|l| *l == c);
+            match (level(name), level(dep)) {
+                (Some(me), Some(it)) if it < me => {}
+                _ => problems.push(format!("{name} depends on {dep}: layers point down only")),
+            }
+            if !code.contains(&format!("{}::", dep.replace('-', "_"))) {
+                problems.push(format!("{name} declares {dep} but its src/ never uses it"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
