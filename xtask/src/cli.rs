@@ -12,7 +12,7 @@ usage:
   cargo xtask bench [--quick|--full] [-p CRATE]... [--bench SUITE]... [--filter REGEX]
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
                     [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
-                    [--no-fail] [--force]
+                    [--no-fail] [--force] [--strict]
   cargo xtask compare A B [--threshold PCT] [--no-fail]
   cargo xtask report [RUN]
 
@@ -37,6 +37,7 @@ report    re-renders a run's report (default: the latest) from its results and b
   --budgets PATH      budgets file to check (default: budgets.toml at the workspace root)
   --no-fail           report failures without failing
   --force             let --save-baseline replace an existing baseline of that name
+  --strict            an UNSURE claim (its interval straddles the limit) fails the run
   -h, --help          this text
 
 environment: GGEN_BENCH_DIR moves runs and baselines out of target/ggen-bench
@@ -72,6 +73,8 @@ pub struct BenchArgs {
     pub repeat: usize,
     /// `--force`: `--save-baseline` may replace an existing baseline.
     pub force: bool,
+    /// `--strict`: UNSURE claims fail the run.
+    pub strict: bool,
 }
 
 /// The filter as it is handed to a bench binary: `(?:)` in front matches the same ids, and keeps
@@ -192,6 +195,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         budgets: None,
         repeat: 1,
         force: false,
+        strict: false,
     };
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
@@ -239,6 +243,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
                 };
             }
             Long("force") => args.force = true,
+            Long("strict") => args.strict = true,
             Short('h') | Long("help") => return Ok(Command::Help),
             other => bail!("{}", other.unexpected()),
         }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::{Budget, Check, Entry, Evaluation, Stat, Verdict};
 use crate::results::Bench;
-use crate::stats::loglog_fit;
+use crate::stats::{loglog_fit, ratio_ci_runs};
 use crate::units::format;
 
 /// Evaluates every entry. `selected(id)` says whether the run was meant to measure `id`.
@@ -66,6 +66,19 @@ pub fn evaluate(
         .collect()
 }
 
+/// `mean(a) / mean(b)` and its 95% interval: a Welch interval over run means when both were
+/// repeated (it sees drift between runs), else the ratio of the ends of Criterion's intervals
+/// (conservative: widest ratio both intervals allow).
+fn ratio_interval(a: &Bench, b: &Bench) -> (f64, f64, f64) {
+    let point = a.mean.point / b.mean.point;
+    if let Some(ci) = ratio_ci_runs(&b.run_means, &a.run_means) {
+        return (point, ci.lower.min(point), ci.upper.max(point));
+    }
+    let lo = a.mean.lower / b.mean.upper.max(f64::MIN_POSITIVE);
+    let hi = a.mean.upper / b.mean.lower.max(f64::MIN_POSITIVE);
+    (point, lo.min(point), hi.max(point))
+}
+
 fn evaluate_one<'a>(
     entry: &Entry,
     find: &dyn Fn(&str) -> Option<&'a Bench>,
@@ -97,13 +110,23 @@ fn evaluate_one<'a>(
                     Stat::P95 => b.latency.map(|l| l.p95 as f64),
                     Stat::P99 => b.latency.map(|l| l.p99 as f64),
                 };
+                // The mean has a 95% interval; a percentile or median is judged on its value.
+                let (lo, hi) = match stat {
+                    Stat::Mean => (b.mean.lower, b.mean.upper),
+                    _ => value.map_or((0.0, 0.0), |v| (v, v)),
+                };
                 match value {
                     Some(v) => (
-                        pass(v <= *max),
+                        Verdict::of_interval(lo, hi, |x| x <= *max),
                         format!(
-                            "{}: {} (limit {})",
+                            "{}: {}{} (limit {})",
                             stat.name(),
                             format(v, b.unit),
+                            if *stat == Stat::Mean {
+                                format!(" [{}, {}]", format(lo, b.unit), format(hi, b.unit))
+                            } else {
+                                String::new()
+                            },
                             format(*max, *unit)
                         ),
                         Some(v),
@@ -118,11 +141,11 @@ fn evaluate_one<'a>(
         }
         Check::Faster { fast, slow, factor } => {
             let (f, s) = (find(fast).expect("present"), find(slow).expect("present"));
-            let ratio = s.mean.point / f.mean.point;
+            let (ratio, lo, hi) = ratio_interval(s, f);
             (
-                pass(ratio >= *factor),
+                Verdict::of_interval(lo, hi, |x| x >= *factor),
                 format!(
-                    "{} vs {}: {ratio:.2}× (need ≥ {factor}×)",
+                    "{} vs {}: {ratio:.2}× [{lo:.2}, {hi:.2}] (need ≥ {factor}×)",
                     format(f.mean.point, f.unit),
                     format(s.mean.point, s.unit)
                 ),
@@ -131,11 +154,11 @@ fn evaluate_one<'a>(
         }
         Check::Within { id, of, factor } => {
             let (a, b) = (find(id).expect("present"), find(of).expect("present"));
-            let ratio = a.mean.point / b.mean.point;
+            let (ratio, lo, hi) = ratio_interval(a, b);
             (
-                pass(ratio <= *factor),
+                Verdict::of_interval(lo, hi, |x| x <= *factor),
                 format!(
-                    "{} vs {}: {ratio:.2}× (need ≤ {factor}×)",
+                    "{} vs {}: {ratio:.2}× [{lo:.2}, {hi:.2}] (need ≤ {factor}×)",
                     format(a.mean.point, a.unit),
                     format(b.mean.point, b.unit)
                 ),
@@ -180,6 +203,65 @@ mod tests {
     use crate::budgets::parse::parse;
     use crate::results::Unit;
     use std::path::Path;
+
+    fn with_interval(id: &str, mean: f64, half: f64) -> Bench {
+        let mut b = bench(id, mean, Unit::Ns);
+        b.mean.lower = mean - half;
+        b.mean.upper = mean + half;
+        b
+    }
+
+    #[test]
+    fn claims_are_judged_on_the_interval_of_the_ratio() {
+        let k = known();
+        let within = |factor: f64| Entry {
+            check: Check::Within {
+                id: "s/g/fast/1".into(),
+                of: "s/g/slow/1".into(),
+                factor,
+            },
+            note: None,
+        };
+        // 150 ± 3 over 100 ± 2: ratio 1.5, interval about [1.44, 1.56].
+        let data = [
+            with_interval("s/g/fast/1", 150.0, 3.0),
+            with_interval("s/g/slow/1", 100.0, 2.0),
+        ];
+        let verdict = |f: f64| evaluate(&[within(f)], &data, &k.ids, &|_| true)[0].verdict;
+        assert_eq!(verdict(1.6), Verdict::Pass, "whole interval below 1.6");
+        assert_eq!(verdict(1.5), Verdict::Unsure, "straddles 1.5");
+        assert_eq!(verdict(1.4), Verdict::Fail, "whole interval above 1.4");
+        assert!(!Verdict::Unsure.fails(), "UNSURE fails only with --strict");
+        let ev = evaluate(&[within(1.5)], &data, &k.ids, &|_| true);
+        assert!(
+            ev[0].detail.contains("1.50× [1.44, 1.56]"),
+            "{}",
+            ev[0].detail
+        );
+        // With repeats, the interval is a Welch interval over the run means.
+        let mut runs = data.clone();
+        runs[0].run_means = vec![150.0, 151.0, 149.0];
+        runs[1].run_means = vec![100.0, 100.5, 99.5];
+        assert_eq!(
+            evaluate(&[within(1.6)], &runs, &k.ids, &|_| true)[0].verdict,
+            Verdict::Pass
+        );
+        // A budget on a mean uses the mean's interval.
+        let budget = |max: f64| Entry {
+            check: Check::Budget(Budget {
+                id: "s/g/fast/1".into(),
+                stat: Stat::Mean,
+                max,
+                unit: Unit::Ns,
+            }),
+            note: None,
+        };
+        let v = |max: f64| evaluate(&[budget(max)], &data, &k.ids, &|_| true)[0].verdict;
+        assert_eq!(
+            (v(160.0), v(150.0), v(140.0)),
+            (Verdict::Pass, Verdict::Unsure, Verdict::Fail)
+        );
+    }
 
     #[test]
     fn evaluates_every_kind() {

@@ -21,9 +21,12 @@
 //! max_exponent = 1.09
 //! ```
 //!
-//! Every entry may have a `note`. Verdicts: PASS, FAIL, NO_DATA (an entry whose benches were
-//! selected for the run but produced no result — a failure), SKIPPED (the run was filtered to
-//! exclude them, or one side of a claim, or all but one point of a series).
+//! Every entry may have a `note`. Verdicts come from intervals, not single means: PASS (the whole
+//! 95% interval satisfies the entry), FAIL (the whole interval violates it), UNSURE (it straddles
+//! the limit: not a failure unless `--strict`), NO_DATA (an entry whose benches were selected for
+//! the run but produced no result — a failure), SKIPPED (the run was filtered to exclude them, or
+//! one side of a claim, or all but one point of a series). Scaling fits and latency percentiles
+//! have no interval here and are PASS or FAIL on the point value.
 //!
 //! [`parse`](parse()) validates a file against the [`Catalog`] (unknown ids, fields and units,
 //! and entries that could only ever be NO_DATA are input errors naming the entry and suggesting
@@ -104,9 +107,15 @@ pub struct Entry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Verdict {
+    /// The whole interval satisfies the check.
     Pass,
+    /// The whole interval violates it.
     Fail,
+    /// The interval straddles the limit: this run cannot tell. Not a failure unless `--strict`.
+    Unsure,
+    /// Selected, but no result was produced (a failure).
     NoData,
+    /// Filtered out of this run.
     Skipped,
 }
 
@@ -115,14 +124,26 @@ impl Verdict {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
+            Verdict::Unsure => "UNSURE",
             Verdict::NoData => "NO_DATA",
             Verdict::Skipped => "SKIPPED",
         }
     }
 
-    /// Whether this verdict makes the run fail.
+    /// Whether this verdict makes the run fail (UNSURE does only with `--strict`).
     pub fn fails(self) -> bool {
         matches!(self, Verdict::Fail | Verdict::NoData)
+    }
+
+    /// The verdict for a measured interval `[lower, upper]` against a limit: PASS when all of it
+    /// is on the good side, FAIL when all of it is on the bad side, UNSURE otherwise.
+    /// `good(x)` says whether value `x` satisfies the check.
+    pub fn of_interval(lower: f64, upper: f64, good: impl Fn(f64) -> bool) -> Self {
+        match (good(lower), good(upper)) {
+            (true, true) => Verdict::Pass,
+            (false, false) => Verdict::Fail,
+            _ => Verdict::Unsure,
+        }
     }
 }
 

@@ -30,6 +30,19 @@ fn summary(r: &Report) -> String {
         .iter()
         .filter(|e| e.verdict == crate::budgets::Verdict::Pass)
         .count();
+    let unsure: Vec<String> = r
+        .evaluations
+        .iter()
+        .filter(|e| e.verdict == crate::budgets::Verdict::Unsure)
+        .map(|e| format!("<li>{} — {}</li>", esc(&e.entry.describe()), esc(&e.detail)))
+        .collect();
+    if !unsure.is_empty() {
+        items.push(format!(
+            "<li class=\"UNSURE\">Unsure (interval straddles the limit): {}<ul>{}</ul></li>",
+            unsure.len(),
+            unsure.concat()
+        ));
+    }
     if failed.is_empty() {
         items.push(format!(
             "<li class=\"PASS\">Claims: {passed} of {} pass, none failed</li>",
@@ -120,7 +133,7 @@ pub fn html(r: &Report) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ggen bench report {id}</title>\
          <style>body{{font-family:sans-serif;margin:2em;max-width:1300px}}table{{border-collapse:collapse;margin:1em 0}}\
          td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}}.PASS{{color:#1a7f37}}.FAIL,.NO_DATA,.regressed{{color:#cf222e;font-weight:bold}}\
-         .SKIPPED{{color:#888}}.improved{{color:#1a7f37}}code{{font-size:12px}}ul.summary li{{margin:.3em 0}}\
+         .SKIPPED{{color:#888}}.UNSURE{{color:#9a6700;font-weight:bold}}.improved{{color:#1a7f37}}code{{font-size:12px}}ul.summary li{{margin:.3em 0}}\
          ul.summary a,table a{{color:inherit}}svg{{display:block;margin:.5em 0;max-width:100%;height:auto}}</style></head><body>\
          <h1>ggen bench report <code>{id}</code></h1><table>",
         id = esc(&h.run_id)

@@ -62,6 +62,12 @@ pub fn markdown_comparison(c: &Comparison) -> String {
             .count()
     );
     let _ = writeln!(s, "{}\n", comparison_method(c));
+    if c.intervals_over == IntervalsOver::Samples && c.regressions() > 0 {
+        let _ = writeln!(
+            s,
+            "**Not failing on these regressions:** single runs cannot see between-run drift. Confirm with `--repeat 3` on both sides, which fails on regressions.\n"
+        );
+    }
     let _ = writeln!(
         s,
         "| bench | baseline | new | change | 95% CI | detectable | verdict |\n|---|---|---|---|---|---|---|"
@@ -140,9 +146,10 @@ pub fn markdown(r: &Report) -> String {
     let count = |v: Verdict| r.evaluations.iter().filter(|e| e.verdict == v).count();
     let _ = writeln!(
         s,
-        "## Claims: {} pass, {} fail, {} no data, {} skipped\n",
+        "## Claims: {} pass, {} fail, {} unsure, {} no data, {} skipped\n",
         count(Verdict::Pass),
         count(Verdict::Fail),
+        count(Verdict::Unsure),
         count(Verdict::NoData),
         count(Verdict::Skipped)
     );
@@ -200,7 +207,7 @@ mod tests {
             "Test CPU",
             "abc1234 (dirty)",
             "quick",
-            "1 pass, 0 fail",
+            "1 pass, 0 fail, 0 unsure",
             "100 ns",
             "2.00 KiB",
             "1.00 Gelem/s",

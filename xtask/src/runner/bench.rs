@@ -316,7 +316,23 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
     if !measured.failed.is_empty() {
         eprintln!("failed suites: {}", measured.failed.join(", "));
     }
-    let bad = report.failed() || !measured.failed.is_empty();
+    let unsure = report
+        .evaluations
+        .iter()
+        .filter(|e| e.verdict == crate::budgets::Verdict::Unsure)
+        .count();
+    if unsure > 0 {
+        eprintln!(
+            "{unsure} claim(s) UNSURE: their 95% interval straddles the limit, so this run cannot \
+             tell{}",
+            if args.strict {
+                " (failing: --strict)"
+            } else {
+                "; not a failure without --strict (re-run, or use --repeat 3 for run-level intervals)"
+            }
+        );
+    }
+    let bad = report.failed() || !measured.failed.is_empty() || (args.strict && unsure > 0);
     if bad && args.no_fail {
         eprintln!("failures reported, not failing (--no-fail)");
     }
