@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::markdown::{bench_extra, comparison_method, pct};
 use super::svg::{bar_chart, scaling_chart};
-use super::{Report, display_order, esc, spread};
+use super::{GATE_CV, Report, display_order, esc, gate_stability, spread};
 use crate::results::Bench;
 use crate::stats::Change;
 use crate::units::format;
@@ -117,6 +117,29 @@ fn summary(r: &Report) -> String {
     if !list.is_empty() {
         items.push(format!("<li>Noisiest: {}</li>", list.join(", ")));
     }
+    match gate_stability(r) {
+        Some((stable, noisy)) => items.push(format!(
+            "<li>Run-to-run CV under {:.0}% (stable enough to gate on): {stable} of {} benches{}</li>",
+            GATE_CV * 100.0,
+            r.benches.len(),
+            if noisy.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; too noisy to gate on: {}",
+                    noisy
+                        .iter()
+                        .map(|(id, cv)| format!("{} {:.1}%", bench_link(id), cv * 100.0))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        )),
+        None => items.push(
+            "<li>Single run: the spread is within-run only; run with <code>--repeat 3</code> to see which benches are stable enough to gate on</li>"
+                .into(),
+        ),
+    }
     format!(
         "<h2>Summary</h2><ul class=\"summary\">{}</ul>",
         items.concat()
@@ -133,7 +156,7 @@ pub fn html(r: &Report) -> String {
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>ggen bench report {id}</title>\
          <style>body{{font-family:sans-serif;margin:2em;max-width:1300px}}table{{border-collapse:collapse;margin:1em 0}}\
          td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}}.PASS{{color:#1a7f37}}.FAIL,.NO_DATA,.regressed{{color:#cf222e;font-weight:bold}}\
-         .SKIPPED{{color:#888}}.UNSURE{{color:#9a6700;font-weight:bold}}.improved{{color:#1a7f37}}code{{font-size:12px}}ul.summary li{{margin:.3em 0}}\
+         .SKIPPED{{color:#888}}.UNSURE{{color:#9a6700;font-weight:bold}}.noisy{{color:#9a6700}}.improved{{color:#1a7f37}}code{{font-size:12px}}ul.summary li{{margin:.3em 0}}\
          ul.summary a,table a{{color:inherit}}svg{{display:block;margin:.5em 0;max-width:100%;height:auto}}</style></head><body>\
          <h1>ggen bench report <code>{id}</code></h1><table>",
         id = esc(&h.run_id)
@@ -254,9 +277,14 @@ pub fn html(r: &Report) -> String {
         s.push_str("<table><tr><th>bench</th><th>mean</th><th>95% CI</th><th>spread</th><th>details</th></tr>");
         for b in benches {
             let (v, what) = spread(b);
+            let gate = if b.run_means.len() >= 2 && v >= GATE_CV {
+                " class=\"noisy\" title=\"too noisy to gate on\""
+            } else {
+                ""
+            };
             let _ = write!(
                 s,
-                "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td>±{:.1}% ({what})</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td{gate}>±{:.1}% ({what})</td><td>{}</td></tr>",
                 bench_link(&b.id),
                 format(b.mean.point, b.unit),
                 format(b.mean.lower, b.unit),
@@ -296,6 +324,20 @@ mod tests {
         let summary = page.find("<h2>Summary</h2>").expect("summary");
         assert!(summary < page.find("<h2>Claims</h2>").unwrap());
         assert!(page.contains("Noisiest: <a href=\"#s/"), "{page}");
+        assert!(page.contains("Single run: the spread is within-run only"));
+        // With repeats, benches with a run-to-run CV of 5% or more are named as too noisy.
+        let mut r = sample_report();
+        r.header.repeat = 3;
+        for b in &mut r.benches {
+            b.run_means = vec![b.mean.point; 3];
+        }
+        r.benches[0].run_means = vec![100.0, 120.0, 80.0];
+        let page = html(&r);
+        assert!(
+            page.contains("3 of 4 benches; too noisy to gate on: <a href=\"#s/det\"><code>s/det/indexed/10</code></a> 20.0%"),
+            "{page}"
+        );
+        assert!(page.contains("class=\"noisy\""));
     }
 
     #[test]

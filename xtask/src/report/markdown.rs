@@ -171,6 +171,26 @@ pub fn markdown(r: &Report) -> String {
         s.push('\n');
     }
 
+    if let Some((stable, noisy)) = super::gate_stability(r) {
+        let _ = writeln!(
+            s,
+            "Run-to-run CV under {:.0}% (stable enough to gate on): {stable} of {} benches.{}\n",
+            super::GATE_CV * 100.0,
+            r.benches.len(),
+            if noisy.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Too noisy: {}.",
+                    noisy
+                        .iter()
+                        .map(|(id, cv)| format!("`{id}` {:.1}%", cv * 100.0))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+    }
     if let Some(c) = &r.comparison {
         s.push_str(&markdown_comparison(c));
     }

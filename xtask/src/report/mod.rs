@@ -95,6 +95,26 @@ pub fn display_order(benches: &[Bench]) -> Vec<&Bench> {
     v
 }
 
+/// A bench whose run-to-run coefficient of variation is at least this is too noisy to gate on
+/// (seed 004's "< 5% variance"); known only when the run was repeated.
+pub const GATE_CV: f64 = 0.05;
+
+/// With `--repeat`: how many benches have a run-to-run CV under [`GATE_CV`], and the ids of those
+/// that do not (noisiest first). `None` for a single run, which cannot tell.
+pub fn gate_stability(r: &Report) -> Option<(usize, Vec<(String, f64)>)> {
+    if r.header.repeat < 2 {
+        return None;
+    }
+    let mut noisy: Vec<(String, f64)> = r
+        .benches
+        .iter()
+        .map(|b| (b.id.clone(), spread(b).0))
+        .filter(|(_, cv)| *cv >= GATE_CV)
+        .collect();
+    noisy.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Some((r.benches.len() - noisy.len(), noisy))
+}
+
 /// How noisy a bench is, relative to its mean, and what that figure is: with repeats, the
 /// run-to-run coefficient of variation of the run means; otherwise the half-width of Criterion's
 /// 95% interval of the mean.
