@@ -12,7 +12,7 @@ usage:
   cargo xtask bench [--quick|--full] [-p CRATE]... [--bench SUITE]... [--filter REGEX]
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
                     [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
-                    [--no-fail] [--force] [--strict]
+                    [--no-fail] [--force] [--strict] [--against REV]
   cargo xtask compare A B [--threshold PCT] [--no-fail]
   cargo xtask report [RUN]
 
@@ -38,6 +38,9 @@ report    re-renders a run's report (default: the latest) from its results and b
   --no-fail           report failures without failing
   --force             let --save-baseline replace an existing baseline of that name
   --strict            an UNSURE claim (its interval straddles the limit) fails the run
+  --against REV       measure REV (built in a reusable git worktree) and the working tree in
+                      paired rounds (--repeat N rounds, default 5; threshold default 1%) and
+                      compare them bench by bench; the system suite is left out
   -h, --help          this text
 
 environment: GGEN_BENCH_DIR moves runs and baselines out of target/ggen-bench
@@ -75,6 +78,11 @@ pub struct BenchArgs {
     pub force: bool,
     /// `--strict`: UNSURE claims fail the run.
     pub strict: bool,
+    /// `--against REV`: paired A/B against a revision.
+    pub against: Option<String>,
+    /// Whether `--threshold` / `--repeat` were given (their defaults differ with `--against`).
+    pub threshold_given: bool,
+    pub repeat_given: bool,
 }
 
 /// The filter as it is handed to a bench binary: `(?:)` in front matches the same ids, and keeps
@@ -196,6 +204,9 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         repeat: 1,
         force: false,
         strict: false,
+        against: None,
+        threshold_given: false,
+        repeat_given: false,
     };
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
@@ -223,7 +234,17 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
             }
             Long("save-baseline") => args.save_baseline = Some(check_name(&p.value()?.string()?)?),
             Long("baseline") => args.baseline = Some(check_name(&p.value()?.string()?)?),
-            Long("threshold") => args.threshold = parse_threshold(&p.value()?.string()?)?,
+            Long("threshold") => {
+                args.threshold = parse_threshold(&p.value()?.string()?)?;
+                args.threshold_given = true;
+            }
+            Long("against") => {
+                let rev = p.value()?.string()?;
+                if rev.is_empty() {
+                    bail!("--against needs a revision");
+                }
+                args.against = Some(rev);
+            }
             Long("export") => {
                 let v = p.value()?.string()?;
                 let export = match v.split_once('=') {
@@ -241,6 +262,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
                     Ok(n) if (1..=100).contains(&n) => n,
                     _ => bail!("--repeat {v:?}: expected a whole number from 1 to 100"),
                 };
+                args.repeat_given = true;
             }
             Long("force") => args.force = true,
             Long("strict") => args.strict = true,
@@ -250,6 +272,20 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     }
     if let Some(profile) = profile_set {
         args.profile = profile;
+    }
+    if args.against.is_some() {
+        if args.baseline.is_some() {
+            bail!("--against and --baseline are two comparisons: give one");
+        }
+        if !args.threshold_given {
+            args.threshold = crate::against::DEFAULT_THRESHOLD;
+        }
+        if !args.repeat_given {
+            args.repeat = crate::against::DEFAULT_ROUNDS;
+        }
+        if args.repeat < 2 {
+            bail!("--against needs at least 2 rounds (--repeat 2 or more)");
+        }
     }
     Ok(Command::Bench(args))
 }
@@ -336,5 +372,12 @@ mod tests {
             panic!()
         };
         assert!(a.force);
+        let Command::Bench(a) = parse_str("bench --against HEAD~1").unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.against.as_deref(), Some("HEAD~1"));
+        assert_eq!((a.repeat, a.threshold), (5, 0.01));
+        assert!(parse_str("bench --against HEAD --baseline x").is_err());
+        assert!(parse_str("bench --against HEAD --repeat 1").is_err());
     }
 }

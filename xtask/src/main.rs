@@ -6,6 +6,7 @@
 //! 2 usage or input error (nothing written), 130/143 stopped by SIGINT/SIGTERM.
 //! Invariant: xtask depends on no ggen crate; it talks to benches through files and processes.
 
+mod against;
 mod budgets;
 mod catalog;
 mod cli;

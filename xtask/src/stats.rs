@@ -113,6 +113,28 @@ pub fn ratio_ci_runs(base: &[f64], new: &[f64]) -> Option<RatioCi> {
     })
 }
 
+/// A 95% interval for `new / base` from *paired* measurements: `base[k]` and `new[k]` were
+/// measured in the same round, next to each other, so slow drift of the machine hits both. A
+/// one-sample t-interval over the log-ratios `ln(new[k] / base[k])` (geometric mean ratio).
+/// `None` unless both sides have the same number (at least 2) of positive values.
+pub fn ratio_ci_paired(base: &[f64], new: &[f64]) -> Option<RatioCi> {
+    if base.len() != new.len()
+        || base.len() < 2
+        || base.iter().chain(new).any(|&v| !(v > 0.0 && v.is_finite()))
+    {
+        return None;
+    }
+    let d: Vec<f64> = base.iter().zip(new).map(|(b, n)| (n / b).ln()).collect();
+    let m = mean(&d);
+    let sd = (d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (d.len() - 1) as f64).sqrt();
+    let half = t975((d.len() - 1) as f64) * sd / (d.len() as f64).sqrt();
+    Some(RatioCi {
+        point: m.exp(),
+        lower: (m - half).exp(),
+        upper: (m + half).exp(),
+    })
+}
+
 /// The outcome of comparing one bench between two runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -169,6 +191,36 @@ mod tests {
         (0..n)
             .map(|_| center * (0.95 + 0.1 * (r.next_u64() as f64 / u64::MAX as f64)))
             .collect()
+    }
+
+    #[test]
+    fn paired_ratios_find_a_two_percent_shift_under_drift_and_none_in_identical_data() {
+        // The machine drifts by up to ±30% between rounds; within a round B is 2% slower than A,
+        // with ±0.3% noise. The paired interval sees the 2%; independent samples could not.
+        let mut r = SplitMix64::new(11);
+        let mut u = || r.next_u64() as f64 / u64::MAX as f64;
+        let drift: Vec<f64> = (0..10).map(|_| 1.0 + 0.6 * (u() - 0.5)).collect();
+        let a: Vec<f64> = drift
+            .iter()
+            .map(|d| 100.0 * d * (1.0 + 0.006 * (u() - 0.5)))
+            .collect();
+        let b: Vec<f64> = drift
+            .iter()
+            .map(|d| 102.0 * d * (1.0 + 0.006 * (u() - 0.5)))
+            .collect();
+        let ci = ratio_ci_paired(&a, &b).unwrap();
+        assert!(ci.lower > 1.01 && ci.upper < 1.03, "{ci:?}");
+        assert_eq!(verdict(&ci, 0.01), Change::Regressed);
+        let welch = ratio_ci_runs(&a, &b).unwrap();
+        assert_eq!(
+            verdict(&welch, 0.01),
+            Change::Unchanged,
+            "drift hides it unpaired"
+        );
+        let same = ratio_ci_paired(&a, &a).unwrap();
+        assert_eq!((same.lower, same.upper), (1.0, 1.0));
+        assert_eq!(verdict(&same, 0.0), Change::Unchanged);
+        assert!(ratio_ci_paired(&a[..3], &b[..4]).is_none());
     }
 
     #[test]

@@ -71,6 +71,9 @@ fn cargo_build(
     cmd.current_dir(&ws.root)
         .args(args)
         .args(["--quiet", "--message-format=json-render-diagnostics"]);
+    if let Some(t) = &ws.target_override {
+        cmd.env("CARGO_TARGET_DIR", t);
+    }
     let done = interrupt::run(&mut cmd, true, what)?;
     if !done.status.success() {
         bail!("{what} failed ({})", done.status);

@@ -1,7 +1,7 @@
 //! Discovering the workspace's suites with `cargo metadata`: every Criterion bench target, and the
 //! `system` suite when the workspace builds the `ggen` binary (package `ggen-cli`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -38,6 +38,9 @@ pub const CLI_BINARY: &str = "ggen";
 pub struct Workspace {
     pub root: PathBuf,
     pub target_dir: PathBuf,
+    /// `CARGO_TARGET_DIR` for every cargo command run in this workspace (set for the `--against`
+    /// worktree, which keeps its own target directory between runs).
+    pub target_override: Option<PathBuf>,
     pub suites: Vec<Suite>,
 }
 
@@ -65,18 +68,28 @@ struct Target {
 impl Workspace {
     /// Runs `cargo metadata` for the workspace containing the current directory.
     pub fn discover() -> Result<Self> {
+        Self::discover_in(Path::new("."), None)
+    }
+
+    /// The workspace at `dir`, its cargo commands using `target` as their target directory.
+    pub fn discover_in(dir: &Path, target: Option<&Path>) -> Result<Self> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let out = Command::new(cargo)
-            .args(["metadata", "--format-version", "1", "--no-deps"])
-            .output()
-            .context("running `cargo metadata`")?;
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(dir)
+            .args(["metadata", "--format-version", "1", "--no-deps"]);
+        if let Some(t) = target {
+            cmd.env("CARGO_TARGET_DIR", t);
+        }
+        let out = cmd.output().context("running `cargo metadata`")?;
         if !out.status.success() {
             bail!(
                 "`cargo metadata` failed:\n{}",
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        Self::from_metadata_json(&out.stdout)
+        let mut ws = Self::from_metadata_json(&out.stdout)?;
+        ws.target_override = target.map(Path::to_owned);
+        Ok(ws)
     }
 
     fn from_metadata_json(json: &[u8]) -> Result<Self> {
@@ -115,6 +128,7 @@ impl Workspace {
         Ok(Self {
             root: meta.workspace_root,
             target_dir: meta.target_directory,
+            target_override: None,
             suites,
         })
     }

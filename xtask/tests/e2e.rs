@@ -171,3 +171,49 @@ fn system_suite_measures_the_ggen_binary() {
             > 0.0
     );
 }
+
+/// Issue 12: `--against REV` measures REV and the working tree in paired rounds; a REV that is
+/// not a revision is one clear error, exit 2, nothing written.
+#[test]
+fn against_head_pairs_the_two_sides() {
+    let _g = lock();
+    let env = Env::new("against");
+    let out = env.xtask(&[
+        "bench",
+        "--quick",
+        "--bench",
+        "swarm_primitives",
+        "--filter",
+        "^scheduler/lanes/100$",
+        "--against",
+        "HEAD",
+        "--repeat",
+        "3",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("A/B measured in paired rounds"), "{stdout}");
+    let report = json(&env.dir.join(env.latest().unwrap()).join("report.json"));
+    let c = &report["comparison"];
+    assert_eq!(c["intervals_over"], "pairs");
+    let d = &c["deltas"][0];
+    assert_eq!(d["id"], "swarm_primitives/scheduler/lanes/100");
+    assert!(d["ratio"]["lower"].as_f64().unwrap() <= d["ratio"]["upper"].as_f64().unwrap());
+    assert!(
+        report["header"]["against"]
+            .as_str()
+            .unwrap()
+            .starts_with("HEAD (")
+    );
+    assert_eq!(
+        report["benches"][0]["run_means"].as_array().unwrap().len(),
+        3
+    );
+
+    let before = env.tree();
+    refused(
+        &env.xtask(&["bench", "--quick", "--against", "no-such-rev-xyz"]),
+        &["--against \"no-such-rev-xyz\"", "not a revision"],
+    );
+    assert_eq!(env.tree(), before, "exit 2 wrote something");
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::results::{Bench, Unit};
-use crate::stats::{Change, RatioCi, ratio_ci, ratio_ci_runs, verdict};
+use crate::stats::{Change, RatioCi, ratio_ci, ratio_ci_paired, ratio_ci_runs, verdict};
 use crate::units::format;
 
 /// One bench compared with a baseline.
@@ -60,6 +60,9 @@ pub enum IntervalsOver {
     /// drift.
     #[default]
     Samples,
+    /// Paired rounds (`--against REV`): a t-interval over per-round log-ratios of A and B
+    /// measured next to each other, so drift hits both sides.
+    Pairs,
 }
 
 /// A bench present on both sides that no verdict could be computed for.
@@ -82,7 +85,7 @@ impl Comparison {
     /// by single runs are reported but never fail: two unchanged single runs on a shared VM
     /// differ by more than their within-run intervals show.
     pub fn failed(&self) -> bool {
-        (self.intervals_over == IntervalsOver::Runs && self.regressions() > 0)
+        (self.intervals_over != IntervalsOver::Samples && self.regressions() > 0)
             || !self.unusable.is_empty()
     }
 }
@@ -92,6 +95,26 @@ const BOOTSTRAP_SEED: u64 = 0x6767_656e_2d62_656e;
 
 /// Compares `new` with `base`, bench by bench (same id and unit).
 pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -> Comparison {
+    compare_with(base_name, base, new, threshold, false)
+}
+
+/// Compares two sides measured in paired rounds (`run_means[k]` of each side from round `k`).
+pub fn compare_paired(
+    base_name: &str,
+    base: &[Bench],
+    new: &[Bench],
+    threshold: f64,
+) -> Comparison {
+    compare_with(base_name, base, new, threshold, true)
+}
+
+fn compare_with(
+    base_name: &str,
+    base: &[Bench],
+    new: &[Bench],
+    threshold: f64,
+    paired: bool,
+) -> Comparison {
     let base_by: BTreeMap<&str, &Bench> = base.iter().map(|b| (b.id.as_str(), b)).collect();
     let new_by: BTreeMap<&str, &Bench> = new.iter().map(|b| (b.id.as_str(), b)).collect();
     let mut deltas = Vec::new();
@@ -132,7 +155,9 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
         }
         // With repeats on both sides the unit is a whole run (its mean), which carries the
         // between-run drift; otherwise the per-iteration samples of the single runs.
-        let ci = if b.run_means.len() >= 2 && n.run_means.len() >= 2 {
+        let ci = if paired {
+            ratio_ci_paired(&b.run_means, &n.run_means)
+        } else if b.run_means.len() >= 2 && n.run_means.len() >= 2 {
             ratio_ci_runs(&b.run_means, &n.run_means)
         } else {
             ratio_ci(&b.samples, &n.samples, 10_000, BOOTSTRAP_SEED)
@@ -159,7 +184,9 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
     Comparison {
         baseline: base_name.to_owned(),
         threshold,
-        intervals_over: if repeated(base) && repeated(new) {
+        intervals_over: if paired {
+            IntervalsOver::Pairs
+        } else if repeated(base) && repeated(new) {
             IntervalsOver::Runs
         } else {
             IntervalsOver::Samples

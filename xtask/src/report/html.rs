@@ -179,6 +179,18 @@ pub fn html(r: &Report) -> String {
         ),
         ("time", h.timestamp.clone()),
         (
+            "A/B",
+            h.against.as_ref().map_or_else(
+                || "—".to_owned(),
+                |a| {
+                    format!(
+                        "against {a} (side A) vs the working tree (side B), {} paired rounds",
+                        h.repeat
+                    )
+                },
+            ),
+        ),
+        (
             "duration",
             format!("{:.1} s (excluding compilation)", h.duration_s),
         ),

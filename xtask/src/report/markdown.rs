@@ -35,7 +35,9 @@ pub(super) fn pct(r: f64) -> String {
 
 /// One sentence saying what a comparison's intervals were computed over.
 pub(super) fn comparison_method(c: &Comparison) -> &'static str {
-    if c.intervals_over == IntervalsOver::Runs {
+    if c.intervals_over == IntervalsOver::Pairs {
+        "A/B measured in paired rounds (A and B suite runs back to back, order alternating): intervals are t-intervals over the per-round log-ratios, so drift between rounds cancels."
+    } else if c.intervals_over == IntervalsOver::Runs {
         "Intervals are Welch t-intervals over whole-run means (`--repeat`): they include between-run drift."
     } else {
         "Intervals are bootstraps over one run's samples on each side: **between-run drift is not included**; on a noisy machine compare runs made with `--repeat 3` (see docs/BENCHMARKS.md)."
@@ -133,6 +135,18 @@ pub fn markdown(r: &Report) -> String {
         }
     );
     let _ = writeln!(s, "| time | {} |", h.timestamp);
+    if let Some(a) = &h.against {
+        let _ = writeln!(
+            s,
+            "| A/B | against {a} (side A) vs the working tree{} (side B), {} paired rounds |",
+            if h.git_dirty {
+                ", uncommitted changes included"
+            } else {
+                ""
+            },
+            h.repeat
+        );
+    }
     let _ = writeln!(s, "| suites | {} |", h.suites.join(", "));
     if let Some(f) = &h.filter {
         let _ = writeln!(s, "| filter | `{f}` |");

@@ -11,7 +11,7 @@ mod html;
 mod markdown;
 mod svg;
 
-pub use compare::{Comparison, compare};
+pub use compare::{Comparison, compare, compare_paired};
 pub use export::{bmf, github};
 pub use html::html;
 pub use markdown::{markdown, markdown_comparison};
@@ -44,9 +44,12 @@ pub struct Header {
     pub filter: Option<String>,
     /// Wall time of the bench runs, excluding compilation.
     pub duration_s: f64,
-    /// How many times each suite was run (`--repeat`).
+    /// How many times each suite was run (`--repeat`; paired rounds with `--against`).
     #[serde(default = "one")]
     pub repeat: usize,
+    /// With `--against REV`: REV and the commit it named (side A of the comparison).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub against: Option<String>,
 }
 
 fn one() -> usize {

@@ -33,6 +33,8 @@ struct Plan {
     run_id: String,
     run_dir: PathBuf,
     baseline_out: Option<PathBuf>,
+    /// `--against REV`: side A, built.
+    against: Option<crate::against::SideA>,
 }
 
 /// Step 1: validate every input and output path.
@@ -44,10 +46,19 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         .transpose()
         .context("--filter")?;
     let ws = Workspace::discover()?;
-    let selected_suites = ws.select(&args.packages, &args.suites)?;
-    if selected_suites.is_empty() {
-        bail!("the workspace has no bench suites");
+    let mut selected_suites = ws.select(&args.packages, &args.suites)?;
+    if args.against.is_some() {
+        // The system suite has no A side to pair with.
+        selected_suites.retain(|s| s.kind == SuiteKind::Criterion);
     }
+    if selected_suites.is_empty() {
+        bail!("the workspace has no bench suites (to pair, with --against)");
+    }
+    let against_sha = args
+        .against
+        .as_deref()
+        .map(|rev| crate::against::resolve(&ws.root, rev))
+        .transpose()?;
     let root = bench_root(&ws);
     let run_id = run_id(SystemTime::now());
     let run_dir = root.join(&run_id);
@@ -120,11 +131,25 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
             examples.join(", ")
         );
     }
-    let suites = built
+    let suites: Vec<Built> = built
         .into_iter()
         .filter(|b| selected_suites.contains(&b.suite))
         .collect();
+    let against = match (&args.against, against_sha) {
+        (Some(rev), Some(sha)) => {
+            let names: Vec<String> = suites.iter().map(|b| b.suite.name.clone()).collect();
+            Some(crate::against::prepare(
+                &ws.root,
+                &bench_root(&ws),
+                rev,
+                &sha,
+                &names,
+            )?)
+        }
+        _ => None,
+    };
     Ok(Plan {
+        against,
         ws,
         suites,
         catalog,
@@ -175,6 +200,32 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             } else {
                 format!("{}.log", suite.name)
             });
+            let a_side = plan
+                .against
+                .as_ref()
+                .and_then(|a| a.suites.iter().find(|x| x.suite.name == suite.name));
+            // Paired rounds: A and B back to back, the order alternating between rounds.
+            let a_first = k % 2 == 0;
+            let run_a = |first: bool| -> Result<()> {
+                if let (Some(a), true) = (a_side, first == a_first) {
+                    let log = logs.join(format!("{}-against-r{}.log", suite.name, k + 1));
+                    if !a.run(
+                        &plan.ws,
+                        args.profile,
+                        args.filter.as_deref(),
+                        &crate::against::root(&plan.run_dir, k + 1).join(&suite.name),
+                        &log,
+                    )? {
+                        bail!(
+                            "--against: suite {} of the revision failed; its output: {}",
+                            suite.name,
+                            log.display()
+                        );
+                    }
+                }
+                Ok(())
+            };
+            run_a(true)?;
             let ok = built.run(
                 &plan.ws,
                 args.profile,
@@ -182,6 +233,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
                 &root.join(&suite.name),
                 &log,
             )?;
+            run_a(false)?;
             if !ok {
                 eprintln!("suite {} failed; its output: {}", suite.name, log.display());
                 failed.push(suite.name.clone());
@@ -204,10 +256,25 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
     let selected = selector(&selected_suites, plan.filter.as_ref());
     check_against_catalog(&benches, &plan.catalog, &selected)?;
     let evaluations = budgets::evaluate(&plan.entries, &benches, &plan.catalog.ids, &selected);
-    let comparison = plan
-        .baseline
-        .as_ref()
-        .map(|(name, base)| report::compare(name, &base.benches, &benches, args.threshold));
+    let comparison = match &plan.against {
+        Some(a) => {
+            let roots: Vec<PathBuf> = (1..=m.roots.len())
+                .map(|k| crate::against::root(&plan.run_dir, k))
+                .collect();
+            let side_a = results::read_repeats(&roots).context("--against: side A's results")?;
+            let name = format!("{} ({})", a.rev, &a.sha[..a.sha.len().min(12)]);
+            Some(report::compare_paired(
+                &name,
+                &side_a,
+                &benches,
+                args.threshold,
+            ))
+        }
+        None => plan
+            .baseline
+            .as_ref()
+            .map(|(name, base)| report::compare(name, &base.benches, &benches, args.threshold)),
+    };
     let (git_rev, git_dirty) = crate::host::git();
     let header = Header {
         timestamp: rfc3339(SystemTime::now()),
@@ -223,6 +290,10 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
         filter: args.filter.clone(),
         duration_s: m.duration_s,
         repeat: args.repeat,
+        against: plan
+            .against
+            .as_ref()
+            .map(|a| format!("{} ({})", a.rev, a.sha)),
     };
     let report = Report {
         schema: 1,
