@@ -20,6 +20,17 @@ pub fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
 }
 
+/// Mean and sample standard deviation (n − 1); the deviation is 0 for fewer than two values.
+pub fn mean_and_sd(xs: &[f64]) -> (f64, f64) {
+    let m = mean(xs);
+    let var = if xs.len() > 1 {
+        xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (xs.len() - 1) as f64
+    } else {
+        0.0
+    };
+    (m, var.sqrt())
+}
+
 /// Ratio of means `mean(new) / mean(base)` and its 95% bootstrap percentile interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RatioCi {
@@ -125,8 +136,7 @@ pub fn ratio_ci_paired(base: &[f64], new: &[f64]) -> Option<RatioCi> {
         return None;
     }
     let d: Vec<f64> = base.iter().zip(new).map(|(b, n)| (n / b).ln()).collect();
-    let m = mean(&d);
-    let sd = (d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (d.len() - 1) as f64).sqrt();
+    let (m, sd) = mean_and_sd(&d);
     let half = t975((d.len() - 1) as f64) * sd / (d.len() as f64).sqrt();
     Some(RatioCi {
         point: m.exp(),

@@ -129,7 +129,7 @@ impl Built {
         &self,
         ws: &Workspace,
         profile: Profile,
-        filter: Option<&str>,
+        filter: Option<&regex::Regex>,
         home: &Path,
         log: &Path,
     ) -> Result<bool> {
@@ -137,8 +137,7 @@ impl Built {
         let mut file =
             std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         if self.suite.kind == SuiteKind::System {
-            let filter = filter.map(regex::Regex::new).transpose()?;
-            return match crate::system::run(&self.exe, profile, filter.as_ref(), home, &mut file) {
+            return match crate::system::run(&self.exe, profile, filter, home, &mut file) {
                 Ok(()) => Ok(true),
                 Err(e) if e.is::<interrupt::Interrupted>() => Err(e),
                 Err(e) => {
@@ -155,7 +154,7 @@ impl Built {
             .stdout(file.try_clone()?)
             .stderr(file);
         if let Some(f) = filter {
-            cmd.arg(criterion_filter(f));
+            cmd.arg(criterion_filter(f.as_str()));
         }
         let done = interrupt::run(&mut cmd, false, &format!("suite {}", self.suite.name))?;
         Ok(done.status.success())

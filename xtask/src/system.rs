@@ -18,6 +18,7 @@ use bench_format::{Latency, Profile, SIDE_FILE, SIDE_SCHEMA, SideFile, Unit};
 use regex::Regex;
 
 use crate::interrupt;
+use crate::stats::mean_and_sd;
 
 /// The suite's name: the first part of its bench ids.
 pub const SUITE: &str = "system";
@@ -197,17 +198,6 @@ fn peak_rss(exe: &Path) -> Result<f64> {
         );
     }
     Ok(kib * 1024.0)
-}
-
-fn mean_and_sd(xs: &[f64]) -> (f64, f64) {
-    let n = xs.len() as f64;
-    let m = xs.iter().sum::<f64>() / n;
-    let var = if xs.len() > 1 {
-        xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    (m, var.sqrt())
 }
 
 /// Writes one bench in Criterion's layout plus its side file.

@@ -178,18 +178,9 @@ fn system_suite_measures_the_ggen_binary() {
 fn against_head_pairs_the_two_sides() {
     let _g = lock();
     let env = Env::new("against");
-    let out = env.xtask(&[
-        "bench",
-        "--quick",
-        "--bench",
-        "swarm_primitives",
-        "--filter",
-        "^scheduler/lanes/100$",
-        "--against",
-        "HEAD",
-        "--repeat",
-        "3",
-    ]);
+    let mut args = QUICK_ONE.to_vec();
+    args.extend(["--against", "HEAD", "--repeat", "3"]);
+    let out = env.xtask(&args);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("A/B measured in paired rounds"), "{stdout}");

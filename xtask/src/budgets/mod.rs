@@ -42,7 +42,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::results::Unit;
+use crate::results::{Unit, numeric_parameter};
 use crate::units::format;
 
 /// Which statistic a budget limits.
@@ -188,15 +188,14 @@ impl Entry {
 }
 
 /// The ids of a scaling series: `series/<parameter>` where the parameter is a positive number
-/// (the same rule as [`Bench::parameter_value`]; other parameters cannot be fitted).
+/// ([`numeric_parameter`]; other parameters cannot be fitted).
 pub(crate) fn series_ids<'a>(series: &str, known: &'a BTreeSet<String>) -> Vec<&'a str> {
     let prefix = format!("{series}/");
     known
         .iter()
         .filter(|id| {
-            id.strip_prefix(&prefix).is_some_and(|rest| {
-                !rest.contains('/') && rest.parse::<f64>().is_ok_and(|v| v.is_finite() && v > 0.0)
-            })
+            id.strip_prefix(&prefix)
+                .is_some_and(|rest| !rest.contains('/') && numeric_parameter(rest).is_some())
         })
         .map(String::as_str)
         .collect()

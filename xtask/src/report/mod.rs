@@ -123,11 +123,8 @@ pub fn gate_stability(r: &Report) -> Option<(usize, Vec<(String, f64)>)> {
 /// 95% interval of the mean.
 pub fn spread(b: &Bench) -> (f64, &'static str) {
     if b.run_means.len() >= 2 {
-        let n = b.run_means.len() as f64;
-        let m = b.run_means.iter().sum::<f64>() / n;
-        let var = b.run_means.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0);
-        let cv = if m > 0.0 { var.sqrt() / m } else { 0.0 };
-        (cv, "run-to-run CV")
+        let (m, sd) = crate::stats::mean_and_sd(&b.run_means);
+        (if m > 0.0 { sd / m } else { 0.0 }, "run-to-run CV")
     } else if b.mean.point > 0.0 {
         ((b.mean.upper - b.mean.lower) / 2.0 / b.mean.point, "95% CI")
     } else {

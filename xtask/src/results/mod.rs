@@ -61,13 +61,19 @@ pub struct Bench {
     pub counters: BTreeMap<String, f64>,
 }
 
+/// A bench parameter as a number, when it is a positive finite one: the rule for what a scaling
+/// fit (and numeric ordering) can use.
+pub fn numeric_parameter(parameter: &str) -> Option<f64> {
+    parameter
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0)
+}
+
 impl Bench {
-    /// The parameter as a number, for scaling fits.
+    /// The parameter as a number, for scaling fits ([`numeric_parameter`]).
     pub fn parameter_value(&self) -> Option<f64> {
-        self.parameter
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v > 0.0)
+        numeric_parameter(&self.parameter)
     }
 }
 

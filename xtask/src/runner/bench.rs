@@ -212,7 +212,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
                     if !a.run(
                         &plan.ws,
                         args.profile,
-                        args.filter.as_deref(),
+                        plan.filter.as_ref(),
                         &crate::against::root(&plan.run_dir, k + 1).join(&suite.name),
                         &log,
                     )? {
@@ -229,7 +229,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             let ok = built.run(
                 &plan.ws,
                 args.profile,
-                args.filter.as_deref(),
+                plan.filter.as_ref(),
                 &root.join(&suite.name),
                 &log,
             )?;
