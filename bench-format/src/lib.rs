@@ -6,10 +6,13 @@
 //!
 //! - [`side`]: the `ggen-side.json` side file: [`Unit`], [`Latency`], [`SideFile`].
 //! - [`profile`]: the `GGEN_BENCH_PROFILE=quick|full` names.
+//! - [`harness`]: how the xtask asks a bench binary for its counted workloads (plan and count
+//!   modes, the measured symbol callgrind toggles on).
 //! - [`splitmix`]: SplitMix64, the small seedable generator used to expand seeds and to resample.
 
 #![forbid(unsafe_code)]
 
+pub mod harness;
 pub mod profile;
 pub mod side;
 pub mod splitmix;

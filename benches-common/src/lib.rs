@@ -5,6 +5,7 @@
 //! types, so a change in a ggen crate can never change what a workload *is*.
 //!
 //! - [`workload`]: seeded workload generators (proposals, task streams, DAGs, payloads, packs).
+//! - [`harness`]: each bench defined once, served to Criterion and to the instruction counter.
 //! - [`config`]: [`criterion_config`] and the `GGEN_BENCH_PROFILE=quick|full` profiles.
 //! - [`alloc`]: a counting global allocator, allocation scopes and a Criterion
 //!   [`Measurement`](criterion::measurement::Measurement) in bytes allocated.
@@ -13,6 +14,7 @@
 
 pub mod alloc;
 pub mod config;
+pub mod harness;
 pub mod rng;
 pub mod side;
 pub mod workload;

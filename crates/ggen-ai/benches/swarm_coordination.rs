@@ -21,9 +21,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 
-use benches_common::criterion_config;
+use benches_common::harness::{Routine, Suite};
 use benches_common::workload::dags::{self, DagSpec, StageDesc};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use ggen_ai::agent::{Agent, AgentError, AgentFuture, HashAgent, StageInput};
 use ggen_ai::artifact::{Artifact, ArtifactKind};
 use ggen_ai::pipeline::{Limits, Pipeline, PipelineReport, StageSpec, StageStatus};
@@ -335,34 +335,41 @@ fn faults(c: &mut Criterion) {
     g.finish();
 }
 
-fn artifacts(c: &mut Criterion) {
-    let mut g = c.benchmark_group("artifacts");
+fn artifacts(s: &mut Suite) {
     for n in [10usize, 1000] {
-        let items: Vec<Artifact> = (0..n)
-            .map(|i| Artifact {
-                kind: ArtifactKind::Code,
-                content: dags::payload(256, i as u64),
-                source_stage: format!("stage{i}"),
-                quality_score: (i % 100) as f64 / 100.0,
-                run_offset_ms: i as u64,
-            })
-            .collect();
-        let round_trip = |items: &Vec<Artifact>| {
-            let text = serde_json::to_string(items).expect("serialize");
-            serde_json::from_str::<Vec<Artifact>>(&text).expect("parse")
-        };
-        assert_eq!(&round_trip(&items), &items);
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::new("serde", n), |b| {
-            b.iter(|| round_trip(black_box(&items)))
-        });
+        s.bench("artifacts", "serde", n, move || {
+            let items: Vec<Artifact> = (0..n)
+                .map(|i| Artifact {
+                    kind: ArtifactKind::Code,
+                    content: dags::payload(256, i as u64),
+                    source_stage: format!("stage{i}"),
+                    quality_score: (i % 100) as f64 / 100.0,
+                    run_offset_ms: i as u64,
+                })
+                .collect();
+            let round_trip = |items: &Vec<Artifact>| {
+                let text = serde_json::to_string(items).expect("serialize");
+                serde_json::from_str::<Vec<Artifact>>(&text).expect("parse")
+            };
+            assert_eq!(&round_trip(&items), &items);
+            Routine::iter(move || round_trip(black_box(&items)))
+        })
+        .throughput(n as u64)
+        .counted((20_000 / n as u64).max(4));
     }
-    g.finish();
 }
 
-criterion_group! {
-    name = coordination;
-    config = criterion_config();
-    targets = pipeline, semaphore, swarm, faults, artifacts
+fn main() {
+    const RUNTIME: &str = "stages run as tasks on the runtime's worker threads";
+    let mut s = Suite::new("swarm_coordination");
+    s.criterion("pipeline", RUNTIME, pipeline);
+    s.criterion("semaphore", RUNTIME, semaphore);
+    s.criterion("swarm", RUNTIME, swarm);
+    s.criterion(
+        "faults",
+        "timers and worker threads (timeouts, retries, panics)",
+        faults,
+    );
+    artifacts(&mut s);
+    s.main();
 }
-criterion_main!(coordination);

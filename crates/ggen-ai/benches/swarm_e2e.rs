@@ -20,9 +20,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use benches_common::criterion_config;
+use benches_common::harness::Suite;
 use benches_common::side;
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use ggen_ai::sustained::{self, MutexWorld, ShardedWorld, SnapshotWorld, Until, World};
 use ggen_core::hive::agent::ConsensusConfig;
 use ggen_core::hive::pack::Pack;
@@ -149,9 +149,10 @@ fn reads(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group! {
-    name = e2e;
-    config = criterion_config();
-    targets = sustained, reads
+fn main() {
+    const THREADS: &str = "agents run on threads at once; the count depends on the interleaving";
+    let mut s = Suite::new("swarm_e2e");
+    s.criterion("sustained", THREADS, sustained);
+    s.criterion("reads", THREADS, reads);
+    s.main();
 }
-criterion_main!(e2e);

@@ -11,14 +11,16 @@
 //! - `consensus_tally/votes/{6,60,600}`: tallying that many votes.
 //! - `agent_memory/agents/100`: bytes allocated to spawn 100 agents (counting allocator).
 
+use std::cell::RefCell;
 use std::hint::black_box;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use benches_common::alloc::AllocatedBytes;
-use benches_common::criterion_config;
+use benches_common::harness::{Routine, Suite};
 use benches_common::side::{self, Unit};
 use benches_common::workload::packs::{self, PackSpec};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion};
 use ggen_core::hive::agent::{AgentRole, Ballot, ConsensusConfig, Decision, Vote};
 use ggen_core::hive::conflict::{detect_indexed, detect_pairwise};
 use ggen_core::hive::pack::Pack;
@@ -36,24 +38,24 @@ fn pack_set(n: usize) -> Vec<Pack> {
         .collect()
 }
 
-fn orchestrate(c: &mut Criterion) {
-    let mut g = c.benchmark_group("orchestrate");
+fn orchestrate(s: &mut Suite) {
     for n in [10usize, 100, 1000] {
-        let packs = pack_set(n);
-        let mut queen = HiveQueen::new(ConsensusConfig::two_thirds(), Strategy::Union);
-        let r = queen.orchestrate(&packs).expect("packs offered");
-        assert_eq!(r.decision(), Decision::Accepted, "{:?}", r.votes);
-        assert_eq!(
-            r.packs.len(),
-            n,
-            "Union keeps every generated pack (collisions merge)"
-        );
-        assert!(!r.conflicts.is_empty() || n < 20);
-        let mut samples: Vec<u64> = Vec::new();
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::new("queen", n), |b| {
-            b.iter_custom(|iters| {
+        s.bench("orchestrate", "queen", n, move || {
+            let packs = pack_set(n);
+            let mut queen = HiveQueen::new(ConsensusConfig::two_thirds(), Strategy::Union);
+            let r = queen.orchestrate(&packs).expect("packs offered");
+            assert_eq!(r.decision(), Decision::Accepted, "{:?}", r.votes);
+            assert_eq!(
+                r.packs.len(),
+                n,
+                "Union keeps every generated pack (collisions merge)"
+            );
+            assert!(!r.conflicts.is_empty() || n < 20);
+            let samples = Rc::new(RefCell::new(Vec::<u64>::new()));
+            let recorded = Rc::clone(&samples);
+            Routine::custom(move |iters| {
                 let mut total = Duration::ZERO;
+                let mut samples = samples.borrow_mut();
                 for _ in 0..iters {
                     let t = Instant::now();
                     black_box(queen.orchestrate(&packs).expect("packs offered"));
@@ -63,69 +65,83 @@ fn orchestrate(c: &mut Criterion) {
                 }
                 total
             })
-        });
-        side::record_latency(&format!("{SUITE}/orchestrate/queen/{n}"), &mut samples);
-    }
-    g.finish();
-}
-
-fn pack_conflicts(c: &mut Criterion) {
-    let mut g = c.benchmark_group("pack_conflicts");
-    for n in [20usize, 100, 1000] {
-        let packs = pack_set(n);
-        let indexed = detect_indexed(&packs);
-        assert_eq!(detect_pairwise(&packs), indexed);
-        assert!(!indexed.is_empty(), "the generated set has conflicts");
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("naive", n), &packs, |b, p| {
-            b.iter(|| detect_pairwise(p))
-        });
-        g.bench_with_input(BenchmarkId::new("indexed", n), &packs, |b, p| {
-            b.iter(|| detect_indexed(p))
-        });
-    }
-    g.finish();
-}
-
-fn agent_spawn(c: &mut Criterion) {
-    let mut g = c.benchmark_group("agent_spawn");
-    for n in [8usize, 16, 64] {
-        assert_eq!(spawn_agents(0, n, SpawnMode::Parallel).len(), n);
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::new("sequential", n), |b| {
-            b.iter(|| spawn_agents(0, n, SpawnMode::Sequential))
-        });
-        g.bench_function(BenchmarkId::new("parallel", n), |b| {
-            b.iter(|| spawn_agents(0, n, SpawnMode::Parallel))
-        });
-    }
-    g.finish();
-}
-
-fn consensus_tally(c: &mut Criterion) {
-    let mut g = c.benchmark_group("consensus_tally");
-    let consensus = ConsensusConfig::two_thirds();
-    for n in [6usize, 60, 600] {
-        let votes: Vec<Vote> = (0..n)
-            .map(|i| Vote {
-                agent: i as u32,
-                role: AgentRole::ALL[i % 6],
-                ballot: match i % 6 {
-                    0 => Ballot::Abstain,
-                    1 => Ballot::Reject,
-                    _ => Ballot::Approve,
-                },
-                confidence: 0.9,
-                reasons: vec![],
+            .finish(move || {
+                side::record_latency(
+                    &format!("{SUITE}/orchestrate/queen/{n}"),
+                    &mut recorded.borrow_mut(),
+                )
             })
-            .collect();
-        assert_eq!(consensus.tally(&votes).decision, Decision::Accepted);
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("votes", n), &votes, |b, v| {
-            b.iter(|| consensus.tally(v))
-        });
+        })
+        .throughput(n as u64)
+        .records_latency()
+        .counted((2000 / n as u64).max(4));
     }
-    g.finish();
+}
+
+fn pack_conflicts(s: &mut Suite) {
+    for n in [20usize, 100, 1000] {
+        let checked = move || {
+            let packs = pack_set(n);
+            let indexed = detect_indexed(&packs);
+            assert_eq!(detect_pairwise(&packs), indexed);
+            assert!(!indexed.is_empty(), "the generated set has conflicts");
+            packs
+        };
+        s.bench("pack_conflicts", "naive", n, move || {
+            let packs = checked();
+            Routine::iter(move || detect_pairwise(&packs))
+        })
+        .throughput(n as u64)
+        .counted((2000 / n as u64).max(2));
+        s.bench("pack_conflicts", "indexed", n, move || {
+            let packs = checked();
+            Routine::iter(move || detect_indexed(&packs))
+        })
+        .throughput(n as u64)
+        .counted((20_000 / n as u64).max(4));
+    }
+}
+
+fn agent_spawn(s: &mut Suite) {
+    for n in [8usize, 16, 64] {
+        s.bench("agent_spawn", "sequential", n, move || {
+            assert_eq!(spawn_agents(0, n, SpawnMode::Sequential).len(), n);
+            Routine::iter(move || spawn_agents(0, n, SpawnMode::Sequential))
+        })
+        .throughput(n as u64)
+        .counted(2_000);
+        s.bench("agent_spawn", "parallel", n, move || {
+            assert_eq!(spawn_agents(0, n, SpawnMode::Parallel).len(), n);
+            Routine::iter(move || spawn_agents(0, n, SpawnMode::Parallel))
+        })
+        .throughput(n as u64)
+        .uncounted("rayon threads share the work");
+    }
+}
+
+fn consensus_tally(s: &mut Suite) {
+    for n in [6usize, 60, 600] {
+        s.bench("consensus_tally", "votes", n, move || {
+            let consensus = ConsensusConfig::two_thirds();
+            let votes: Vec<Vote> = (0..n)
+                .map(|i| Vote {
+                    agent: i as u32,
+                    role: AgentRole::ALL[i % 6],
+                    ballot: match i % 6 {
+                        0 => Ballot::Abstain,
+                        1 => Ballot::Reject,
+                        _ => Ballot::Approve,
+                    },
+                    confidence: 0.9,
+                    reasons: vec![],
+                })
+                .collect();
+            assert_eq!(consensus.tally(&votes).decision, Decision::Accepted);
+            Routine::iter(move || consensus.tally(&votes))
+        })
+        .throughput(n as u64)
+        .counted((200_000 / n as u64).max(4));
+    }
 }
 
 fn agent_memory(c: &mut Criterion<AllocatedBytes>) {
@@ -138,14 +154,12 @@ fn agent_memory(c: &mut Criterion<AllocatedBytes>) {
     g.finish();
 }
 
-criterion_group! {
-    name = wall_time;
-    config = criterion_config();
-    targets = orchestrate, pack_conflicts, agent_spawn, consensus_tally
+fn main() {
+    let mut s = Suite::new(SUITE);
+    orchestrate(&mut s);
+    pack_conflicts(&mut s);
+    agent_spawn(&mut s);
+    consensus_tally(&mut s);
+    s.allocations("agent_memory", agent_memory);
+    s.main();
 }
-criterion_group! {
-    name = allocations;
-    config = benches_common::config::allocation_config();
-    targets = agent_memory
-}
-criterion_main!(wall_time, allocations);

@@ -30,9 +30,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use benches_common::alloc::AllocatedBytes;
-use benches_common::criterion_config;
+use benches_common::harness::{Routine, Suite};
 use benches_common::side::{self, Unit};
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput};
 use ggen_core::baseline::{execute_per_call, execute_per_call_current_thread};
 use ggen_core::runtime::{self, RuntimeError};
 
@@ -88,30 +88,35 @@ async fn ready(x: u64) -> u64 {
     black_box(x).wrapping_mul(3)
 }
 
-fn execute_baseline(c: &mut Criterion) {
-    let mut g = c.benchmark_group("execute_baseline");
-    let held = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let handle = held.handle().clone();
-    assert_eq!(handle.block_on(ready(5)), 15);
-    assert_eq!(global(ready(5)), 15);
-    assert_eq!(per_call(ready(5)), 15);
-    assert_eq!(per_call_current(ready(5)), 15);
-    g.bench_function(BenchmarkId::new("raw_block_on", 1), |b| {
-        b.iter(|| handle.block_on(ready(7)))
-    });
-    g.bench_function(BenchmarkId::new("global", 1), |b| {
-        b.iter(|| global(ready(7)))
-    });
-    g.bench_function(BenchmarkId::new("per_call_multi_thread", 1), |b| {
-        b.iter(|| per_call(ready(7)))
-    });
-    g.bench_function(BenchmarkId::new("per_call_current_thread", 1), |b| {
-        b.iter(|| per_call_current(ready(7)))
-    });
-    g.finish();
+/// Why a bench that builds a multi-thread runtime, or spawns onto one, is timed only.
+const THREADS: &str = "runtime worker threads take part, so the count depends on scheduling";
+
+fn execute_baseline(s: &mut Suite) {
+    const G: &str = "execute_baseline";
+    s.bench(G, "raw_block_on", 1, || {
+        let held = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        assert_eq!(held.handle().block_on(ready(5)), 15);
+        Routine::iter(move || held.handle().block_on(ready(7)))
+    })
+    .counted(20_000);
+    s.bench(G, "global", 1, || {
+        assert_eq!(global(ready(5)), 15);
+        Routine::iter(|| global(ready(7)))
+    })
+    .counted(20_000);
+    s.bench(G, "per_call_multi_thread", 1, || {
+        assert_eq!(per_call(ready(5)), 15);
+        Routine::iter(|| per_call(ready(7)))
+    })
+    .uncounted("starts and joins a multi-thread runtime's worker threads per call");
+    s.bench(G, "per_call_current_thread", 1, || {
+        assert_eq!(per_call_current(ready(5)), 15);
+        Routine::iter(|| per_call_current(ready(7)))
+    })
+    .counted(2_000);
 }
 
 async fn concurrent_hashes(n: u64, payload: &'static [u8]) -> u64 {
@@ -147,27 +152,31 @@ fn execute_concurrent(c: &mut Criterion) {
     g.finish();
 }
 
-fn naive_vs_global(c: &mut Criterion) {
+fn naive_vs_global(s: &mut Suite) {
     const COMMANDS: u64 = 100;
-    let mut g = c.benchmark_group("naive_vs_global");
-    let expected: u64 = (0..COMMANDS)
-        .map(expected_command)
-        .fold(0, u64::wrapping_add);
-    let run = |exec: fn(std::pin::Pin<Box<dyn Future<Output = u64>>>) -> u64| {
+    type Exec = fn(std::pin::Pin<Box<dyn Future<Output = u64>>>) -> u64;
+    let run = |exec: Exec| {
         (0..COMMANDS)
             .map(|i| exec(Box::pin(small_command(i))))
             .fold(0, u64::wrapping_add)
     };
-    let run_global = || run(global);
-    let run_per_call = || run(per_call);
-    assert_eq!(run_global(), expected);
-    assert_eq!(run_per_call(), expected);
-    g.throughput(Throughput::Elements(COMMANDS));
-    g.bench_function(BenchmarkId::new("global", COMMANDS), |b| b.iter(run_global));
-    g.bench_function(BenchmarkId::new("per_call", COMMANDS), |b| {
-        b.iter(run_per_call)
-    });
-    g.finish();
+    let expected: u64 = (0..COMMANDS)
+        .map(expected_command)
+        .fold(0, u64::wrapping_add);
+    let twins: [(&str, Exec); 2] = [("global", global), ("per_call", per_call)];
+    for (name, exec) in twins {
+        let def = s
+            .bench("naive_vs_global", name, COMMANDS, move || {
+                assert_eq!(run(exec), expected);
+                Routine::iter(move || run(exec))
+            })
+            .throughput(COMMANDS);
+        if name == "global" {
+            def.counted(200);
+        } else {
+            def.uncounted(THREADS);
+        }
+    }
 }
 
 fn json_document(records: usize) -> serde_json::Value {
@@ -225,48 +234,60 @@ async fn fan_out(tasks: u64, data: &'static [u8]) -> u64 {
     acc
 }
 
-fn realistic_workloads(c: &mut Criterion) {
+fn realistic_workloads(s: &mut Suite) {
     const RECORDS: u64 = 64;
     const MESSAGES: u64 = 256;
     const TASKS: u64 = 64;
-    let mut g = c.benchmark_group("realistic_workloads");
-    let doc = json_document(RECORDS as usize);
-    let data: &'static [u8] = Box::leak(payload(3, 1024).into_boxed_slice());
-    let json_len = global(json_roundtrip(&doc));
-    assert_eq!(json_len, per_call(json_roundtrip(&doc)));
-    assert!(
-        json_len > RECORDS as usize * 50,
-        "document too small: {json_len}"
-    );
+    const G: &str = "realistic_workloads";
+    let fan_data = || -> &'static [u8] { Box::leak(payload(3, 1024).into_boxed_slice()) };
+    let json_check = |doc: &serde_json::Value| {
+        let len = global(json_roundtrip(doc));
+        assert_eq!(len, per_call(json_roundtrip(doc)));
+        assert!(len > RECORDS as usize * 50, "document too small: {len}");
+    };
+    s.bench(G, "json_global", RECORDS, move || {
+        let doc = json_document(RECORDS as usize);
+        json_check(&doc);
+        Routine::iter(move || global(json_roundtrip(&doc)))
+    })
+    .throughput(RECORDS)
+    .counted(200);
+    s.bench(G, "json_per_call", RECORDS, move || {
+        let doc = json_document(RECORDS as usize);
+        json_check(&doc);
+        Routine::iter(move || per_call(json_roundtrip(&doc)))
+    })
+    .throughput(RECORDS)
+    .uncounted(THREADS);
     let pp_expected = (1..=MESSAGES).sum::<u64>();
-    assert_eq!(global(ping_pong(MESSAGES)), pp_expected);
-    assert_eq!(per_call(ping_pong(MESSAGES)), pp_expected);
-    let fan_expected = (0..TASKS).fold(0, |a, k| a ^ fnv1a(&data[(k as usize) % 64..]));
-    assert_eq!(global(fan_out(TASKS, data)), fan_expected);
-    assert_eq!(per_call(fan_out(TASKS, data)), fan_expected);
-
-    g.throughput(Throughput::Elements(RECORDS));
-    g.bench_function(BenchmarkId::new("json_global", RECORDS), |b| {
-        b.iter(|| global(json_roundtrip(&doc)))
-    });
-    g.bench_function(BenchmarkId::new("json_per_call", RECORDS), |b| {
-        b.iter(|| per_call(json_roundtrip(&doc)))
-    });
-    g.throughput(Throughput::Elements(MESSAGES));
-    g.bench_function(BenchmarkId::new("pingpong_global", MESSAGES), |b| {
-        b.iter(|| global(ping_pong(MESSAGES)))
-    });
-    g.bench_function(BenchmarkId::new("pingpong_per_call", MESSAGES), |b| {
-        b.iter(|| per_call(ping_pong(MESSAGES)))
-    });
-    g.throughput(Throughput::Elements(TASKS));
-    g.bench_function(BenchmarkId::new("fanout_global", TASKS), |b| {
-        b.iter(|| global(fan_out(TASKS, data)))
-    });
-    g.bench_function(BenchmarkId::new("fanout_per_call", TASKS), |b| {
-        b.iter(|| per_call(fan_out(TASKS, data)))
-    });
-    g.finish();
+    s.bench(G, "pingpong_global", MESSAGES, move || {
+        assert_eq!(global(ping_pong(MESSAGES)), pp_expected);
+        Routine::iter(|| global(ping_pong(MESSAGES)))
+    })
+    .throughput(MESSAGES)
+    .uncounted(THREADS);
+    s.bench(G, "pingpong_per_call", MESSAGES, move || {
+        assert_eq!(per_call(ping_pong(MESSAGES)), pp_expected);
+        Routine::iter(|| per_call(ping_pong(MESSAGES)))
+    })
+    .throughput(MESSAGES)
+    .uncounted(THREADS);
+    let fan_expected =
+        |data: &[u8]| (0..TASKS).fold(0, |a, k| a ^ fnv1a(&data[(k as usize) % 64..]));
+    s.bench(G, "fanout_global", TASKS, move || {
+        let data = fan_data();
+        assert_eq!(global(fan_out(TASKS, data)), fan_expected(data));
+        Routine::iter(move || global(fan_out(TASKS, data)))
+    })
+    .throughput(TASKS)
+    .uncounted(THREADS);
+    s.bench(G, "fanout_per_call", TASKS, move || {
+        let data = fan_data();
+        assert_eq!(per_call(fan_out(TASKS, data)), fan_expected(data));
+        Routine::iter(move || per_call(fan_out(TASKS, data)))
+    })
+    .throughput(TASKS)
+    .uncounted(THREADS);
 }
 
 fn memory_pressure(c: &mut Criterion<AllocatedBytes>) {
@@ -338,45 +359,55 @@ fn startup_time(c: &mut Criterion) {
     g.finish();
 }
 
-fn error_handling(c: &mut Criterion) {
-    let mut g = c.benchmark_group("error_handling");
+fn error_handling(s: &mut Suite) {
+    const G: &str = "error_handling";
     let parse = |s: &'static str| async move { black_box(s).parse::<u64>() };
-    assert_eq!(global(parse("123")), Ok(123));
-    assert!(global(parse("12x")).is_err());
-    g.bench_function(BenchmarkId::new("ok", 1), |b| {
-        b.iter(|| global(parse("123")))
-    });
-    g.bench_function(BenchmarkId::new("err", 1), |b| {
-        b.iter(|| global(parse("12x")))
-    });
-
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let boom = || runtime::try_execute(async { panic!("bench panic") });
-    assert!(matches!(boom(), Err(RuntimeError::Panicked(ref m)) if m == "bench panic"));
-    g.bench_function(BenchmarkId::new("panic_caught", 1), |b| b.iter(boom));
-    std::panic::set_hook(previous_hook);
-
-    let current = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let nested = || current.block_on(async { runtime::execute(ready(1)) });
-    assert!(matches!(nested(), Err(RuntimeError::NestedCurrentThread)));
-    g.bench_function(BenchmarkId::new("nested_current_thread", 1), |b| {
-        b.iter(nested)
-    });
-    g.finish();
+    s.bench(G, "ok", 1, move || {
+        assert_eq!(global(parse("123")), Ok(123));
+        Routine::iter(move || global(parse("123")))
+    })
+    .counted(20_000);
+    s.bench(G, "err", 1, move || {
+        assert!(global(parse("12x")).is_err());
+        Routine::iter(move || global(parse("12x")))
+    })
+    .counted(20_000);
+    s.bench(G, "panic_caught", 1, || {
+        // Silent while the bench runs; the previous hook is restored when it finishes.
+        let previous_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let boom = || runtime::try_execute(async { panic!("bench panic") });
+        assert!(matches!(boom(), Err(RuntimeError::Panicked(ref m)) if m == "bench panic"));
+        Routine::iter(boom).finish(move || std::panic::set_hook(previous_hook))
+    })
+    .counted(2_000);
+    s.bench(G, "nested_current_thread", 1, || {
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let nested = move || current.block_on(async { runtime::execute(ready(1)) });
+        assert!(matches!(nested(), Err(RuntimeError::NestedCurrentThread)));
+        Routine::iter(nested)
+    })
+    .counted(20_000);
 }
 
-criterion_group! {
-    name = wall_time;
-    config = criterion_config();
-    targets = execute_baseline, execute_concurrent, naive_vs_global, realistic_workloads,
-        startup_time, error_handling
+fn main() {
+    let mut s = Suite::new(SUITE);
+    execute_baseline(&mut s);
+    s.criterion(
+        "execute_concurrent",
+        "spawned tasks run on the runtime's worker threads",
+        execute_concurrent,
+    );
+    naive_vs_global(&mut s);
+    realistic_workloads(&mut s);
+    s.criterion(
+        "startup_time",
+        "starting a runtime starts threads and reads timers",
+        startup_time,
+    );
+    error_handling(&mut s);
+    s.allocations("memory_pressure", memory_pressure);
+    s.main();
 }
-criterion_group! {
-    name = allocations;
-    config = benches_common::config::allocation_config();
-    targets = memory_pressure
-}
-criterion_main!(wall_time, allocations);

@@ -26,16 +26,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
+use benches_common::harness::{Routine, Suite};
 use benches_common::side;
 use benches_common::workload::proposals::{self, KindDesc, ProposalSpec};
 use benches_common::workload::tasks::{PriorityMix, task_stream};
-use criterion::measurement::WallTime;
-use criterion::{
-    BenchmarkGroup, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main,
-};
+use criterion::{BenchmarkId, Criterion};
 use ggen_domain::proposal::{
-    CommutativeOp, ConflictDetector, Proposal, ProposalKind, aggregate_commutative, detect_indexed,
-    detect_pairwise, detect_parallel,
+    CommutativeOp, ConflictDetector, ConflictSet, Proposal, ProposalKind, aggregate_commutative,
+    detect_indexed, detect_pairwise, detect_parallel,
 };
 use ggen_domain::schedule::{
     HeapScheduler, NaiveScheduler, Priority, PriorityScheduler, Scheduler, SharedScheduler,
@@ -120,89 +118,135 @@ fn read_one<S: SnapshotRead<Value>>(s: &S) -> u64 {
     s.read(|snap| snap.version + snap.value[0])
 }
 
-fn bench_store_reads<S>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, make: fn() -> S)
+/// Why a contended bench is timed only.
+const CONTENDED: &str =
+    "a background thread runs beside it, so the count depends on the interleaving";
+
+/// Starts `scenario`'s background thread over `shared` (none when idle).
+fn background<T: Send + Sync + 'static>(
+    scenario: Scenario,
+    shared: &Arc<T>,
+    read: fn(&T),
+    write: fn(&T),
+) -> Option<Background> {
+    let bg = Arc::clone(shared);
+    match scenario {
+        Scenario::Idle => None,
+        Scenario::Readers => Some(Background::start(1, move || read(&bg))),
+        Scenario::Writer => Some(Background::start(1, move || write(&bg))),
+    }
+}
+
+/// A read bench: reads `shared` with `read` while `scenario`'s background thread runs.
+fn read_bench<T: Send + Sync + 'static>(
+    s: &mut Suite,
+    name: &str,
+    scenario: Scenario,
+    make: impl FnOnce() -> Arc<T> + 'static,
+    read: fn(&T) -> u64,
+    bg_read: fn(&T),
+    bg_write: fn(&T),
+) {
+    let def = s.bench("snapshot_read", name, scenario.name(), move || {
+        let shared = make();
+        assert_eq!(read(&shared), 0);
+        let bg = background(scenario, &shared, bg_read, bg_write);
+        Routine::iter(move || read(&shared)).finish(move || {
+            if let Some(bg) = bg {
+                assert!(bg.stop() > 0, "background thread did no work");
+            }
+        })
+    });
+    match scenario {
+        Scenario::Idle => def.counted(20_000),
+        _ => def.uncounted(CONTENDED),
+    };
+}
+
+fn store_reads<S>(s: &mut Suite, name: &str, make: fn() -> S)
 where
     S: SnapshotRead<Value> + SnapshotWrite<Value> + Send + Sync + 'static,
 {
     for scenario in Scenario::ALL {
-        let store = Arc::new(make());
-        assert_eq!(read_one(&*store), 0);
-        let bg_store = Arc::clone(&store);
-        let bg = match scenario {
-            Scenario::Idle => None,
-            Scenario::Readers => Some(Background::start(1, move || {
-                black_box(read_one(&*bg_store));
-            })),
-            Scenario::Writer => Some(Background::start(1, move || {
-                bg_store.update(|v| {
+        read_bench(
+            s,
+            name,
+            scenario,
+            move || Arc::new(make()),
+            |s: &S| read_one(s),
+            |s: &S| {
+                black_box(read_one(s));
+            },
+            |s: &S| {
+                s.update(|v| {
                     let mut next = v.clone();
                     next[0] = 0;
                     next
                 });
-            })),
-        };
-        g.bench_function(BenchmarkId::new(name, scenario.name()), |b| {
-            b.iter(|| read_one(&*store))
-        });
-        if let Some(bg) = bg {
-            assert!(bg.stop() > 0, "background thread did no work");
-        }
+            },
+        );
     }
 }
 
-fn snapshot_read(c: &mut Criterion) {
-    let mut g = c.benchmark_group("snapshot_read");
+fn snapshot_read(s: &mut Suite) {
+    type Swap = ArcSwap<Snapshot<Value>>;
+    let bare_read = |s: &Swap| {
+        let snap = s.load();
+        snap.version + snap.value[0]
+    };
     for scenario in Scenario::ALL {
-        let swap = Arc::new(ArcSwap::from_pointee(Snapshot {
-            version: 0,
-            value: initial(),
-        }));
-        let bg_swap = Arc::clone(&swap);
-        let bg = match scenario {
-            Scenario::Idle => None,
-            Scenario::Readers => Some(Background::start(1, move || {
-                let s = bg_swap.load();
-                black_box(s.version + s.value[0]);
-            })),
-            Scenario::Writer => Some(Background::start(1, move || {
-                bg_swap.store(Arc::new(Snapshot {
+        read_bench(
+            s,
+            "arcswap_bare",
+            scenario,
+            || {
+                Arc::new(ArcSwap::from_pointee(Snapshot {
                     version: 0,
                     value: initial(),
-                }));
-            })),
-        };
-        g.bench_function(BenchmarkId::new("arcswap_bare", scenario.name()), |b| {
-            b.iter(|| {
-                let s = swap.load();
-                s.version + s.value[0]
-            })
-        });
-        if let Some(bg) = bg {
-            assert!(bg.stop() > 0);
-        }
+                }))
+            },
+            bare_read,
+            |s: &Swap| {
+                let snap = s.load();
+                black_box(snap.version + snap.value[0]);
+            },
+            |s: &Swap| {
+                s.store(Arc::new(Snapshot {
+                    version: 0,
+                    value: initial(),
+                }))
+            },
+        );
     }
-    bench_store_reads(&mut g, "store", || SnapshotStore::new(initial()));
-    bench_store_reads(&mut g, "epoch", || EpochStore::new(initial()));
-    bench_store_reads(&mut g, "rwlock", || LockedStore::new(initial()));
-    g.finish();
+    store_reads(s, "store", || SnapshotStore::new(initial()));
+    store_reads(s, "epoch", || EpochStore::new(initial()));
+    store_reads(s, "rwlock", || LockedStore::new(initial()));
 }
 
-fn bench_commits<S>(g: &mut BenchmarkGroup<'_, WallTime>, name: &str, make: fn() -> S)
+fn commits<S>(s: &mut Suite, name: &'static str, make: fn() -> S)
 where
-    S: SnapshotRead<u64> + SnapshotWrite<u64> + Send + Sync,
+    S: SnapshotRead<u64> + SnapshotWrite<u64> + Send + Sync + 'static,
 {
-    let store = make();
-    g.bench_function(BenchmarkId::new(name, "uncontended"), |b| {
-        b.iter(|| store.update(|v| v + 1))
-    });
-    let (version, value) = store.read(|s| (s.version, s.value));
-    assert_eq!(version, value, "uncontended: lost update");
+    s.bench("snapshot_commit", name, "uncontended", move || {
+        let store = Arc::new(make());
+        let check = Arc::clone(&store);
+        Routine::iter(move || store.update(|v| v + 1)).finish(move || {
+            let (version, value) = check.read(|s| (s.version, s.value));
+            assert_eq!(version, value, "uncontended: lost update");
+        })
+    })
+    .counted(20_000);
 
-    let store = make();
-    let commits = AtomicU64::new(0);
-    let retries = AtomicU64::new(0);
-    g.bench_function(BenchmarkId::new(name, "contended"), |b| {
-        b.iter_custom(|iters| {
+    s.bench("snapshot_commit", name, "contended", move || {
+        let store = Arc::new(make());
+        let commits = Arc::new(AtomicU64::new(0));
+        let retries = Arc::new(AtomicU64::new(0));
+        let (check, c, r) = (
+            Arc::clone(&store),
+            Arc::clone(&commits),
+            Arc::clone(&retries),
+        );
+        Routine::custom(move |iters| {
             let half = iters / 2;
             let start = Instant::now();
             std::thread::scope(|s| {
@@ -220,22 +264,23 @@ where
             commits.fetch_add(iters, Ordering::Relaxed);
             start.elapsed()
         })
-    });
-    let commits = commits.into_inner();
-    assert_eq!(store.read(|s| s.value), commits, "contended: lost update");
-    let per_commit = retries.into_inner() as f64 / commits.max(1) as f64;
-    side::record_counters(
-        &format!("{SUITE}/snapshot_commit/{name}/contended"),
-        &[("retries_per_commit", per_commit)],
-    );
+        .finish(move || {
+            let commits = c.load(Ordering::Relaxed);
+            assert_eq!(check.read(|s| s.value), commits, "contended: lost update");
+            let per_commit = r.load(Ordering::Relaxed) as f64 / commits.max(1) as f64;
+            side::record_counters(
+                &format!("{SUITE}/snapshot_commit/{name}/contended"),
+                &[("retries_per_commit", per_commit)],
+            );
+        })
+    })
+    .uncounted("two committing threads race; retries depend on the interleaving");
 }
 
-fn snapshot_commit(c: &mut Criterion) {
-    let mut g = c.benchmark_group("snapshot_commit");
-    bench_commits(&mut g, "store", || SnapshotStore::new(0u64));
-    bench_commits(&mut g, "epoch", || EpochStore::new(0u64));
-    bench_commits(&mut g, "rwlock", || LockedStore::new(0u64));
-    g.finish();
+fn snapshot_commit(s: &mut Suite) {
+    commits(s, "store", || SnapshotStore::new(0u64));
+    commits(s, "epoch", || EpochStore::new(0u64));
+    commits(s, "rwlock", || LockedStore::new(0u64));
 }
 
 fn to_proposals(descs: &[proposals::ProposalDesc]) -> Vec<Proposal> {
@@ -254,36 +299,54 @@ fn to_proposals(descs: &[proposals::ProposalDesc]) -> Vec<Proposal> {
         .collect()
 }
 
-fn conflict_detection(c: &mut Criterion) {
-    let mut g = c.benchmark_group("conflict_detection");
-    let state: HashMap<u64, i64> = HashMap::new();
+/// A generated batch of `n` proposals, its empty state, and the indexed detector's result
+/// (checked against the generator's conflict count).
+fn detection_input(n: usize) -> (Vec<Proposal>, HashMap<u64, i64>, ConflictSet) {
+    let spec = ProposalSpec::new(n, SEED);
+    let batch = to_proposals(&proposals::generate(&spec).expect("valid spec"));
+    let state = HashMap::new();
+    let indexed = detect_indexed(&batch, &state);
+    // The generator builds round(rate * n / 2) conflicting pairs, each on one key.
+    let pairs = ((spec.conflict_rate * n as f64) / 2.0).round() as usize;
+    assert_eq!(indexed.conflicts.len(), pairs, "n={n}");
+    (batch, state, indexed)
+}
+
+fn conflict_detection(s: &mut Suite) {
+    const G: &str = "conflict_detection";
     for n in [100usize, 1000, 10_000] {
-        let spec = ProposalSpec::new(n, SEED);
-        let batch = to_proposals(&proposals::generate(&spec).expect("valid spec"));
-        let indexed = detect_indexed(&batch, &state);
-        // The generator builds round(rate * n / 2) conflicting pairs, each on one key.
-        let pairs = ((spec.conflict_rate * n as f64) / 2.0).round() as usize;
-        assert_eq!(indexed.conflicts.len(), pairs, "n={n}");
-        assert_eq!(detect_parallel(&batch, &state), indexed, "n={n}");
-        g.throughput(Throughput::Elements(n as u64));
+        // Counted iterations: about 10⁶–10⁷ instructions each (per-proposal cost ~50–1000 ns).
+        let iters = (200_000 / n as u64).max(4);
         if n <= 1000 {
-            assert_eq!(detect_pairwise(&batch, &state), indexed, "n={n}");
-            g.bench_with_input(BenchmarkId::new("pairwise", n), &batch, |b, batch| {
-                b.iter(|| detect_pairwise(batch, &state))
-            });
+            s.bench(G, "pairwise", n, move || {
+                let (batch, state, indexed) = detection_input(n);
+                assert_eq!(detect_pairwise(&batch, &state), indexed, "n={n}");
+                Routine::iter(move || detect_pairwise(&batch, &state))
+            })
+            .throughput(n as u64)
+            .counted((iters / 20).max(2));
         }
-        let mut detector = ConflictDetector::new();
-        g.bench_with_input(BenchmarkId::new("indexed", n), &batch, |b, batch| {
-            b.iter(|| detector.detect_indexed(batch, &state))
-        });
-        g.bench_with_input(BenchmarkId::new("parallel", n), &batch, |b, batch| {
-            b.iter(|| detect_parallel(batch, &state))
-        });
-        g.bench_with_input(BenchmarkId::new("indexed_fresh", n), &batch, |b, batch| {
-            b.iter(|| detect_indexed(batch, &state))
-        });
+        s.bench(G, "indexed", n, move || {
+            let (batch, state, _) = detection_input(n);
+            let mut detector = ConflictDetector::new();
+            Routine::iter(move || detector.detect_indexed(&batch, &state))
+        })
+        .throughput(n as u64)
+        .counted(iters);
+        s.bench(G, "parallel", n, move || {
+            let (batch, state, indexed) = detection_input(n);
+            assert_eq!(detect_parallel(&batch, &state), indexed, "n={n}");
+            Routine::iter(move || detect_parallel(&batch, &state))
+        })
+        .throughput(n as u64)
+        .uncounted("rayon threads share the work");
+        s.bench(G, "indexed_fresh", n, move || {
+            let (batch, state, _) = detection_input(n);
+            Routine::iter(move || detect_indexed(&batch, &state))
+        })
+        .throughput(n as u64)
+        .counted(iters);
     }
-    g.finish();
 }
 
 fn priorities(n: usize) -> Vec<Priority> {
@@ -293,44 +356,60 @@ fn priorities(n: usize) -> Vec<Priority> {
         .collect()
 }
 
-fn steady_state<S: Scheduler<u64>>(
-    g: &mut BenchmarkGroup<'_, WallTime>,
-    name: &str,
+/// Steady-state push + pop at queue depth `depth`.
+fn steady_state<S: Scheduler<u64> + 'static>(
+    s: &mut Suite,
+    name: &'static str,
     depth: usize,
-    stream: &[Priority],
-    mut s: S,
+    make: fn() -> S,
 ) {
-    for (i, p) in stream.iter().take(depth).enumerate() {
-        s.push(*p, i as u64);
-    }
-    assert_eq!(s.len(), depth);
-    let mut i = depth;
-    g.bench_function(BenchmarkId::new(name, depth), |b| {
-        b.iter(|| {
+    s.bench("scheduler", name, depth, move || {
+        let stream = priorities(65_536);
+        let mut s = make();
+        for (i, p) in stream.iter().take(depth).enumerate() {
+            s.push(*p, i as u64);
+        }
+        assert_eq!(s.len(), depth);
+        let s = std::rc::Rc::new(std::cell::RefCell::new(s));
+        let check = std::rc::Rc::clone(&s);
+        let mut i = depth;
+        Routine::iter(move || {
+            let mut s = s.borrow_mut();
             s.push(stream[i % stream.len()], i as u64);
             i += 1;
             s.pop()
         })
+        .finish(move || {
+            assert_eq!(
+                check.borrow().len(),
+                depth,
+                "{name}: steady state lost or gained items"
+            )
+        })
+    })
+    .counted(if name == "naive" && depth > 1000 {
+        200
+    } else {
+        20_000
     });
-    assert_eq!(s.len(), depth, "{name}: steady state lost or gained items");
 }
 
-fn scheduler(c: &mut Criterion) {
-    let mut g = c.benchmark_group("scheduler");
-    let stream = priorities(65_536);
-    // Same multiset in, same multiset out, for every twin.
-    let mut outs: Vec<Vec<u64>> = Vec::new();
+/// The twins agree: same multiset in and out, heap and naive in the same order.
+fn check_scheduler_twins() {
+    let stream = priorities(1000);
     let mut lanes = PriorityScheduler::new();
     let mut heap = HeapScheduler::new();
     let mut naive = NaiveScheduler::new();
-    for (i, p) in stream.iter().take(1000).enumerate() {
+    for (i, p) in stream.iter().enumerate() {
         lanes.push(*p, i as u64);
         heap.push(*p, i as u64);
         naive.push(*p, i as u64);
     }
-    outs.push(std::iter::from_fn(|| lanes.pop()).collect());
-    outs.push(std::iter::from_fn(|| heap.pop()).collect());
-    outs.push(std::iter::from_fn(|| naive.pop()).collect());
+    let mut outs: Vec<Vec<u64>> = vec![
+        std::iter::from_fn(|| lanes.pop()).collect(),
+        std::iter::from_fn(|| heap.pop()).collect(),
+        std::iter::from_fn(|| naive.pop()).collect(),
+    ];
     assert_eq!(
         outs[1], outs[2],
         "heap and naive are both strict priority + FIFO"
@@ -339,14 +418,18 @@ fn scheduler(c: &mut Criterion) {
         o.sort_unstable();
     }
     assert!(outs.iter().all(|o| *o == (0..1000).collect::<Vec<_>>()));
+}
 
+fn scheduler(s: &mut Suite) {
     for depth in [100usize, 10_000] {
-        steady_state(&mut g, "lanes", depth, &stream, PriorityScheduler::new());
-        steady_state(&mut g, "heap", depth, &stream, HeapScheduler::new());
-        steady_state(&mut g, "naive", depth, &stream, NaiveScheduler::new());
+        steady_state(s, "lanes", depth, PriorityScheduler::new);
+        steady_state(s, "heap", depth, HeapScheduler::new);
+        steady_state(s, "naive", depth, NaiveScheduler::new);
     }
-    g.finish();
+}
 
+fn scheduler_shared(c: &mut Criterion) {
+    let stream = priorities(65_536);
     let mut g = c.benchmark_group("scheduler_shared");
     g.bench_function(BenchmarkId::new("lanes", "2x2"), |b| {
         b.iter_custom(|iters| {
@@ -397,45 +480,53 @@ fn scheduler(c: &mut Criterion) {
     g.finish();
 }
 
-fn aggregation(c: &mut Criterion) {
-    let mut g = c.benchmark_group("aggregation");
+fn aggregation(s: &mut Suite) {
     for n in [100usize, 10_000] {
-        let updates = proposals::commutative_updates(n, (n as u64 / 10).max(1), SEED);
-        let batch: Vec<Proposal> = updates
-            .iter()
-            .enumerate()
-            .map(|(i, &(key, delta))| Proposal {
-                id: i as u64,
-                agent: (i % 64) as u32,
-                reads: vec![],
-                writes: vec![key],
-                kind: ProposalKind::Commutative(CommutativeOp::Add(delta)),
-            })
-            .collect();
-        let effects = aggregate_commutative(&batch);
-        let total: i64 = effects
-            .iter()
-            .map(|e| match e.op {
-                CommutativeOp::Add(x) => x,
-                CommutativeOp::Max(_) => unreachable!("only adds generated"),
-            })
-            .sum();
-        assert_eq!(total, updates.iter().map(|u| u.1).sum::<i64>());
-        assert_eq!(
-            effects.iter().map(|e| e.contributors.len()).sum::<usize>(),
-            n
-        );
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_with_input(BenchmarkId::new("commutative", n), &batch, |b, batch| {
-            b.iter(|| aggregate_commutative(batch))
-        });
+        s.bench("aggregation", "commutative", n, move || {
+            let updates = proposals::commutative_updates(n, (n as u64 / 10).max(1), SEED);
+            let batch: Vec<Proposal> = updates
+                .iter()
+                .enumerate()
+                .map(|(i, &(key, delta))| Proposal {
+                    id: i as u64,
+                    agent: (i % 64) as u32,
+                    reads: vec![],
+                    writes: vec![key],
+                    kind: ProposalKind::Commutative(CommutativeOp::Add(delta)),
+                })
+                .collect();
+            let effects = aggregate_commutative(&batch);
+            let total: i64 = effects
+                .iter()
+                .map(|e| match e.op {
+                    CommutativeOp::Add(x) => x,
+                    CommutativeOp::Max(_) => unreachable!("only adds generated"),
+                })
+                .sum();
+            assert_eq!(total, updates.iter().map(|u| u.1).sum::<i64>());
+            assert_eq!(
+                effects.iter().map(|e| e.contributors.len()).sum::<usize>(),
+                n
+            );
+            Routine::iter(move || aggregate_commutative(&batch))
+        })
+        .throughput(n as u64)
+        .counted((200_000 / n as u64).max(4));
     }
-    g.finish();
 }
 
-criterion_group! {
-    name = primitives;
-    config = benches_common::criterion_config();
-    targets = snapshot_read, snapshot_commit, conflict_detection, scheduler, aggregation
+fn main() {
+    check_scheduler_twins();
+    let mut s = Suite::new(SUITE);
+    snapshot_read(&mut s);
+    snapshot_commit(&mut s);
+    conflict_detection(&mut s);
+    scheduler(&mut s);
+    s.criterion(
+        "scheduler_shared",
+        "two producer and two consumer threads hand items over",
+        scheduler_shared,
+    );
+    aggregation(&mut s);
+    s.main();
 }
-criterion_main!(primitives);

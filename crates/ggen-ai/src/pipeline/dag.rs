@@ -2,7 +2,7 @@
 //! rejected, cycles found and named (Kahn's algorithm), topological levels kept for the twins.
 //! Dependents are computed once here and stored with each stage.
 
-use std::collections::HashMap;
+use ggen_domain::hash::HashMap;
 use std::sync::Arc;
 
 use super::{Pipeline, PipelineError, Stage, StageSpec};
@@ -23,7 +23,7 @@ impl PipelineBuilder {
 
     /// Validates the DAG and builds the pipeline.
     pub fn build(self) -> Result<Pipeline, PipelineError> {
-        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut index: HashMap<&str, usize> = HashMap::default();
         for (i, (spec, _)) in self.stages.iter().enumerate() {
             if index.insert(spec.name.as_str(), i).is_some() {
                 return Err(PipelineError::DuplicateStage(spec.name.clone()));
@@ -103,7 +103,7 @@ fn levels(deps: &[Vec<usize>], dependents: &[Vec<usize>]) -> Result<Vec<Vec<usiz
     // Every remaining stage has a remaining dependency: walk them until a stage repeats.
     let start = (0..n).find(|&i| indegree[i] > 0).expect("a stage is left");
     let mut path = vec![start];
-    let mut seen = HashMap::from([(start, 0usize)]);
+    let mut seen = HashMap::from_iter([(start, 0usize)]);
     loop {
         let cur = *path.last().expect("non-empty");
         let next = *deps[cur]

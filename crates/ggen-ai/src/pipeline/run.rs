@@ -6,7 +6,9 @@
 //! (tens of µs on the 2-core reference VM) and buys no parallelism then. Independent stages are
 //! still spawned and run in parallel under the semaphore.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use ggen_domain::hash::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -150,7 +152,7 @@ impl Pipeline {
         }
         let mut remaining: Vec<usize> = self.stages.iter().map(|s| s.deps.len()).collect();
         let mut set: JoinSet<StageResult> = JoinSet::new();
-        let mut running: HashMap<tokio::task::Id, usize> = HashMap::new();
+        let mut running: HashMap<tokio::task::Id, usize> = HashMap::default();
         // The ready queue: one FIFO lane per stage priority, with the scheduler's starvation bound.
         let mut ready: PriorityScheduler<usize> = PriorityScheduler::new();
         for i in (0..self.stages.len()).filter(|&i| remaining[i] == 0) {

@@ -17,7 +17,7 @@
 //! Agents keep a scratch set between analyses, so a pooled agent allocates little per run.
 //! [`ConsensusConfig`] turns votes into a [`Decision`].
 
-use std::collections::{HashMap, HashSet};
+use ggen_domain::hash::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -116,7 +116,7 @@ impl HiveAgent {
         Self {
             id,
             role,
-            scratch: HashSet::with_capacity(16),
+            scratch: HashSet::with_capacity_and_hasher(16, Default::default()),
         }
     }
 
@@ -227,7 +227,7 @@ impl HiveAgent {
                 self.approve_unless(problems, "packs are well-formed", 0.2)
             }
             AgentRole::Optimizer => {
-                let mut owners: HashMap<&str, usize> = HashMap::new();
+                let mut owners: HashMap<&str, usize> = HashMap::default();
                 for p in plan.packs {
                     for term in p.classes.iter().chain(&p.properties) {
                         *owners.entry(term.as_str()).or_default() += 1;

@@ -14,7 +14,9 @@
 //! packs and proposals alike).
 //! Cycles are found the same way for both (one depth-first search over the requirement graph).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use ggen_domain::hash::HashMap;
 
 use semver::Version;
 use serde::{Deserialize, Serialize};
@@ -122,7 +124,7 @@ pub fn cycles(packs: &[Pack]) -> Vec<PackConflict> {
         }
     }
     // Iterative DFS with colours; a back edge closes a cycle along the current path.
-    let mut colour: HashMap<&str, u8> = HashMap::new(); // 0 new, 1 on path, 2 done
+    let mut colour: HashMap<&str, u8> = HashMap::default(); // 0 new, 1 on path, 2 done
     let mut found = BTreeSet::new();
     for &start in edges.keys() {
         if colour.get(start).copied().unwrap_or(0) != 0 {
@@ -236,8 +238,8 @@ enum Term<'a> {
 /// a proposal that writes its terms' keys, and two packs that write one key collide (versions of
 /// one pack share their terms and are not collisions).
 pub fn detect_indexed(packs: &[Pack]) -> Vec<PackConflict> {
-    let mut by_name: HashMap<&str, Vec<&Version>> = HashMap::new();
-    let mut keys: HashMap<(u8, &str), Key> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<&Version>> = HashMap::default();
+    let mut keys: HashMap<(u8, &str), Key> = HashMap::default();
     let mut terms: Vec<Term<'_>> = Vec::new();
     let mut proposals = Vec::with_capacity(packs.len());
     for (i, p) in packs.iter().enumerate() {

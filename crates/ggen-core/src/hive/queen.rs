@@ -32,7 +32,9 @@
 //! blocking on a resolution in progress; they see the old one until the new one is committed.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use ggen_domain::hash::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -333,7 +335,7 @@ impl HiveQueen {
         let mut excluded: BTreeSet<String> = BTreeSet::new();
         // name -> ids of its offered versions, and the earliest offer position per name: built
         // once so that resolving stays linear in the number of packs and conflicts.
-        let mut ids_by_name: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut ids_by_name: HashMap<&str, Vec<String>> = HashMap::default();
         for p in packs {
             ids_by_name.entry(p.name.as_str()).or_default().push(p.id());
         }

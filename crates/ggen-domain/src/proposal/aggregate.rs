@@ -1,6 +1,6 @@
 //! Merging commutative proposals into one effect per key and operation kind.
 
-use std::collections::HashMap;
+use crate::hash::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -21,7 +21,7 @@ pub struct Effect {
 /// (wrapping), `Max`es take the maximum. Non-commutative proposals are ignored. The result is
 /// sorted by key, `Add` before `Max`. A key written twice by one proposal counts once.
 pub fn aggregate_commutative(proposals: &[Proposal]) -> Vec<Effect> {
-    let mut effects: HashMap<(Key, bool), Effect> = HashMap::new();
+    let mut effects: HashMap<(Key, bool), Effect> = HashMap::default();
     for p in proposals {
         let Some(op) = p.commutative_op() else {
             continue;
