@@ -13,7 +13,8 @@ usage:
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
                     [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
                     [--no-fail] [--force] [--strict] [--against REV]
-  cargo xtask compare A B [--threshold PCT] [--no-fail]
+                    [--instructions] [--ir-threshold PCT]
+  cargo xtask compare A B [--threshold PCT] [--ir-threshold PCT] [--no-fail]
   cargo xtask report [RUN]
 
 bench     runs the workspace's Criterion suites, checks budgets.toml, compares with a baseline,
@@ -41,6 +42,10 @@ report    re-renders a run's report (default: the latest) from its results and b
   --against REV       measure REV (built in a reusable git worktree) and the working tree in
                       paired rounds (--repeat N rounds, default 5; threshold default 1%) and
                       compare them bench by bench; the system suite is left out
+  --instructions      also count instructions and estimated cycles per iteration under
+                      valgrind's callgrind, for every deterministic single-threaded bench
+                      (needs valgrind); a baseline with counts is then compared on them too
+  --ir-threshold PCT  smallest change in instructions per iteration flagged (default 1)
   -h, --help          this text
 
 environment: GGEN_BENCH_DIR moves runs and baselines out of target/ggen-bench
@@ -83,6 +88,10 @@ pub struct BenchArgs {
     /// Whether `--threshold` / `--repeat` were given (their defaults differ with `--against`).
     pub threshold_given: bool,
     pub repeat_given: bool,
+    /// `--instructions`: also count instructions under callgrind.
+    pub instructions: bool,
+    /// Relative threshold for instruction counts (0.01 = 1%).
+    pub ir_threshold: f64,
 }
 
 /// The filter as it is handed to a bench binary: `(?:)` in front matches the same ids, and keeps
@@ -103,6 +112,7 @@ pub enum Command {
         a: String,
         b: String,
         threshold: f64,
+        ir_threshold: f64,
         no_fail: bool,
     },
     Report {
@@ -167,12 +177,14 @@ fn parse_compare(p: &mut lexopt::Parser) -> Result<Command> {
     use lexopt::prelude::*;
     let mut names = Vec::new();
     let mut threshold = DEFAULT_THRESHOLD;
+    let mut ir_threshold = crate::instructions::DEFAULT_THRESHOLD;
     let mut no_fail = false;
     while let Some(arg) = p.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
             Value(v) => names.push(v.string()?),
             Long("threshold") => threshold = parse_threshold(&p.value()?.string()?)?,
+            Long("ir-threshold") => ir_threshold = parse_threshold(&p.value()?.string()?)?,
             Long("no-fail") => no_fail = true,
             other => bail!("{}", other.unexpected()),
         }
@@ -182,6 +194,7 @@ fn parse_compare(p: &mut lexopt::Parser) -> Result<Command> {
             a,
             b,
             threshold,
+            ir_threshold,
             no_fail,
         }),
         Err(v) => bail!("compare takes two baselines or runs, got {}", v.len()),
@@ -207,6 +220,8 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         against: None,
         threshold_given: false,
         repeat_given: false,
+        instructions: false,
+        ir_threshold: crate::instructions::DEFAULT_THRESHOLD,
     };
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
@@ -265,6 +280,8 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
                 args.repeat_given = true;
             }
             Long("force") => args.force = true,
+            Long("instructions") => args.instructions = true,
+            Long("ir-threshold") => args.ir_threshold = parse_threshold(&p.value()?.string()?)?,
             Long("strict") => args.strict = true,
             Short('h') | Long("help") => return Ok(Command::Help),
             other => bail!("{}", other.unexpected()),
@@ -274,6 +291,12 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         args.profile = profile;
     }
     if args.against.is_some() {
+        if args.instructions {
+            bail!(
+                "--against and --instructions: counts need no pairing; compare counts with \
+                 --save-baseline on one revision and --baseline on the other"
+            );
+        }
         if args.baseline.is_some() {
             bail!("--against and --baseline are two comparisons: give one");
         }
@@ -379,5 +402,13 @@ mod tests {
         assert_eq!((a.repeat, a.threshold), (5, 0.01));
         assert!(parse_str("bench --against HEAD --baseline x").is_err());
         assert!(parse_str("bench --against HEAD --repeat 1").is_err());
+        let Command::Bench(a) = parse_str("bench --instructions --ir-threshold 0.5").unwrap()
+        else {
+            panic!()
+        };
+        assert!(a.instructions);
+        assert_eq!(a.ir_threshold, 0.005);
+        assert!(parse_str("bench --instructions --against HEAD").is_err());
+        assert!(parse_str("bench --ir-threshold x").is_err());
     }
 }

@@ -11,6 +11,7 @@ mod budgets;
 mod catalog;
 mod cli;
 mod host;
+mod instructions;
 mod interrupt;
 mod output;
 mod report;
@@ -44,8 +45,9 @@ fn main() -> ExitCode {
             a,
             b,
             threshold,
+            ir_threshold,
             no_fail,
-        } => runner::compare(&a, &b, threshold, no_fail),
+        } => runner::compare(&a, &b, threshold, ir_threshold, no_fail),
         cli::Command::Report { run } => runner::report_cmd(run.as_deref()),
     };
     match result {

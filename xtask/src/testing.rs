@@ -32,6 +32,7 @@ pub fn bench_fixture(id: &str, mean: f64, unit: Unit) -> Bench {
         run_means: vec![],
         latency: None,
         counters: BTreeMap::new(),
+        counts: None,
     }
 }
 
@@ -141,5 +142,6 @@ pub fn sample_report() -> Report {
             measured: Some(1.0),
         }],
         comparison: None,
+        instructions: None,
     }
 }

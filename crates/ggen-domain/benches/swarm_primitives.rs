@@ -324,7 +324,7 @@ fn conflict_detection(s: &mut Suite) {
                 Routine::iter(move || detect_pairwise(&batch, &state))
             })
             .throughput(n as u64)
-            .counted((iters / 20).max(2));
+            .counted((iters / 100).max(2));
         }
         s.bench(G, "indexed", n, move || {
             let (batch, state, _) = detection_input(n);

@@ -47,6 +47,10 @@ pub struct Comparison {
     /// Ids in only one of the two runs.
     pub only_in_baseline: Vec<String>,
     pub only_in_new: Vec<String>,
+    /// Instruction counts against the baseline's, when either side has counts
+    /// (`--instructions`). Deterministic, so a regression here always fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<crate::instructions::compare::CountComparison>,
 }
 
 /// The unit a comparison's intervals are computed over.
@@ -87,6 +91,10 @@ impl Comparison {
     pub fn failed(&self) -> bool {
         (self.intervals_over != IntervalsOver::Samples && self.regressions() > 0)
             || !self.unusable.is_empty()
+            || self
+                .instructions
+                .as_ref()
+                .is_some_and(|c| c.regressions() > 0)
     }
 }
 
@@ -182,6 +190,7 @@ fn compare_with(
     }
     let repeated = |bs: &[Bench]| bs.iter().all(|b| b.run_means.len() >= 2) && !bs.is_empty();
     Comparison {
+        instructions: None,
         baseline: base_name.to_owned(),
         threshold,
         intervals_over: if paired {

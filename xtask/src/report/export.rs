@@ -5,7 +5,8 @@ use crate::results::Unit;
 
 /// Bencher Metric Format: `{ id: { measure: { value, lower_value, upper_value } } }`, with measure
 /// `latency` (ns) for wall-time benches and `bytes` for size benches (allocated bytes, peak RSS,
-/// binary size).
+/// binary size); counted benches (`--instructions`) also get `instructions` and
+/// `estimated_cycles` per iteration (exact, so no bounds).
 pub fn bmf(r: &Report) -> serde_json::Value {
     let mut out = serde_json::Map::new();
     for b in &r.benches {
@@ -13,11 +14,13 @@ pub fn bmf(r: &Report) -> serde_json::Value {
             Unit::Ns => "latency",
             Unit::Bytes => "bytes",
         };
-        out.insert(
-            b.id.clone(),
-            serde_json::json!({ measure: {
-                "value": b.mean.point, "lower_value": b.mean.lower, "upper_value": b.mean.upper } }),
-        );
+        let mut measures = serde_json::json!({ measure: {
+            "value": b.mean.point, "lower_value": b.mean.lower, "upper_value": b.mean.upper } });
+        if let Some(c) = &b.counts {
+            measures["instructions"] = serde_json::json!({ "value": c.instructions });
+            measures["estimated_cycles"] = serde_json::json!({ "value": c.estimated_cycles });
+        }
+        out.insert(b.id.clone(), measures);
     }
     serde_json::Value::Object(out)
 }
@@ -53,6 +56,21 @@ mod tests {
         assert_eq!(m["value"], 100.0);
         assert!(m["lower_value"].as_f64().unwrap() <= m["value"].as_f64().unwrap());
         assert!(b["s/mem/global/1"]["bytes"]["value"].is_number());
+        assert!(b["s/det/indexed/10"].get("instructions").is_none());
+        let mut counted = r.clone();
+        counted.benches[0].counts = Some(crate::instructions::Counts {
+            iterations: 10,
+            instructions: 1234.5,
+            estimated_cycles: 1500.0,
+            l1_hits: 1400.0,
+            ll_hits: 10.0,
+            ram_hits: 0.0,
+        });
+        let b = bmf(&counted);
+        let id = &counted.benches[0].id;
+        assert_eq!(b[id]["instructions"]["value"], 1234.5);
+        assert_eq!(b[id]["estimated_cycles"]["value"], 1500.0);
+        assert!(b[id]["latency"]["value"].is_number());
         let g = github(&r);
         let arr = g.as_array().unwrap();
         assert_eq!(arr.len(), r.benches.len());

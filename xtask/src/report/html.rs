@@ -17,7 +17,7 @@ use crate::units::format;
 const NOISIEST: usize = 5;
 
 /// A bench id linking to its group's section.
-fn bench_link(id: &str) -> String {
+pub(super) fn bench_link(id: &str) -> String {
     let group = id.rsplitn(3, '/').nth(2).unwrap_or(id);
     format!("<a href=\"#{}\"><code>{}</code></a>", esc(group), esc(id))
 }
@@ -194,6 +194,10 @@ pub fn html(r: &Report) -> String {
             "duration",
             format!("{:.1} s (excluding compilation)", h.duration_s),
         ),
+        (
+            "instruction counts",
+            super::counts::header_line(r).unwrap_or_else(|| "— (run with --instructions)".into()),
+        ),
     ] {
         let _ = write!(s, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
     }
@@ -250,7 +254,11 @@ pub fn html(r: &Report) -> String {
                 let _ = write!(s, "<p>{label}: {}</p>", esc(&ids.join(", ")));
             }
         }
+        if let Some(ic) = &c.instructions {
+            s.push_str(&super::counts::comparison_html(ic));
+        }
     }
+    s.push_str(&super::counts::html(r));
     let mut groups: Vec<((&str, &str), Vec<&Bench>)> = Vec::new();
     for b in display_order(&r.benches) {
         let key = (b.suite.as_str(), b.group.as_str());

@@ -106,6 +106,9 @@ pub fn markdown_comparison(c: &Comparison) -> String {
         }
     }
     s.push('\n');
+    if let Some(ic) = &c.instructions {
+        s.push_str(&super::counts::comparison_markdown(ic));
+    }
     s
 }
 
@@ -153,9 +156,13 @@ pub fn markdown(r: &Report) -> String {
     }
     let _ = writeln!(
         s,
-        "| duration | {:.1} s (excluding compilation) |\n",
+        "| duration | {:.1} s (excluding compilation) |",
         h.duration_s
     );
+    if let Some(line) = super::counts::header_line(r) {
+        let _ = writeln!(s, "| instruction counts | {line} |");
+    }
+    s.push('\n');
 
     let count = |v: Verdict| r.evaluations.iter().filter(|e| e.verdict == v).count();
     let _ = writeln!(
@@ -209,6 +216,7 @@ pub fn markdown(r: &Report) -> String {
         s.push_str(&markdown_comparison(c));
     }
 
+    s.push_str(&super::counts::markdown(r));
     let _ = writeln!(s, "## Benches ({})\n", r.benches.len());
     let _ = writeln!(
         s,

@@ -6,6 +6,7 @@
 //! samples, so two runs can be compared long after Criterion's directories are gone.
 
 mod compare;
+mod counts;
 mod export;
 mod html;
 mod markdown;
@@ -67,6 +68,10 @@ pub struct Report {
     pub evaluations: Vec<Evaluation>,
     #[serde(default)]
     pub comparison: Option<Comparison>,
+    /// With `--instructions`: the counting pass (valgrind version, duration, what was not
+    /// counted and why). The counts themselves are on each bench (`Bench::counts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<crate::instructions::Summary>,
 }
 
 impl Report {

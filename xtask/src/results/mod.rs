@@ -59,6 +59,10 @@ pub struct Bench {
     pub run_means: Vec<f64>,
     pub latency: Option<Latency>,
     pub counters: BTreeMap<String, f64>,
+    /// With `--instructions`, for a counted bench: instructions and estimated cycles per
+    /// iteration (an additive field: absent in runs without the flag).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<crate::instructions::Counts>,
 }
 
 /// A bench parameter as a number, when it is a positive finite one: the rule for what a scaling
@@ -196,6 +200,7 @@ pub fn read_bench(suite: &str, dir: &Path) -> Result<Bench> {
         run_means: Vec::new(),
         latency: None,
         counters: BTreeMap::new(),
+        counts: None,
     };
     let side_path = dir.join(SIDE_FILE);
     if side_path.exists() {

@@ -2,6 +2,7 @@
 //! [`prepare`] validates every input and output path, [`measure`] runs the suites, [`assemble`]
 //! reads and checks the results, [`publish`] writes everything together.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
@@ -15,6 +16,7 @@ use super::{
 use crate::budgets::{self, Entry};
 use crate::catalog::Catalog;
 use crate::cli::{BenchArgs, Export};
+use crate::instructions;
 use crate::interrupt;
 use crate::output::{Outputs, check_target};
 use crate::report::{self, Header, Report};
@@ -35,6 +37,8 @@ struct Plan {
     baseline_out: Option<PathBuf>,
     /// `--against REV`: side A, built.
     against: Option<crate::against::SideA>,
+    /// `--instructions`: valgrind's version and the benches to count.
+    counting: Option<(String, instructions::Planned)>,
 }
 
 /// Step 1: validate every input and output path.
@@ -99,6 +103,10 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
     if selected_suites.iter().any(|s| s.kind == SuiteKind::System) {
         crate::system::check_tools()?;
     }
+    let valgrind = args
+        .instructions
+        .then(instructions::check_valgrind)
+        .transpose()?;
     eprintln!("compiling {} suite(s)...", ws.suites.len());
     let built = suites::build(&ws)?;
     eprintln!("listing bench ids...");
@@ -135,6 +143,21 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         .into_iter()
         .filter(|b| selected_suites.contains(&b.suite))
         .collect();
+    let counting = match valgrind {
+        Some(version) => {
+            let selected_suites: Vec<Suite> = suites.iter().map(|b| b.suite.clone()).collect();
+            let sel = selector(&selected_suites, filter.as_ref());
+            let planned = instructions::plan(&ws, &suites, &sel)?;
+            if planned.is_empty() {
+                bail!(
+                    "--instructions: the selected benches are all timed only (threads, timers or \
+                     bytes); select a counted one (`GGEN_HARNESS=plan` on a bench binary lists them)"
+                );
+            }
+            Some((version, planned))
+        }
+        None => None,
+    };
     let against = match (&args.against, against_sha) {
         (Some(rev), Some(sha)) => {
             let names: Vec<String> = suites.iter().map(|b| b.suite.name.clone()).collect();
@@ -149,6 +172,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         _ => None,
     };
     Ok(Plan {
+        counting,
         against,
         ws,
         suites,
@@ -167,6 +191,8 @@ struct Measured {
     failed: Vec<String>,
     duration_s: f64,
     roots: Vec<PathBuf>,
+    /// `--instructions`: counts by bench id, and the pass's summary.
+    counts: Option<(BTreeMap<String, instructions::Counts>, instructions::Summary)>,
 }
 
 /// Step 2: run every selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B,
@@ -242,16 +268,36 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
     }
     let duration_s = started.elapsed().as_secs_f64();
     eprintln!("ran {n} suite(s) in {duration_s:.1} s (excluding compilation)");
+    let counts = match &plan.counting {
+        Some((valgrind, planned)) => Some(instructions::measure(
+            &plan.ws,
+            &plan.suites,
+            planned,
+            valgrind.clone(),
+            &plan.run_dir.join("callgrind"),
+            &logs.join("callgrind.log"),
+        )?),
+        None => None,
+    };
     Ok(Measured {
         failed,
         duration_s,
         roots,
+        counts,
     })
 }
 
 /// Step 3: read every result, evaluate the claims, compare with the baseline.
 fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
-    let benches = results::read_repeats(&m.roots)?;
+    let mut benches = results::read_repeats(&m.roots)?;
+    if let Some((counts, _)) = &m.counts {
+        for (id, c) in counts {
+            let Some(b) = benches.iter_mut().find(|b| b.id == *id) else {
+                bail!("bench {id} was counted but has no wall-time result in this run");
+            };
+            b.counts = Some(c.clone());
+        }
+    }
     let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
     let selected = selector(&selected_suites, plan.filter.as_ref());
     check_against_catalog(&benches, &plan.catalog, &selected)?;
@@ -270,10 +316,12 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
                 args.threshold,
             ))
         }
-        None => plan
-            .baseline
-            .as_ref()
-            .map(|(name, base)| report::compare(name, &base.benches, &benches, args.threshold)),
+        None => plan.baseline.as_ref().map(|(name, base)| {
+            let mut c = report::compare(name, &base.benches, &benches, args.threshold);
+            c.instructions =
+                instructions::compare::compare(&base.benches, &benches, args.ir_threshold);
+            c
+        }),
     };
     let (git_rev, git_dirty) = crate::host::git();
     let header = Header {
@@ -302,6 +350,7 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
         known_ids: plan.catalog.ids.iter().cloned().collect(),
         evaluations,
         comparison,
+        instructions: m.counts.as_ref().map(|(_, s)| s.clone()),
     };
     report::check_benches(&report).context("this run's results")?;
     Ok(report)

@@ -27,6 +27,7 @@ use anyhow::{Context, Result, bail};
 use regex::Regex;
 
 use crate::budgets::{self, Entry};
+use crate::instructions;
 use crate::output::Outputs;
 use crate::report::{self, Report};
 use crate::results::{self, Bench};
@@ -150,11 +151,18 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-pub fn compare(a: &str, b: &str, threshold: f64, no_fail: bool) -> Result<Outcome> {
+pub fn compare(
+    a: &str,
+    b: &str,
+    threshold: f64,
+    ir_threshold: f64,
+    no_fail: bool,
+) -> Result<Outcome> {
     let ws = Workspace::discover()?;
     let base = report::load(&resolve(&ws, a)?)?;
     let new = report::load(&resolve(&ws, b)?)?;
-    let c = report::compare(a, &base.benches, &new.benches, threshold);
+    let mut c = report::compare(a, &base.benches, &new.benches, threshold);
+    c.instructions = instructions::compare::compare(&base.benches, &new.benches, ir_threshold);
     println!("{}", report::markdown_comparison(&c).trim_end());
     Ok(if c.failed() && !no_fail {
         Outcome::Failed
@@ -185,8 +193,17 @@ pub fn report_cmd(run: Option<&str>) -> Result<Outcome> {
     incomplete_run_error(&run_dir)?;
     let old = report::load(&run_dir.join("report.json"))?;
     let roots = results::criterion_roots(&run_dir, old.header.repeat);
-    let benches = results::read_repeats(&roots)?;
+    let mut benches = results::read_repeats(&roots)?;
     check_same_benches(&old.benches, &benches, &roots[0])?;
+    // Instruction counts are results of the run kept in its report (raw callgrind outputs are
+    // in its `callgrind/` folder); they carry over as recorded.
+    for b in &mut benches {
+        b.counts = old
+            .benches
+            .iter()
+            .find(|o| o.id == b.id)
+            .and_then(|o| o.counts.clone());
+    }
     let entries: Vec<Entry> = old.evaluations.iter().map(|e| e.entry.clone()).collect();
     let known = old.known();
     let suites: Vec<Suite> = old

@@ -1,0 +1,153 @@
+//! Instruction counts compared with a baseline: a deterministic verdict per bench, with its own
+//! threshold (`--ir-threshold`, default [`DEFAULT_THRESHOLD`](super::DEFAULT_THRESHOLD)).
+//!
+//! Counts repeat exactly between unchanged runs (docs/BENCHMARKS.md, "Instruction counts"), so
+//! there is no interval: a bench regressed when its instructions per iteration grew by more than
+//! the threshold, improved when they shrank by more. Unlike single-run wall-time comparisons,
+//! a regression here fails the comparison.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::results::Bench;
+use crate::stats::Change;
+
+/// One counted bench against the baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountDelta {
+    pub id: String,
+    /// Instructions per iteration, baseline and this run.
+    pub base_instructions: f64,
+    pub new_instructions: f64,
+    /// Estimated cycles per iteration, baseline and this run (information; not a verdict).
+    pub base_estimated_cycles: f64,
+    pub new_estimated_cycles: f64,
+    pub change: Change,
+}
+
+impl CountDelta {
+    /// `new / base - 1` of instructions.
+    pub fn relative(&self) -> f64 {
+        self.new_instructions / self.base_instructions - 1.0
+    }
+}
+
+/// Counts of this run against a baseline's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CountComparison {
+    /// Relative change of instructions flagged (0.01 = 1%).
+    pub threshold: f64,
+    pub deltas: Vec<CountDelta>,
+    /// Benches counted on one side only (run without `--instructions`, or newly counted).
+    pub only_in_baseline: Vec<String>,
+    pub only_in_new: Vec<String>,
+}
+
+impl CountComparison {
+    pub fn regressions(&self) -> usize {
+        self.deltas
+            .iter()
+            .filter(|d| d.change == Change::Regressed)
+            .count()
+    }
+}
+
+/// Compares the counts of `new` with `base`; `None` when neither side has any.
+pub fn compare(base: &[Bench], new: &[Bench], threshold: f64) -> Option<CountComparison> {
+    let counted = |bs: &[Bench]| -> BTreeMap<String, (f64, f64)> {
+        bs.iter()
+            .filter_map(|b| {
+                let c = b.counts.as_ref()?;
+                Some((b.id.clone(), (c.instructions, c.estimated_cycles)))
+            })
+            .collect()
+    };
+    let (b, n) = (counted(base), counted(new));
+    if b.is_empty() && n.is_empty() {
+        return None;
+    }
+    let deltas = n
+        .iter()
+        .filter_map(|(id, &(ni, nc))| {
+            let &(bi, bc) = b.get(id)?;
+            let ratio = ni / bi;
+            let change = if !(bi > 0.0) || ratio > 1.0 + threshold {
+                Change::Regressed
+            } else if ratio < 1.0 - threshold {
+                Change::Improved
+            } else {
+                Change::Unchanged
+            };
+            Some(CountDelta {
+                id: id.clone(),
+                base_instructions: bi,
+                new_instructions: ni,
+                base_estimated_cycles: bc,
+                new_estimated_cycles: nc,
+                change,
+            })
+        })
+        .collect();
+    let only = |x: &BTreeMap<String, _>, y: &BTreeMap<String, _>| {
+        x.keys().filter(|k| !y.contains_key(*k)).cloned().collect()
+    };
+    Some(CountComparison {
+        threshold,
+        deltas,
+        only_in_baseline: only(&b, &n),
+        only_in_new: only(&n, &b),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::instructions::Counts;
+    use crate::results::Unit;
+    use crate::testing::bench_fixture;
+
+    fn counted(id: &str, instructions: f64) -> Bench {
+        Bench {
+            counts: Some(Counts {
+                iterations: 100,
+                instructions,
+                estimated_cycles: instructions * 1.2,
+                l1_hits: instructions,
+                ll_hits: 0.0,
+                ram_hits: 0.0,
+            }),
+            ..bench_fixture(id, 10.0, Unit::Ns)
+        }
+    }
+
+    #[test]
+    fn a_change_past_the_threshold_is_flagged_and_one_below_is_not() {
+        let base = [counted("s/g/a/1", 1000.0), counted("s/g/b/1", 1000.0)];
+        let new = [
+            counted("s/g/a/1", 1011.0),
+            counted("s/g/b/1", 1009.0),
+            counted("s/g/c/1", 5.0),
+        ];
+        let c = compare(&base, &new, 0.01).unwrap();
+        let by: BTreeMap<_, _> = c.deltas.iter().map(|d| (d.id.as_str(), d)).collect();
+        assert_eq!(by["s/g/a/1"].change, Change::Regressed);
+        assert!((by["s/g/a/1"].relative() - 0.011).abs() < 1e-12);
+        assert_eq!(by["s/g/b/1"].change, Change::Unchanged);
+        assert_eq!(c.regressions(), 1);
+        assert_eq!(c.only_in_new, ["s/g/c/1"]);
+        let faster = [counted("s/g/a/1", 980.0)];
+        let c = compare(&base, &faster, 0.01).unwrap();
+        assert_eq!(c.deltas[0].change, Change::Improved);
+        assert_eq!(c.only_in_baseline, ["s/g/b/1"]);
+    }
+
+    #[test]
+    fn identical_counts_are_unchanged_and_no_counts_is_no_comparison() {
+        let a = [counted("s/g/a/1", 123_456.0)];
+        let c = compare(&a, &a, 0.0).unwrap();
+        assert_eq!(c.deltas[0].change, Change::Unchanged);
+        let plain = [bench_fixture("s/g/a/1", 1.0, Unit::Ns)];
+        assert_eq!(compare(&plain, &plain, 0.01), None);
+    }
+}
