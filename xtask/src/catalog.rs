@@ -1,6 +1,7 @@
 //! What the suites say about their benches before anything runs: every id (from each bench
 //! binary's `--list`), and for each id its unit and whether it records per-operation latency (from
-//! the side files the suites' setup code writes while listing). Budgets are validated against it,
+//! the side files the suites' setup code writes while listing), and which ones `--instructions`
+//! counts (from each suite's plan). Budgets are validated against it,
 //! so an entry that could only ever be NO_DATA or meaningless is an input error (exit 2) before
 //! the first bench runs.
 
@@ -17,6 +18,8 @@ pub struct Catalog {
     pub units: BTreeMap<String, Unit>,
     /// Benches that record per-operation latency percentiles.
     pub latency: BTreeSet<String>,
+    /// Benches `--instructions` counts (from each suite's plan, `bench_format::harness`).
+    pub counted: BTreeSet<String>,
 }
 
 impl Catalog {

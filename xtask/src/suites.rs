@@ -202,6 +202,11 @@ fn list_into(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalog>
                 bail!("duplicate bench id {}/{id}", b.suite.name);
             }
         }
+        for line in crate::instructions::read_plan(ws, b)? {
+            if let bench_format::harness::PlanLine::Counted { id, .. } = line {
+                catalog.counted.insert(format!("{}/{id}", b.suite.name));
+            }
+        }
         for path in side_files(&home) {
             let side: SideFile = read_json(&path)?;
             if !catalog.ids.contains(&side.id) {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Budget, Check, Entry, Evaluation, Stat, Verdict};
+use super::{Budget, Check, Entry, Evaluation, Metric, Stat, Verdict};
 use crate::results::Bench;
 use crate::stats::{loglog_fit, ratio_ci_runs};
 use crate::units::format;
@@ -85,7 +85,60 @@ fn evaluate_one<'a>(
     ids: &[&str],
 ) -> Evaluation {
     let pass = |ok: bool| if ok { Verdict::Pass } else { Verdict::Fail };
+    let uncounted = |id: &str| {
+        (
+            Verdict::Skipped,
+            format!("{id} has no instruction count in this run (run with --instructions)"),
+            None,
+        )
+    };
+    let ir = |id: &str| {
+        find(id)
+            .and_then(|b| b.counts.as_ref())
+            .map(|c| c.instructions)
+    };
+    // Counts are exact: a claim on them is PASS or FAIL on the ratio itself.
+    let count_claim = |a: &str, b: &str, good: &dyn Fn(f64) -> bool, need: String| match (
+        ir(a),
+        ir(b),
+    ) {
+        (Some(x), Some(y)) => {
+            let ratio = x / y;
+            (
+                pass(good(ratio)),
+                format!("{x:.1} vs {y:.1} instructions: {ratio:.3}× (need {need})"),
+                Some(ratio),
+            )
+        }
+        (None, _) => uncounted(a),
+        (_, None) => uncounted(b),
+    };
     let (verdict, detail, measured) = match &entry.check {
+        Check::Budget(Budget {
+            id,
+            stat: Stat::Instructions,
+            max,
+            ..
+        }) => match ir(id) {
+            Some(v) => (
+                pass(v <= *max),
+                format!("instructions: {v:.1} per iteration (limit {max})"),
+                Some(v),
+            ),
+            None => uncounted(id),
+        },
+        Check::Faster {
+            fast,
+            slow,
+            factor,
+            on: Metric::Instructions,
+        } => count_claim(slow, fast, &|r| r >= *factor, format!("≥ {factor}×")),
+        Check::Within {
+            id,
+            of,
+            factor,
+            on: Metric::Instructions,
+        } => count_claim(id, of, &|r| r <= *factor, format!("≤ {factor}×")),
         Check::Budget(Budget {
             id,
             stat,
@@ -109,6 +162,7 @@ fn evaluate_one<'a>(
                     Stat::P50 => b.latency.map(|l| l.p50 as f64),
                     Stat::P95 => b.latency.map(|l| l.p95 as f64),
                     Stat::P99 => b.latency.map(|l| l.p99 as f64),
+                    Stat::Instructions => unreachable!("matched above"),
                 };
                 // The mean has a 95% interval; a percentile or median is judged on its value.
                 let (lo, hi) = match stat {
@@ -139,7 +193,12 @@ fn evaluate_one<'a>(
                 }
             }
         }
-        Check::Faster { fast, slow, factor } => {
+        Check::Faster {
+            fast,
+            slow,
+            factor,
+            on: Metric::Mean,
+        } => {
             let (f, s) = (find(fast).expect("present"), find(slow).expect("present"));
             let (ratio, lo, hi) = ratio_interval(s, f);
             (
@@ -152,7 +211,12 @@ fn evaluate_one<'a>(
                 Some(ratio),
             )
         }
-        Check::Within { id, of, factor } => {
+        Check::Within {
+            id,
+            of,
+            factor,
+            on: Metric::Mean,
+        } => {
             let (a, b) = (find(id).expect("present"), find(of).expect("present"));
             let (ratio, lo, hi) = ratio_interval(a, b);
             (
@@ -212,6 +276,46 @@ mod tests {
     }
 
     #[test]
+    fn instruction_entries_are_exact_and_skipped_without_counts() {
+        let k = known();
+        let counted = |id: &str, ir: f64| {
+            let mut b = bench(id, 100.0, crate::results::Unit::Ns);
+            b.counts = Some(crate::instructions::Counts {
+                iterations: 10,
+                instructions: ir,
+                estimated_cycles: ir,
+                l1_hits: ir,
+                ll_hits: 0.0,
+                ram_hits: 0.0,
+            });
+            b
+        };
+        let entries = crate::budgets::parse::parse(
+            std::path::Path::new("b.toml"),
+            "[[budget]]\nid = \"s/g/fast/1\"\nstat = \"instructions\"\nmax = 1000\n\n\
+             [[claim]]\nfaster = \"s/g/fast/1\"\nthan = \"s/g/slow/1\"\nby_at_least = 10\nstat = \"instructions\"\n",
+            &k,
+        )
+        .unwrap();
+        let verdicts = |benches: &[Bench]| -> Vec<Verdict> {
+            evaluate(&entries, benches, &k.ids, &|_| true)
+                .iter()
+                .map(|e| e.verdict)
+                .collect()
+        };
+        // 900 ≤ 1000; 9500 / 900 = 10.6× ≥ 10×. The wall-time means (equal) do not matter.
+        let ok = [counted("s/g/fast/1", 900.0), counted("s/g/slow/1", 9500.0)];
+        assert_eq!(verdicts(&ok), [Verdict::Pass, Verdict::Pass]);
+        let bad = [counted("s/g/fast/1", 1001.0), counted("s/g/slow/1", 9500.0)];
+        assert_eq!(verdicts(&bad), [Verdict::Fail, Verdict::Fail]);
+        let plain = [
+            bench("s/g/fast/1", 1.0, crate::results::Unit::Ns),
+            bench("s/g/slow/1", 100.0, crate::results::Unit::Ns),
+        ];
+        assert_eq!(verdicts(&plain), [Verdict::Skipped, Verdict::Skipped]);
+    }
+
+    #[test]
     fn claims_are_judged_on_the_interval_of_the_ratio() {
         let k = known();
         let within = |factor: f64| Entry {
@@ -219,6 +323,7 @@ mod tests {
                 id: "s/g/fast/1".into(),
                 of: "s/g/slow/1".into(),
                 factor,
+                on: Metric::Mean,
             },
             note: None,
         };

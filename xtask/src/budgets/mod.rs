@@ -16,6 +16,17 @@
 //! within = 1.5
 //! of = "suite/g/floor/1"
 //!
+//! [[budget]]                      # instructions per iteration (`--instructions`; counted benches)
+//! id = "suite/group/function/parameter"
+//! stat = "instructions"
+//! max = 1200                      # a plain count
+//!
+//! [[claim]]                       # any claim can compare instruction counts instead of means
+//! faster = "suite/g/a/1"
+//! than = "suite/g/b/1"
+//! by_at_least = 10.0
+//! stat = "instructions"
+//!
 //! [[scaling]]                     # log-log slope of mean over the numeric parameter
 //! series = "suite/group/function"
 //! max_exponent = 1.09
@@ -26,14 +37,15 @@
 //! the limit: not a failure unless `--strict`), NO_DATA (an entry whose benches were selected for
 //! the run but produced no result — a failure), SKIPPED (the run was filtered to exclude them, or
 //! one side of a claim, or all but one point of a series). Scaling fits and latency percentiles
-//! have no interval here and are PASS or FAIL on the point value.
+//! have no interval here and are PASS or FAIL on the point value; so are instruction counts,
+//! which are exact, and which are SKIPPED in a run without `--instructions`.
 //!
 //! [`parse`](parse()) validates a file against the [`Catalog`] (unknown ids, fields and units,
 //! and entries that could only ever be NO_DATA are input errors naming the entry and suggesting
 //! the closest id); [`evaluate`](evaluate()) turns entries and results into verdicts.
 
 mod evaluate;
-mod parse;
+pub(crate) mod parse;
 
 pub use evaluate::evaluate;
 pub use parse::load;
@@ -54,6 +66,8 @@ pub enum Stat {
     P50,
     P95,
     P99,
+    /// Instructions per iteration (`--instructions`; exact, no interval).
+    Instructions,
 }
 
 impl Stat {
@@ -65,6 +79,7 @@ impl Stat {
             Stat::P50 => "p50",
             Stat::P95 => "p95",
             Stat::P99 => "p99",
+            Stat::Instructions => "instructions",
         }
     }
 }
@@ -84,16 +99,47 @@ pub struct Budget {
 pub enum Check {
     /// `stat(id) <= max`.
     Budget(Budget),
-    /// `mean(slow) / mean(fast) >= factor`.
+    /// `mean(slow) / mean(fast) >= factor` (of instructions with `on = instructions`).
     Faster {
         fast: String,
         slow: String,
         factor: f64,
+        #[serde(default, skip_serializing_if = "Metric::is_time")]
+        on: Metric,
     },
-    /// `mean(id) / mean(of) <= factor`.
-    Within { id: String, of: String, factor: f64 },
+    /// `mean(id) / mean(of) <= factor` (of instructions with `on = instructions`).
+    Within {
+        id: String,
+        of: String,
+        factor: f64,
+        #[serde(default, skip_serializing_if = "Metric::is_time")]
+        on: Metric,
+    },
     /// Log-log slope of `mean` over the numeric parameter of `series/*` is at most `max_exponent`.
     Scaling { series: String, max_exponent: f64 },
+}
+
+/// What a claim compares: the benches' means (time or bytes), or their instruction counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Metric {
+    #[default]
+    Mean,
+    Instructions,
+}
+
+impl Metric {
+    fn is_time(&self) -> bool {
+        *self == Metric::Mean
+    }
+
+    /// How a description names the metric (nothing for means).
+    fn suffix(self) -> &'static str {
+        match self {
+            Metric::Mean => "",
+            Metric::Instructions => " (instructions)",
+        }
+    }
 }
 
 /// A check and its note.
@@ -162,11 +208,21 @@ impl Entry {
     /// A one-line description of the claim.
     pub fn describe(&self) -> String {
         match &self.check {
-            Check::Budget(b) => format!("{}: {} ≤ {}", b.id, b.stat.name(), format(b.max, b.unit)),
-            Check::Faster { fast, slow, factor } => {
-                format!("{fast} ≥ {factor}× faster than {slow}")
+            Check::Budget(b) if b.stat == Stat::Instructions => {
+                format!("{}: instructions ≤ {}", b.id, b.max)
             }
-            Check::Within { id, of, factor } => format!("{id} ≤ {factor}× {of}"),
+            Check::Budget(b) => format!("{}: {} ≤ {}", b.id, b.stat.name(), format(b.max, b.unit)),
+            Check::Faster {
+                fast,
+                slow,
+                factor,
+                on,
+            } => {
+                format!("{fast} ≥ {factor}× faster than {slow}{}", on.suffix())
+            }
+            Check::Within { id, of, factor, on } => {
+                format!("{id} ≤ {factor}× {of}{}", on.suffix())
+            }
             Check::Scaling {
                 series,
                 max_exponent,
@@ -243,6 +299,8 @@ pub(crate) mod fixtures {
         );
         c.units.insert("s/mem/x/1".into(), Unit::Bytes);
         c.latency.insert("s/lat/op/1".into());
+        c.counted.insert("s/g/fast/1".into());
+        c.counted.insert("s/g/slow/1".into());
         c
     }
 

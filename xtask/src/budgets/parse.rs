@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
-use super::{Budget, Check, Entry, Stat, closest, series_ids, unit_word};
+use super::{Budget, Check, Entry, Metric, Stat, closest, series_ids, unit_word};
 use crate::catalog::Catalog;
 use crate::units::parse_quantity;
 
@@ -28,8 +28,17 @@ struct BudgetEntry {
     id: String,
     #[serde(default = "default_stat")]
     stat: String,
-    max: String,
+    max: Max,
     note: Option<String>,
+}
+
+/// A budget's limit: a quantity with its unit (`"1ms"`, `"256KiB"`), or a plain count for
+/// `stat = "instructions"` (`max = 1200`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Max {
+    Count(f64),
+    Quantity(String),
 }
 
 fn default_stat() -> String {
@@ -45,6 +54,8 @@ struct ClaimEntry {
     id: Option<String>,
     within: Option<f64>,
     of: Option<String>,
+    /// `"mean"` (the default) or `"instructions"`.
+    stat: Option<String>,
     note: Option<String>,
 }
 
@@ -54,6 +65,18 @@ struct ScalingEntry {
     series: String,
     max_exponent: f64,
     note: Option<String>,
+}
+
+/// An instruction-count entry needs a bench that `--instructions` counts.
+fn check_counted(path: &Path, what: &str, id: &str, catalog: &Catalog) -> Result<()> {
+    if catalog.counted.contains(id) {
+        return Ok(());
+    }
+    bail!(
+        "{}: {what}: stat \"instructions\" needs a counted bench, and {id} is timed only \
+         (`GGEN_HARNESS=plan` on its bench binary says why)",
+        path.display()
+    )
 }
 
 fn check_id(path: &Path, what: &str, id: &str, known: &BTreeSet<String>) -> Result<()> {
@@ -97,13 +120,41 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
             "p50" => Stat::P50,
             "p95" => Stat::P95,
             "p99" => Stat::P99,
+            "instructions" => Stat::Instructions,
             other => bail!(
-                "{}: {what}: stat {other:?} is not one of mean, median, p50, p95, p99",
+                "{}: {what}: stat {other:?} is not one of mean, median, p50, p95, p99, instructions",
                 path.display()
             ),
         };
+        if stat == Stat::Instructions {
+            check_counted(path, &what, &b.id, catalog)?;
+            let max = match b.max {
+                Max::Count(n) if n.is_finite() && n > 0.0 => n,
+                _ => bail!(
+                    "{}: {what}: max must be a positive number of instructions per iteration (max = 1200), got {:?}",
+                    path.display(),
+                    b.max
+                ),
+            };
+            out.push(Entry {
+                check: Check::Budget(Budget {
+                    id: b.id.clone(),
+                    stat,
+                    max,
+                    unit: catalog.unit(&b.id),
+                }),
+                note: b.note.clone(),
+            });
+            continue;
+        }
+        let Max::Quantity(text) = &b.max else {
+            bail!(
+                "{}: {what}: max needs a unit (\"1ms\", \"256KiB\"); a plain number is only for stat = \"instructions\"",
+                path.display()
+            );
+        };
         let (max, unit) =
-            parse_quantity(&b.max).with_context(|| format!("{}: {what}: max", path.display()))?;
+            parse_quantity(text).with_context(|| format!("{}: {what}: max", path.display()))?;
         let measures = catalog.unit(&b.id);
         if unit != measures {
             bail!(
@@ -133,6 +184,14 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
     }
     for (i, c) in file.claim.iter().enumerate() {
         let what = format!("[[claim]] #{}", i + 1);
+        let on = match c.stat.as_deref() {
+            None | Some("mean") => Metric::Mean,
+            Some("instructions") => Metric::Instructions,
+            Some(other) => bail!(
+                "{}: {what}: stat {other:?} is not one of mean, instructions",
+                path.display()
+            ),
+        };
         let check = match (
             c,
             (&c.faster, &c.than, c.by_at_least),
@@ -142,11 +201,13 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
                 fast: fast.clone(),
                 slow: slow.clone(),
                 factor,
+                on,
             },
             (_, (None, None, None), (Some(id), Some(factor), Some(of))) => Check::Within {
                 id: id.clone(),
                 of: of.clone(),
                 factor,
+                on,
             },
             _ => bail!(
                 "{}: {what}: a claim is either `faster`, `than`, `by_at_least` or `id`, `within`, `of`",
@@ -154,12 +215,17 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
             ),
         };
         let (ids, factor) = match &check {
-            Check::Faster { fast, slow, factor } => ([fast, slow], *factor),
-            Check::Within { id, of, factor } => ([id, of], *factor),
+            Check::Faster {
+                fast, slow, factor, ..
+            } => ([fast, slow], *factor),
+            Check::Within { id, of, factor, .. } => ([id, of], *factor),
             _ => unreachable!("claims are Faster or Within"),
         };
         for id in ids {
             check_id(path, &what, id, known)?;
+            if on == Metric::Instructions {
+                check_counted(path, &what, id, catalog)?;
+            }
         }
         let (ua, ub) = (catalog.unit(ids[0]), catalog.unit(ids[1]));
         if ua != ub {
@@ -234,6 +300,38 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
 mod tests {
     use super::*;
     use crate::budgets::fixtures::*;
+
+    #[test]
+    fn instruction_entries_need_counted_benches_and_a_plain_count() {
+        let k = known();
+        let err = |t: &str| format!("{:#}", parse(Path::new("b.toml"), t, &k).unwrap_err());
+        let entries = parse(
+            Path::new("b.toml"),
+            "[[budget]]\nid = \"s/g/fast/1\"\nstat = \"instructions\"\nmax = 1200\n\n\
+             [[claim]]\nfaster = \"s/g/fast/1\"\nthan = \"s/g/slow/1\"\nby_at_least = 2\nstat = \"instructions\"\n",
+            &k,
+        )
+        .unwrap();
+        assert!(matches!(&entries[0].check, Check::Budget(b) if b.stat == Stat::Instructions && b.max == 1200.0));
+        assert!(matches!(
+            &entries[1].check,
+            Check::Faster {
+                on: Metric::Instructions,
+                ..
+            }
+        ));
+        // s/lat/op/1 is timed only.
+        let e = err("[[budget]]\nid = \"s/lat/op/1\"\nstat = \"instructions\"\nmax = 10\n");
+        assert!(e.contains("timed only") && e.contains("[[budget]] #1"), "{e}");
+        let e = err("[[budget]]\nid = \"s/g/fast/1\"\nstat = \"instructions\"\nmax = \"1ms\"\n");
+        assert!(e.contains("positive number of instructions"), "{e}");
+        let e = err("[[budget]]\nid = \"s/g/fast/1\"\nmax = 5\n");
+        assert!(e.contains("needs a unit"), "{e}");
+        let e = err("[[claim]]\nid = \"s/g/fast/1\"\nwithin = 2\nof = \"s/lat/op/1\"\nstat = \"instructions\"\n");
+        assert!(e.contains("timed only"), "{e}");
+        let e = err("[[claim]]\nid = \"s/g/fast/1\"\nwithin = 2\nof = \"s/g/slow/1\"\nstat = \"p99\"\n");
+        assert!(e.contains("not one of mean, instructions"), "{e}");
+    }
 
     #[test]
     fn entries_that_can_only_be_no_data_or_meaningless_are_refused_at_load() {

@@ -124,6 +124,26 @@ impl Planned {
     }
 }
 
+/// One Criterion suite's plan (`GGEN_HARNESS=plan`): which benches are counted and why not.
+pub fn read_plan(ws: &Workspace, built: &Built) -> Result<Vec<PlanLine>> {
+    let suite = &built.suite.name;
+    let mut cmd = Command::new(&built.exe);
+    cmd.current_dir(&ws.root)
+        .env(MODE_ENV, MODE_PLAN)
+        .stderr(Stdio::inherit());
+    let what = format!("reading the instruction-count plan of suite {suite}");
+    let done = interrupt::run(&mut cmd, true, &what)?;
+    if !done.status.success() {
+        bail!("{what} failed ({})", done.status);
+    }
+    let text = String::from_utf8_lossy(&done.stdout);
+    let lines: Vec<PlanLine> = text.lines().filter_map(PlanLine::parse).collect();
+    if lines.is_empty() {
+        bail!("{what}: the binary printed no plan (is its main `benches_common::harness`?)");
+    }
+    Ok(lines)
+}
+
 /// Asks every selected suite for its plan; `selected` takes a full bench id.
 pub fn plan(ws: &Workspace, suites: &[Built], selected: &dyn Fn(&str) -> bool) -> Result<Planned> {
     let mut planned = Planned::default();
@@ -136,21 +156,7 @@ pub fn plan(ws: &Workspace, suites: &[Built], selected: &dyn Fn(&str) -> bool) -
             });
             continue;
         }
-        let mut cmd = Command::new(&built.exe);
-        cmd.current_dir(&ws.root)
-            .env(MODE_ENV, MODE_PLAN)
-            .stderr(Stdio::inherit());
-        let what = format!("reading the instruction-count plan of suite {suite}");
-        let done = interrupt::run(&mut cmd, true, &what)?;
-        if !done.status.success() {
-            bail!("{what} failed ({})", done.status);
-        }
-        let text = String::from_utf8_lossy(&done.stdout);
-        let lines: Vec<PlanLine> = text.lines().filter_map(PlanLine::parse).collect();
-        if lines.is_empty() {
-            bail!("{what}: the binary printed no plan (is its main `benches_common::harness`?)");
-        }
-        for line in lines {
+        for line in read_plan(ws, built)? {
             match line {
                 PlanLine::Counted { id, iterations } => {
                     let full = format!("{suite}/{id}");
