@@ -226,3 +226,36 @@ fn ggen_dependencies_point_down_and_are_used() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+#[test]
+fn every_bench_suite_is_a_harness_suite() {
+    // Each bench defined once, in `benches_common::harness` (see docs/ARCHITECTURE.md): a suite
+    // with its own `criterion_main!` would bypass the plan and count modes `--instructions` uses.
+    let root = workspace_root();
+    let banned = ["criterion_", "main!"].concat();
+    let mut problems = Vec::new();
+    let mut suites = 0;
+    for entry in std::fs::read_dir(root.join("crates")).unwrap() {
+        let benches = entry.unwrap().path().join("benches");
+        let Ok(dir) = std::fs::read_dir(&benches) else {
+            continue;
+        };
+        for f in dir {
+            let path = f.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            suites += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains(&banned) || !text.contains("Suite::new(") || !text.contains(".main()")
+            {
+                problems.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(suites >= 5, "found only {suites} bench suites");
+    assert!(
+        problems.is_empty(),
+        "bench suites not built on benches_common::harness::Suite: {problems:?}"
+    );
+}
