@@ -98,21 +98,19 @@ fn evaluate_one<'a>(
             .map(|c| c.instructions)
     };
     // Counts are exact: a claim on them is PASS or FAIL on the ratio itself.
-    let count_claim = |a: &str, b: &str, good: &dyn Fn(f64) -> bool, need: String| match (
-        ir(a),
-        ir(b),
-    ) {
-        (Some(x), Some(y)) => {
-            let ratio = x / y;
-            (
-                pass(good(ratio)),
-                format!("{x:.1} vs {y:.1} instructions: {ratio:.3}× (need {need})"),
-                Some(ratio),
-            )
-        }
-        (None, _) => uncounted(a),
-        (_, None) => uncounted(b),
-    };
+    let count_claim =
+        |a: &str, b: &str, good: &dyn Fn(f64) -> bool, need: String| match (ir(a), ir(b)) {
+            (Some(x), Some(y)) => {
+                let ratio = x / y;
+                (
+                    pass(good(ratio)),
+                    format!("{x:.1} vs {y:.1} instructions: {ratio:.3}× (need {need})"),
+                    Some(ratio),
+                )
+            }
+            (None, _) => uncounted(a),
+            (_, None) => uncounted(b),
+        };
     let (verdict, detail, measured) = match &entry.check {
         Check::Budget(Budget {
             id,

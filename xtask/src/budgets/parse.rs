@@ -312,7 +312,9 @@ mod tests {
             &k,
         )
         .unwrap();
-        assert!(matches!(&entries[0].check, Check::Budget(b) if b.stat == Stat::Instructions && b.max == 1200.0));
+        assert!(
+            matches!(&entries[0].check, Check::Budget(b) if b.stat == Stat::Instructions && b.max == 1200.0)
+        );
         assert!(matches!(
             &entries[1].check,
             Check::Faster {
@@ -322,14 +324,21 @@ mod tests {
         ));
         // s/lat/op/1 is timed only.
         let e = err("[[budget]]\nid = \"s/lat/op/1\"\nstat = \"instructions\"\nmax = 10\n");
-        assert!(e.contains("timed only") && e.contains("[[budget]] #1"), "{e}");
+        assert!(
+            e.contains("timed only") && e.contains("[[budget]] #1"),
+            "{e}"
+        );
         let e = err("[[budget]]\nid = \"s/g/fast/1\"\nstat = \"instructions\"\nmax = \"1ms\"\n");
         assert!(e.contains("positive number of instructions"), "{e}");
         let e = err("[[budget]]\nid = \"s/g/fast/1\"\nmax = 5\n");
         assert!(e.contains("needs a unit"), "{e}");
-        let e = err("[[claim]]\nid = \"s/g/fast/1\"\nwithin = 2\nof = \"s/lat/op/1\"\nstat = \"instructions\"\n");
+        let e = err(
+            "[[claim]]\nid = \"s/g/fast/1\"\nwithin = 2\nof = \"s/lat/op/1\"\nstat = \"instructions\"\n",
+        );
         assert!(e.contains("timed only"), "{e}");
-        let e = err("[[claim]]\nid = \"s/g/fast/1\"\nwithin = 2\nof = \"s/g/slow/1\"\nstat = \"p99\"\n");
+        let e = err(
+            "[[claim]]\nid = \"s/g/fast/1\"\nwithin = 2\nof = \"s/g/slow/1\"\nstat = \"p99\"\n",
+        );
         assert!(e.contains("not one of mean, instructions"), "{e}");
     }
 

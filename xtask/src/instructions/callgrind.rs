@@ -71,7 +71,9 @@ pub fn parse(text: &str, what: &str) -> Result<Events> {
         .find_map(|l| l.strip_prefix("summary:"))
         .or_else(|| text.lines().find_map(|l| l.strip_prefix("totals:")))
         .with_context(|| {
-            format!("{what}: no `summary:` or `totals:` line (truncated: callgrind did not finish?)")
+            format!(
+                "{what}: no `summary:` or `totals:` line (truncated: callgrind did not finish?)"
+            )
         })?;
     let values: Vec<u64> = totals
         .split_whitespace()

@@ -191,6 +191,20 @@ pub fn check_benches(r: &Report) -> Result<()> {
         if b.samples.is_empty() {
             bail!("bench {id}: `samples` is empty");
         }
+        if let Some(c) = &b.counts {
+            let fine = |v: f64| v.is_finite() && v >= 0.0;
+            if c.iterations == 0
+                || !(c.instructions.is_finite() && c.instructions > 0.0)
+                || ![c.estimated_cycles, c.l1_hits, c.ll_hits, c.ram_hits]
+                    .into_iter()
+                    .all(fine)
+            {
+                bail!(
+                    "bench {id}: `counts` must have iterations > 0, instructions > 0 and finite, \
+                     non-negative cycles and hits; found {c:?}"
+                );
+            }
+        }
         if let Some((i, v)) = b.samples.iter().enumerate().find(|(_, v)| !ok(**v)) {
             bail!("bench {id}: samples[{i}] is {v}; every sample must be a finite, {need} number");
         }
@@ -256,7 +270,13 @@ mod tests {
         let good = serde_json::to_value(&r).unwrap();
         write_atomic(&p, good.to_string().as_bytes()).unwrap();
         load(&p).unwrap();
-        let cases: [(&str, serde_json::Value, &str); 7] = [
+        let counts = |ir: f64| {
+            serde_json::json!({"iterations": 10, "instructions": ir, "estimated_cycles": 1.0,
+                "l1_hits": 1.0, "ll_hits": 0.0, "ram_hits": 0.0})
+        };
+        let cases: [(&str, serde_json::Value, &str); 9] = [
+            ("counts", counts(0.0), "`counts` must have"),
+            ("counts", counts(-5.0), "`counts` must have"),
             ("samples", serde_json::json!([]), "`samples` is empty"),
             ("samples", serde_json::json!([0.0, 0.0]), "samples[0] is 0"),
             (

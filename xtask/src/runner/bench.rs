@@ -192,7 +192,10 @@ struct Measured {
     duration_s: f64,
     roots: Vec<PathBuf>,
     /// `--instructions`: counts by bench id, and the pass's summary.
-    counts: Option<(BTreeMap<String, instructions::Counts>, instructions::Summary)>,
+    counts: Option<(
+        BTreeMap<String, instructions::Counts>,
+        instructions::Summary,
+    )>,
 }
 
 /// Step 2: run every selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B,
