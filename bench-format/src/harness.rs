@@ -9,6 +9,8 @@
 //! `counted <id> <iterations>`. Callgrind, started with collection off and toggled on only
 //! inside that function (`--toggle-collect`), and dumping after each call (`--dump-after`), so
 //! writes one profile per bench that holds the bench's iterations and nothing of its setup.
+//! With `GGEN_HARNESS=serve` ([`MODE_SERVE`]) it answers setup/run/finish requests on stdin, so
+//! the xtask can measure two processes sample by sample, in turn.
 
 /// Environment variable selecting the harness mode.
 pub const MODE_ENV: &str = "GGEN_HARNESS";
@@ -16,6 +18,12 @@ pub const MODE_ENV: &str = "GGEN_HARNESS";
 pub const MODE_PLAN: &str = "plan";
 /// `GGEN_HARNESS=count`: run the benches named in [`IDS_ENV`] for counting.
 pub const MODE_COUNT: &str = "count";
+/// `GGEN_HARNESS=serve`: answer requests on stdin, one per line, each with one line on stdout:
+/// `setup <id>` → `ready <elements per iteration or ->` (sets the bench up; finishes the previous
+/// one), `run <iterations>` → the nanoseconds those iterations took, `finish` → `done` (runs the
+/// bench's after-run checks). A request that cannot be served gets `error <why>`. The paired
+/// engine of the xtask drives two such processes in turn.
+pub const MODE_SERVE: &str = "serve";
 /// Comma-separated bench ids (`group/function/parameter`) to run in count mode.
 pub const IDS_ENV: &str = "GGEN_HARNESS_IDS";
 /// The one function whose inclusive cost is a bench's count: callgrind's `--toggle-collect`

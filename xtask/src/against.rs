@@ -1,26 +1,29 @@
 //! `--against REV`: the same benches of revision REV (side A) and of the working tree as it stands
-//! (side B), measured in paired rounds.
+//! (side B), measured sample by sample in turn.
 //!
 //! REV is checked out once into a git worktree (`target/ggen-bench/against/<sha>`) and built with
 //! its own target directory (`target/ggen-bench/against-target`), both kept between runs so a
-//! second run against the same REV builds nothing. Each round runs every Criterion suite on both
-//! sides back to back, alternating which side goes first; each bench's per-round means form the
-//! pairs, and [`crate::stats::ratio_ci_paired`] turns their log-ratios into the verdict. The
-//! `system` suite is not paired (it has no A side) and is left out of `--against` runs.
+//! second run against the same REV builds nothing. Then, suite by suite, one bench binary of each
+//! side runs in serve mode and the [`paired`](crate::paired) engine measures every bench both sides
+//! define: A and B alternate sample by sample (about a millisecond each with `--quick`), so drift
+//! hits both sides of every pair, and [`crate::stats::ratio_ci_paired`] turns the per-pair
+//! log-ratios into the verdict. Allocation benches (bytes, not time) and the `system` suite are not
+//! paired and are listed as such.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+use bench_format::harness::PlanLine;
+
+use crate::paired::{self, Server, Settings};
+use crate::results::{Layout, Unit};
 use crate::suites::{self, Built};
 use crate::workspace::{SuiteKind, Workspace};
 
-/// Default threshold of an `--against` comparison: paired rounds resolve changes of about 1%.
+/// Default threshold of an `--against` comparison (see docs/BENCHMARKS.md for what it resolves).
 pub const DEFAULT_THRESHOLD: f64 = 0.01;
-
-/// Default number of paired rounds.
-pub const DEFAULT_ROUNDS: usize = 5;
 
 /// Side A: revision REV, built.
 pub struct SideA {
@@ -107,7 +110,130 @@ pub fn prepare(
     })
 }
 
-/// Where side A's results of round `k` (1-based) live.
-pub fn root(run_dir: &Path, k: usize) -> PathBuf {
-    run_dir.join(format!("against-r{k}"))
+/// Where side A's results live in a run folder (side B's are in its `criterion/`).
+pub fn root(run_dir: &Path) -> PathBuf {
+    run_dir.join("against-a")
+}
+
+/// Benches that could not be paired, for the report.
+#[derive(Debug, Default)]
+pub struct Unpaired {
+    /// `id: why` lines.
+    pub lines: Vec<String>,
+}
+
+/// The benches a plan says a suite serves (every bench but allocation groups).
+fn served(plan: &[PlanLine]) -> Vec<String> {
+    plan.iter()
+        .filter_map(|l| match l {
+            PlanLine::Counted { id, .. } | PlanLine::Excluded { id, .. } => Some(id.clone()),
+            PlanLine::Group { .. } => None,
+        })
+        .collect()
+}
+
+/// Measures every selected bench on both sides, pair by pair, writing side A's results under
+/// [`root`]`(run_dir)` and side B's where a plain run's results go, each suite in its own folder.
+pub fn measure(
+    ws: &Workspace,
+    a: &SideA,
+    b_suites: &[Built],
+    selected: &dyn Fn(&str) -> bool,
+    settings: &Settings,
+    run_dir: &Path,
+    logs: &Path,
+) -> Result<Unpaired> {
+    let b_root = &crate::results::criterion_roots(run_dir, 1)[0];
+    let mut unpaired = Unpaired::default();
+    let started = std::time::Instant::now();
+    let mut work = Vec::new();
+    for b in b_suites {
+        let name = &b.suite.name;
+        let Some(a_built) = a.suites.iter().find(|x| x.suite.name == *name) else {
+            unpaired
+                .lines
+                .push(format!("{name}: suite not in {} (nothing to pair)", a.rev));
+            continue;
+        };
+        let b_plan = crate::instructions::read_plan(ws, b)?;
+        let a_plan = crate::instructions::read_plan(ws, a_built).with_context(|| {
+            format!(
+                "--against {}: suite {name} of that revision has no serve mode (it predates \
+                 benches_common::harness); pick a newer revision",
+                a.rev
+            )
+        })?;
+        let (a_ids, b_ids) = (served(&a_plan), served(&b_plan));
+        for l in &b_plan {
+            if let PlanLine::Group { group, reason } = l {
+                unpaired
+                    .lines
+                    .push(format!("{name}/{group}: not paired ({reason})"));
+            }
+        }
+        let full = |id: &str| format!("{name}/{id}");
+        for id in a_ids.iter().filter(|id| !b_ids.contains(id)) {
+            if selected(&full(id)) {
+                unpaired
+                    .lines
+                    .push(format!("{}: only in {}", full(id), a.rev));
+            }
+        }
+        let mut ids = Vec::new();
+        for id in b_ids.into_iter().filter(|id| selected(&full(id))) {
+            if a_ids.contains(&id) {
+                ids.push(id);
+            } else {
+                unpaired
+                    .lines
+                    .push(format!("{}: only in the working tree", full(&id)));
+            }
+        }
+        work.push((a_built, b, ids));
+    }
+    let total: usize = work.iter().map(|(_, _, ids)| ids.len()).sum();
+    let mut k = 0;
+    for (a_built, b, ids) in work {
+        if ids.is_empty() {
+            continue;
+        }
+        let name = &b.suite.name;
+        let log = std::fs::File::create(logs.join(format!("{name}-paired.log")))
+            .with_context(|| format!("creating the log of suite {name}"))?;
+        let mut sa = Server::start(
+            &a_built.exe,
+            &ws.root,
+            &log,
+            &format!("{name} of {}", a.rev),
+        )?;
+        let mut sb = Server::start(&b.exe, &ws.root, &log, &format!("{name} (working tree)"))?;
+        for id in ids {
+            k += 1;
+            let full = format!("{name}/{id}");
+            eprintln!(
+                "[pair {k}/{total}] {full} ({:.1} s elapsed)",
+                started.elapsed().as_secs_f64()
+            );
+            let p = paired::measure(&mut sa, &id, &mut sb, &id, settings)?;
+            for (home, values) in [(root(run_dir).join(name), &p.a), (b_root.join(name), &p.b)] {
+                crate::results::write(
+                    &home,
+                    &Layout {
+                        rest: &id,
+                        id: &full,
+                        unit: Unit::Ns,
+                        iters: p.iters,
+                        per_iteration: values,
+                        elements: p.elements,
+                        latency: false,
+                    },
+                )?;
+            }
+        }
+    }
+    eprintln!(
+        "paired {total} bench(es) in {:.1} s (excluding compilation)",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(unpaired)
 }

@@ -39,9 +39,9 @@ report    re-renders a run's report (default: the latest) from its results and b
   --no-fail           report failures without failing
   --force             let --save-baseline replace an existing baseline of that name
   --strict            an UNSURE claim (its interval straddles the limit) fails the run
-  --against REV       measure REV (built in a reusable git worktree) and the working tree in
-                      paired rounds (--repeat N rounds, default 5; threshold default 1%) and
-                      compare them bench by bench; the system suite is left out
+  --against REV       measure REV (built in a reusable git worktree) and the working tree
+                      sample by sample in turn, bench by bench (threshold default 1%); the
+                      system suite and allocation benches are left out
   --instructions      also count instructions and estimated cycles per iteration under
                       valgrind's callgrind, for every deterministic single-threaded bench
                       (needs valgrind); a baseline with counts is then compared on them too
@@ -303,11 +303,10 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         if !args.threshold_given {
             args.threshold = crate::against::DEFAULT_THRESHOLD;
         }
-        if !args.repeat_given {
-            args.repeat = crate::against::DEFAULT_ROUNDS;
-        }
-        if args.repeat < 2 {
-            bail!("--against needs at least 2 rounds (--repeat 2 or more)");
+        if args.repeat_given {
+            bail!(
+                "--against pairs A and B sample by sample within one run; --repeat does not apply"
+            );
         }
     }
     Ok(Command::Bench(args))
@@ -399,9 +398,9 @@ mod tests {
             panic!()
         };
         assert_eq!(a.against.as_deref(), Some("HEAD~1"));
-        assert_eq!((a.repeat, a.threshold), (5, 0.01));
+        assert_eq!((a.repeat, a.threshold), (1, 0.01));
         assert!(parse_str("bench --against HEAD --baseline x").is_err());
-        assert!(parse_str("bench --against HEAD --repeat 1").is_err());
+        assert!(parse_str("bench --against HEAD --repeat 3").is_err());
         let Command::Bench(a) = parse_str("bench --instructions --ir-threshold 0.5").unwrap()
         else {
             panic!()

@@ -14,6 +14,7 @@ mod host;
 mod instructions;
 mod interrupt;
 mod output;
+mod paired;
 mod report;
 mod results;
 mod runner;

@@ -8,17 +8,15 @@
 //! exports, the report) treats them like any other suite's. Each sample is one run (`iters` = 1).
 //! The mean's interval is a t-interval over the runs; per-run percentiles go to the side file.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use bench_format::{Latency, Profile, SIDE_FILE, SIDE_SCHEMA, SideFile, Unit};
+use bench_format::{Profile, Unit};
 use regex::Regex;
 
 use crate::interrupt;
-use crate::stats::mean_and_sd;
 
 /// The suite's name: the first part of its bench ids.
 pub const SUITE: &str = "system";
@@ -200,60 +198,21 @@ fn peak_rss(exe: &Path) -> Result<f64> {
     Ok(kib * 1024.0)
 }
 
-/// Writes one bench in Criterion's layout plus its side file.
+/// Writes one bench in Criterion's layout plus its side file: one sample per process run, each
+/// also a latency observation (for time).
 fn write_result(home: &Path, rest: &str, id: &str, unit: Unit, samples: &[f64]) -> Result<()> {
-    let parts: Vec<&str> = rest.split('/').collect();
-    let dir: PathBuf = parts.iter().fold(home.to_owned(), |d, p| d.join(p));
-    let new = dir.join("new");
-    std::fs::create_dir_all(&new).with_context(|| format!("creating {}", new.display()))?;
-    let (mean, sd) = mean_and_sd(samples);
-    let half = if samples.len() > 1 {
-        crate::stats::t975((samples.len() - 1) as f64) * sd / (samples.len() as f64).sqrt()
-    } else {
-        0.0
-    };
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    let est = |point: f64, lo: f64, hi: f64| {
-        serde_json::json!({"point_estimate": point, "standard_error": sd,
-            "confidence_interval": {"confidence_level": 0.95, "lower_bound": lo.max(0.0), "upper_bound": hi}})
-    };
-    let files = [
-        (
-            "benchmark.json",
-            serde_json::json!({"group_id": parts[0], "function_id": parts[1], "value_str": parts[2],
-                "throughput": null, "full_id": rest, "directory_name": rest}),
-        ),
-        (
-            "estimates.json",
-            serde_json::json!({"mean": est(mean, mean - half, mean + half),
-                "median": est(median, median, median), "std_dev": est(sd, sd, sd)}),
-        ),
-        (
-            "sample.json",
-            serde_json::json!({"sampling_mode": "Flat", "iters": vec![1.0; samples.len()], "times": samples}),
-        ),
-    ];
-    for (name, value) in files {
-        std::fs::write(new.join(name), serde_json::to_vec(&value)?)
-            .with_context(|| format!("writing {}", new.join(name).display()))?;
-    }
-    let latency = (unit == Unit::Ns).then(|| {
-        let mut ns: Vec<u64> = samples.iter().map(|v| *v as u64).collect();
-        Latency::from_samples(&mut ns)
-    });
-    let side = SideFile {
-        schema: SIDE_SCHEMA,
-        id: id.to_owned(),
-        unit,
-        latency_ns: latency.flatten(),
-        counters: BTreeMap::new(),
-        records_latency: unit == Unit::Ns,
-    };
-    std::fs::write(dir.join(SIDE_FILE), serde_json::to_vec_pretty(&side)?)
-        .with_context(|| format!("writing {}", dir.join(SIDE_FILE).display()))?;
-    Ok(())
+    crate::results::write(
+        home,
+        &crate::results::Layout {
+            rest,
+            id,
+            unit,
+            iters: 1,
+            per_iteration: samples,
+            elements: None,
+            latency: unit == Unit::Ns,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use bench_format::harness::{IDS_ENV, MODE_COUNT, MODE_ENV, MODE_PLAN, PlanLine};
+use bench_format::harness::{IDS_ENV, MODE_COUNT, MODE_ENV, MODE_PLAN, MODE_SERVE, PlanLine};
 
 use super::{Counting, Routine, Suite};
 
@@ -12,6 +12,7 @@ pub(super) enum Mode {
     Criterion,
     Plan,
     Count(Vec<String>),
+    Serve,
 }
 
 /// The mode from the environment; a bad value ends the process with exit 2 and one line.
@@ -23,6 +24,7 @@ pub(super) fn mode() -> Mode {
     match std::env::var(MODE_ENV).ok().as_deref() {
         None | Some("") => Mode::Criterion,
         Some(MODE_PLAN) => Mode::Plan,
+        Some(MODE_SERVE) => Mode::Serve,
         Some(MODE_COUNT) => match std::env::var(IDS_ENV) {
             Ok(ids) if !ids.trim().is_empty() => {
                 Mode::Count(ids.split(',').map(|s| s.trim().to_owned()).collect())
@@ -30,7 +32,7 @@ pub(super) fn mode() -> Mode {
             _ => fail(format!("{MODE_ENV}={MODE_COUNT} needs {IDS_ENV}=id,id,...")),
         },
         Some(other) => fail(format!(
-            "{MODE_ENV}={other:?}: expected {MODE_PLAN:?} or {MODE_COUNT:?} (or unset)"
+            "{MODE_ENV}={other:?}: expected {MODE_PLAN:?}, {MODE_COUNT:?} or {MODE_SERVE:?} (or unset)"
         )),
     }
 }
@@ -49,15 +51,6 @@ pub(super) fn plan(suite: &Suite) {
             Counting::Undeclared => unreachable!("checked in Suite::main"),
         };
         println!("{line}");
-    }
-    for (group, reason, _) in &suite.criterion {
-        println!(
-            "{}",
-            PlanLine::Group {
-                group: (*group).to_owned(),
-                reason: (*reason).to_owned(),
-            }
-        );
     }
     for (group, _) in &suite.allocations {
         println!(

@@ -10,7 +10,7 @@
 //!     s.bench("aggregation", "commutative", 100, || Routine::iter(move || work()))
 //!         .throughput(100)
 //!         .counted(2_000);
-//!     s.criterion("scheduler_shared", "four threads hand items over", scheduler_shared);
+//!     s.allocations("memory_pressure", memory_pressure);
 //!     s.main();
 //! }
 //! ```
@@ -20,12 +20,15 @@
 //!   after-run checks and side files go there.
 //! - Every bench says whether it is counted ([`Def::counted`], with a fixed iteration count, so
 //!   counts repeat) or why not ([`Def::uncounted`]); a suite that forgets either panics at start.
-//! - Groups not (yet) written as defs stay plain Criterion functions ([`Suite::criterion`],
-//!   [`Suite::allocations`]), each with the reason it is not counted.
+//! - Groups measured in bytes allocated stay plain Criterion functions
+//!   ([`Suite::allocations`]); they are neither counted nor served.
+//! - In serve mode (`GGEN_HARNESS=serve`) the xtask's paired engine sets benches up, runs
+//!   samples and finishes them on request, to measure two processes in turn.
 //!
 //! The protocol with the xtask (modes, the measured symbol) is `bench_format::harness`.
 
 mod count;
+mod serve;
 
 use std::cell::RefCell;
 use std::hint::black_box;
@@ -63,9 +66,16 @@ impl Routine {
         }
     }
 
-    /// Runs `f` once after the bench, whether it was timed or counted.
+    /// Runs `f` once after the bench, whether it was timed, counted or served (after any
+    /// `finish` given before).
     pub fn finish(mut self, f: impl FnOnce() + 'static) -> Self {
-        self.finish = Some(Box::new(f));
+        self.finish = Some(match self.finish.take() {
+            Some(first) => Box::new(move || {
+                first();
+                f();
+            }),
+            None => Box::new(f),
+        });
         self
     }
 
@@ -133,14 +143,12 @@ impl Def {
     }
 }
 
-type CriterionFn = fn(&mut Criterion);
 type AllocationFn = fn(&mut Criterion<AllocatedBytes>);
 
-/// A bench suite: its defs in order, and the groups still written directly for Criterion.
+/// A bench suite: its defs in order, and its allocation groups.
 pub struct Suite {
     name: &'static str,
     defs: Vec<Def>,
-    criterion: Vec<(&'static str, &'static str, CriterionFn)>,
     allocations: Vec<(&'static str, AllocationFn)>,
 }
 
@@ -150,7 +158,6 @@ impl Suite {
         Self {
             name,
             defs: Vec::new(),
-            criterion: Vec::new(),
             allocations: Vec::new(),
         }
     }
@@ -175,12 +182,6 @@ impl Suite {
         self.defs.last_mut().expect("just pushed")
     }
 
-    /// A group written as a plain Criterion function (wall time only), with why it is not
-    /// counted.
-    pub fn criterion(&mut self, group: &'static str, why_uncounted: &'static str, f: CriterionFn) {
-        self.criterion.push((group, why_uncounted, f));
-    }
-
     /// A group measured in bytes allocated (not counted: its unit is bytes, not time).
     pub fn allocations(&mut self, group: &'static str, f: AllocationFn) {
         self.allocations.push((group, f));
@@ -203,6 +204,7 @@ impl Suite {
         match count::mode() {
             count::Mode::Plan => count::plan(&self),
             count::Mode::Count(ids) => count::count(self, &ids),
+            count::Mode::Serve => serve::serve(self),
             count::Mode::Criterion => self.criterion_main(),
         }
     }
@@ -239,9 +241,6 @@ impl Suite {
                 }
             }
             g.finish();
-        }
-        for (_, _, f) in &self.criterion {
-            f(&mut c);
         }
         c.final_summary();
         if !self.allocations.is_empty() {

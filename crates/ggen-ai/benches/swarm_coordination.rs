@@ -23,7 +23,6 @@ use std::time::Duration;
 
 use benches_common::harness::{Routine, Suite};
 use benches_common::workload::dags::{self, DagSpec, StageDesc};
-use criterion::{BenchmarkId, Criterion, Throughput};
 use ggen_ai::agent::{Agent, AgentError, AgentFuture, HashAgent, StageInput};
 use ggen_ai::artifact::{Artifact, ArtifactKind};
 use ggen_ai::pipeline::{Limits, Pipeline, PipelineReport, StageSpec, StageStatus};
@@ -116,131 +115,154 @@ async fn joinset(
         .collect()
 }
 
-fn pipeline(c: &mut Criterion) {
-    let mut g = c.benchmark_group("pipeline");
+/// Why the engine's benches are timed only.
+const RUNTIME: &str = "stages run as tasks on the runtime's worker threads";
+
+fn pipeline_dag(n: usize) -> Vec<StageDesc> {
+    match n {
+        6 => dags::generate_pipeline(),
+        _ => dags::generate(&DagSpec {
+            stages: n,
+            width: if n <= 24 { 4 } else { 8 },
+            fan_in: 3,
+            seed: SEED,
+        }),
+    }
+}
+
+/// One DAG of the `pipeline` group, built and checked: every driver and the floor compute the
+/// same artifacts.
+struct Case {
+    input: Arc<str>,
+    dag: Arc<Vec<StageDesc>>,
+    agents: Arc<Vec<Arc<dyn Agent>>>,
+    p: Pipeline,
+    limits: Limits,
+}
+
+fn checked_case(n: usize) -> Case {
     let input: Arc<str> = Arc::from(dags::payload(1024, SEED));
-    let cases = [
-        (6usize, dags::generate_pipeline()),
-        (
-            24,
-            dags::generate(&DagSpec {
-                stages: 24,
-                width: 4,
-                fan_in: 3,
-                seed: SEED,
-            }),
-        ),
-        (
-            96,
-            dags::generate(&DagSpec {
-                stages: 96,
-                width: 8,
-                fan_in: 3,
-                seed: SEED,
-            }),
-        ),
+    let dag = pipeline_dag(n);
+    let agents = agents(&dag);
+    let p = build(&dag, &agents);
+    let limits = Limits::new(2);
+    let reference = exec(p.run(&input, &limits));
+    assert!(reference.succeeded());
+    let contents = |r: &PipelineReport| {
+        r.artifacts
+            .values()
+            .map(|a| a.content.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        contents(&exec(p.run_sequential(&input))),
+        contents(&reference)
+    );
+    assert_eq!(
+        contents(&exec(p.run_level_batched(&input, &limits))),
+        contents(&reference)
+    );
+    let (dag, agents) = (Arc::new(dag), Arc::new(agents));
+    let floor = exec(joinset(
+        Arc::clone(&dag),
+        Arc::clone(&agents),
+        Arc::clone(&input),
+    ));
+    let mut floor_contents: Vec<String> = floor.iter().map(|a| a.content.clone()).collect();
+    floor_contents.sort();
+    let mut ref_sorted = contents(&reference);
+    ref_sorted.sort();
+    assert_eq!(
+        floor_contents, ref_sorted,
+        "the floor computes the same artifacts"
+    );
+    Case {
+        input,
+        dag,
+        agents,
+        p,
+        limits,
+    }
+}
+
+fn pipeline(s: &mut Suite) {
+    type Driver = fn(&Case) -> usize;
+    let drivers: [(&str, Driver); 4] = [
+        ("sequential", |c| {
+            exec(c.p.run_sequential(&c.input)).artifacts.len()
+        }),
+        ("level_batched", |c| {
+            exec(c.p.run_level_batched(&c.input, &c.limits))
+                .artifacts
+                .len()
+        }),
+        ("ready_driven", |c| {
+            exec(c.p.run(&c.input, &c.limits)).artifacts.len()
+        }),
+        ("joinset", |c| {
+            exec(joinset(
+                Arc::clone(&c.dag),
+                Arc::clone(&c.agents),
+                Arc::clone(&c.input),
+            ))
+            .len()
+        }),
     ];
-    for (n, dag) in cases {
-        let agents = agents(&dag);
-        let p = build(&dag, &agents);
-        let limits = Limits::new(2);
-        let reference = exec(p.run(&input, &limits));
-        assert!(reference.succeeded());
-        let contents = |r: &PipelineReport| {
-            r.artifacts
-                .values()
-                .map(|a| a.content.clone())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            contents(&exec(p.run_sequential(&input))),
-            contents(&reference)
-        );
-        assert_eq!(
-            contents(&exec(p.run_level_batched(&input, &limits))),
-            contents(&reference)
-        );
-        let (dag_a, agents_a) = (Arc::new(dag.clone()), Arc::new(agents.clone()));
-        let floor = exec(joinset(
-            Arc::clone(&dag_a),
-            Arc::clone(&agents_a),
-            Arc::clone(&input),
-        ));
-        let mut floor_contents: Vec<String> = floor.iter().map(|a| a.content.clone()).collect();
-        floor_contents.sort();
-        let mut ref_sorted = contents(&reference);
-        ref_sorted.sort();
-        assert_eq!(
-            floor_contents, ref_sorted,
-            "the floor computes the same artifacts"
-        );
-
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::new("sequential", n), |b| {
-            b.iter(|| exec(p.run_sequential(&input)))
-        });
-        g.bench_function(BenchmarkId::new("level_batched", n), |b| {
-            b.iter(|| exec(p.run_level_batched(&input, &limits)))
-        });
-        g.bench_function(BenchmarkId::new("ready_driven", n), |b| {
-            b.iter(|| exec(p.run(&input, &limits)))
-        });
-        g.bench_function(BenchmarkId::new("joinset", n), |b| {
-            b.iter(|| {
-                exec(joinset(
-                    Arc::clone(&dag_a),
-                    Arc::clone(&agents_a),
-                    Arc::clone(&input),
-                ))
+    for n in [6usize, 24, 96] {
+        for (name, drive) in drivers {
+            s.bench("pipeline", name, n, move || {
+                let case = checked_case(n);
+                Routine::iter(move || drive(&case))
             })
-        });
+            .throughput(n as u64)
+            .uncounted(RUNTIME);
+        }
     }
-    g.finish();
 }
 
-fn semaphore(c: &mut Criterion) {
-    let mut g = c.benchmark_group("semaphore");
-    let input: Arc<str> = Arc::from(dags::payload(1024, SEED));
-    let dag: Vec<StageDesc> = (0..32)
-        .map(|i| StageDesc {
-            name: format!("s{i:02}"),
-            deps: vec![],
-            cost: 1,
-        })
-        .collect();
-    let p = build(&dag, &agents(&dag));
-    g.throughput(Throughput::Elements(32));
+fn semaphore(s: &mut Suite) {
     for permits in [1usize, 2, 4, 16] {
-        let limits = Limits::new(permits);
-        assert!(exec(p.run(&input, &limits)).succeeded());
-        g.bench_function(BenchmarkId::new("permits", permits), |b| {
-            b.iter(|| exec(p.run(&input, &limits)))
-        });
-        assert_eq!(limits.available(), permits);
+        s.bench("semaphore", "permits", permits, move || {
+            let input: Arc<str> = Arc::from(dags::payload(1024, SEED));
+            let dag: Vec<StageDesc> = (0..32)
+                .map(|i| StageDesc {
+                    name: format!("s{i:02}"),
+                    deps: vec![],
+                    cost: 1,
+                })
+                .collect();
+            let p = build(&dag, &agents(&dag));
+            let limits = Arc::new(Limits::new(permits));
+            assert!(exec(p.run(&input, &limits)).succeeded());
+            let check = Arc::clone(&limits);
+            Routine::iter(move || exec(p.run(&input, &limits)))
+                .finish(move || assert_eq!(check.available(), permits))
+        })
+        .throughput(32)
+        .uncounted(RUNTIME);
     }
-    g.finish();
 }
 
-fn swarm(c: &mut Criterion) {
-    let mut g = c.benchmark_group("swarm");
-    let dag = dags::generate_pipeline();
-    let p = Arc::new(build(&dag, &agents(&dag)));
-    let swarm = Swarm::new(2);
+fn swarm(s: &mut Suite) {
     for n in [1usize, 8, 64] {
-        let jobs = || {
-            (0..n)
-                .map(|i| (Arc::clone(&p), format!("order {i} invoice customer")))
-                .collect::<Vec<_>>()
-        };
-        let reports = exec(swarm.run(jobs()));
-        assert!(reports.len() == n && reports.iter().all(PipelineReport::succeeded));
-        g.throughput(Throughput::Elements(n as u64));
-        g.bench_function(BenchmarkId::new("pipelines", n), |b| {
-            b.iter(|| exec(swarm.run(jobs())))
-        });
-        assert_eq!(swarm.available(), swarm.permits());
+        s.bench("swarm", "pipelines", n, move || {
+            let dag = dags::generate_pipeline();
+            let p = Arc::new(build(&dag, &agents(&dag)));
+            let swarm = Arc::new(Swarm::new(2));
+            let jobs = move || {
+                (0..n)
+                    .map(|i| (Arc::clone(&p), format!("order {i} invoice customer")))
+                    .collect::<Vec<_>>()
+            };
+            let reports = exec(swarm.run(jobs()));
+            assert!(reports.len() == n && reports.iter().all(PipelineReport::succeeded));
+            let check = Arc::clone(&swarm);
+            Routine::iter(move || exec(swarm.run(jobs())))
+                .finish(move || assert_eq!(check.available(), check.permits()))
+        })
+        .throughput(n as u64)
+        .uncounted(RUNTIME);
     }
-    g.finish();
 }
 
 /// Fails its first attempt, then hashes like the stage it replaces.
@@ -282,57 +304,61 @@ impl Agent for Panics {
     }
 }
 
-fn faults(c: &mut Criterion) {
-    let mut g = c.benchmark_group("faults");
-    let input: Arc<str> = Arc::from(dags::payload(1024, SEED));
-    let dag = dags::generate_pipeline();
-    let base = agents(&dag);
-    let limits = Limits::new(2);
-    let tests_idx = dag
-        .iter()
-        .position(|s| s.name == "generate_tests")
-        .expect("stage exists");
+fn faults(s: &mut Suite) {
+    const WHY: &str = "timers and worker threads (timeouts, retries, panics)";
     // The 6-stage pipeline with `generate_tests` replaced by `agent` and its spec adjusted.
-    let with = |agent: Arc<dyn Agent>, adjust: fn(StageSpec) -> StageSpec| {
-        let mut agents = base.clone();
+    fn with(agent: Arc<dyn Agent>, adjust: fn(StageSpec) -> StageSpec) -> Pipeline {
+        let dag = dags::generate_pipeline();
+        let mut agents = agents(&dag);
+        let tests_idx = dag
+            .iter()
+            .position(|s| s.name == "generate_tests")
+            .expect("stage exists");
         agents[tests_idx] = agent;
         build_with(&dag, &agents, |i, spec| {
             if i == tests_idx { adjust(spec) } else { spec }
         })
-    };
-    let timeout = with(Arc::new(Stall), |s| s.timeout(Duration::from_millis(1)));
-    let retry = with(Arc::new(FailOnce(HashAgent::new(4 * UNIT_ROUNDS))), |s| {
-        s.retries(1, Duration::ZERO)
-    });
-    let panic = with(Arc::new(Panics), |s| s);
-
-    let r = exec(timeout.run(&input, &limits));
-    assert_eq!(
-        r.outcome("generate_tests").map(|o| &o.status),
-        Some(&StageStatus::TimedOut)
-    );
-    let r = exec(retry.run(&input, &limits));
-    assert!(r.succeeded() && r.outcome("generate_tests").map(|o| o.attempts) == Some(2));
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let r = exec(panic.run(&input, &limits));
-    assert!(matches!(
-        r.outcome("generate_tests").map(|o| &o.status),
-        Some(StageStatus::Panicked(_))
-    ));
-
-    g.bench_function(BenchmarkId::new("timeout", 6), |b| {
-        b.iter(|| exec(timeout.run(&input, &limits)))
-    });
-    g.bench_function(BenchmarkId::new("retry", 6), |b| {
-        b.iter(|| exec(retry.run(&input, &limits)))
-    });
-    g.bench_function(BenchmarkId::new("panic", 6), |b| {
-        b.iter(|| exec(panic.run(&input, &limits)))
-    });
-    std::panic::set_hook(previous_hook);
-    assert_eq!(limits.available(), 2, "no permit leaked on the fault paths");
-    g.finish();
+    }
+    /// Runs `p` once, checks the outcome of `generate_tests`, then times it; at the end no
+    /// permit may have leaked.
+    fn fault_bench(p: Pipeline, check: fn(&PipelineReport) -> bool) -> Routine {
+        let input: Arc<str> = Arc::from(dags::payload(1024, SEED));
+        let limits = Arc::new(Limits::new(2));
+        let r = exec(p.run(&input, &limits));
+        assert!(check(&r), "{:?}", r.outcome("generate_tests"));
+        let left = Arc::clone(&limits);
+        Routine::iter(move || exec(p.run(&input, &limits)))
+            .finish(move || assert_eq!(left.available(), 2, "no permit leaked on the fault paths"))
+    }
+    s.bench("faults", "timeout", 6, || {
+        let p = with(Arc::new(Stall), |s| s.timeout(Duration::from_millis(1)));
+        fault_bench(p, |r| {
+            r.outcome("generate_tests").map(|o| &o.status) == Some(&StageStatus::TimedOut)
+        })
+    })
+    .uncounted(WHY);
+    s.bench("faults", "retry", 6, || {
+        let p = with(Arc::new(FailOnce(HashAgent::new(4 * UNIT_ROUNDS))), |s| {
+            s.retries(1, Duration::ZERO)
+        });
+        fault_bench(p, |r| {
+            r.succeeded() && r.outcome("generate_tests").map(|o| o.attempts) == Some(2)
+        })
+    })
+    .uncounted(WHY);
+    s.bench("faults", "panic", 6, || {
+        // Silent while the bench runs; the previous hook is restored when it finishes.
+        let previous_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let routine = fault_bench(with(Arc::new(Panics), |s| s), |r| {
+            matches!(
+                r.outcome("generate_tests").map(|o| &o.status),
+                Some(StageStatus::Panicked(_))
+            )
+        });
+        routine.finish(move || std::panic::set_hook(previous_hook))
+    })
+    .uncounted(WHY);
 }
 
 fn artifacts(s: &mut Suite) {
@@ -360,16 +386,11 @@ fn artifacts(s: &mut Suite) {
 }
 
 fn main() {
-    const RUNTIME: &str = "stages run as tasks on the runtime's worker threads";
     let mut s = Suite::new("swarm_coordination");
-    s.criterion("pipeline", RUNTIME, pipeline);
-    s.criterion("semaphore", RUNTIME, semaphore);
-    s.criterion("swarm", RUNTIME, swarm);
-    s.criterion(
-        "faults",
-        "timers and worker threads (timeouts, retries, panics)",
-        faults,
-    );
+    pipeline(&mut s);
+    semaphore(&mut s);
+    swarm(&mut s);
+    faults(&mut s);
     artifacts(&mut s);
     s.main();
 }

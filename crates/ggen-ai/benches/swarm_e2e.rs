@@ -15,14 +15,15 @@
 //! Fixed work per sample (a number of committed operations), not a fixed duration: Criterion
 //! chooses the counts, and the throughput is read from the time they took.
 
+use std::cell::RefCell;
 use std::hint::black_box;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use benches_common::harness::Suite;
+use benches_common::harness::{Routine, Suite};
 use benches_common::side;
-use criterion::{BenchmarkId, Criterion, Throughput};
 use ggen_ai::sustained::{self, MutexWorld, ShardedWorld, SnapshotWorld, Until, World};
 use ggen_core::hive::agent::ConsensusConfig;
 use ggen_core::hive::pack::Pack;
@@ -44,30 +45,42 @@ fn published() -> Arc<Published> {
 
 type Make = fn() -> Arc<dyn World>;
 
-fn sustained(c: &mut Criterion) {
-    let hive = published();
-    let mut g = c.benchmark_group("sustained");
-    g.throughput(Throughput::Elements(1));
-    let worlds: [(&str, Make); 3] = [
-        ("snapshot", || Arc::new(SnapshotWorld::new())),
-        ("mutex", || Arc::new(MutexWorld::default())),
-        ("dashmap", || Arc::new(ShardedWorld::default())),
-    ];
-    for (name, make) in worlds {
+const WORLDS: [(&str, Make); 3] = [
+    ("snapshot", || Arc::new(SnapshotWorld::new())),
+    ("mutex", || Arc::new(MutexWorld::default())),
+    ("dashmap", || Arc::new(ShardedWorld::default())),
+];
+
+/// Why these benches are timed only.
+const THREADS: &str = "agents run on threads at once; the count depends on the interleaving";
+
+/// What a sustained bench accumulates over its samples, for its side file.
+#[derive(Default)]
+struct Totals {
+    latencies: Vec<u64>,
+    ops: u64,
+    retries: u64,
+    conflicts: u64,
+    lost: i64,
+}
+
+fn sustained(s: &mut Suite) {
+    for (name, make) in WORLDS {
         for agents in AGENTS {
-            // Checked once before timing: a world that loses updates must not look fast.
-            let check = runtime::execute(sustained::run(
-                make(),
-                Arc::clone(&hive),
-                agents,
-                Until::Ops(2_000),
-            ))
-            .expect("runtime");
-            assert_eq!(check.lost_updates, 0, "{name}/{agents}");
-            let (mut latencies, mut ops, mut retries, mut conflicts, mut lost) =
-                (Vec::new(), 0u64, 0u64, 0u64, 0i64);
-            g.bench_function(BenchmarkId::new(name, agents), |b| {
-                b.iter_custom(|iters| {
+            s.bench("sustained", name, agents, move || {
+                let hive = published();
+                // Checked once before timing: a world that loses updates must not look fast.
+                let check = runtime::execute(sustained::run(
+                    make(),
+                    Arc::clone(&hive),
+                    agents,
+                    Until::Ops(2_000),
+                ))
+                .expect("runtime");
+                assert_eq!(check.lost_updates, 0, "{name}/{agents}");
+                let totals = Rc::new(RefCell::new(Totals::default()));
+                let recorded = Rc::clone(&totals);
+                Routine::custom(move |iters| {
                     let r = runtime::execute(sustained::run(
                         make(),
                         Arc::clone(&hive),
@@ -75,46 +88,47 @@ fn sustained(c: &mut Criterion) {
                         Until::Ops(iters),
                     ))
                     .expect("runtime");
-                    lost += r.lost_updates;
-                    ops += r.committed;
-                    retries += r.retries;
-                    conflicts += r.conflicts;
-                    if latencies.len() < 200_000 {
-                        latencies.extend(r.commit_ns);
+                    let mut t = totals.borrow_mut();
+                    t.lost += r.lost_updates;
+                    t.ops += r.committed;
+                    t.retries += r.retries;
+                    t.conflicts += r.conflicts;
+                    if t.latencies.len() < 200_000 {
+                        t.latencies.extend(r.commit_ns);
                     }
                     // Scale to exactly `iters` operations (a few more may have finished).
                     r.elapsed.mul_f64(iters as f64 / r.committed.max(1) as f64)
                 })
-            });
-            assert_eq!(lost, 0, "{name}/{agents}: lost updates");
-            let id = format!("{SUITE}/sustained/{name}/{agents}");
-            let per_op = |n: u64| n as f64 / ops.max(1) as f64;
-            side::record_latency_and_counters(
-                &id,
-                &mut latencies,
-                &[
-                    ("retries_per_op", per_op(retries)),
-                    ("conflicts_per_op", per_op(conflicts)),
-                    ("lost_updates", lost as f64),
-                ],
-            );
+                .finish(move || {
+                    let mut t = recorded.borrow_mut();
+                    assert_eq!(t.lost, 0, "{name}/{agents}: lost updates");
+                    let per_op = |n: u64| n as f64 / t.ops.max(1) as f64;
+                    let counters = [
+                        ("retries_per_op", per_op(t.retries)),
+                        ("conflicts_per_op", per_op(t.conflicts)),
+                        ("lost_updates", t.lost as f64),
+                    ];
+                    side::record_latency_and_counters(
+                        &format!("{SUITE}/sustained/{name}/{agents}"),
+                        &mut t.latencies,
+                        &counters,
+                    );
+                })
+            })
+            .throughput(1)
+            .records_latency()
+            .uncounted(THREADS);
         }
     }
-    g.finish();
 }
 
-fn reads(c: &mut Criterion) {
-    let hive = published();
-    let mut g = c.benchmark_group("reads");
-    let worlds: [(&str, Make); 3] = [
-        ("snapshot", || Arc::new(SnapshotWorld::new())),
-        ("mutex", || Arc::new(MutexWorld::default())),
-        ("dashmap", || Arc::new(ShardedWorld::default())),
-    ];
-    for (name, make) in worlds {
-        let mut samples: Vec<u64> = Vec::new();
-        g.bench_function(BenchmarkId::new(name, 2), |b| {
-            b.iter_custom(|iters| {
+fn reads(s: &mut Suite) {
+    for (name, make) in WORLDS {
+        s.bench("reads", name, 2, move || {
+            let hive = published();
+            let samples = Rc::new(RefCell::new(Vec::<u64>::new()));
+            let recorded = Rc::clone(&samples);
+            Routine::custom(move |iters| {
                 let world = make();
                 let stop = Arc::new(AtomicBool::new(false));
                 let load = runtime::spawn(sustained::run(
@@ -128,6 +142,7 @@ fn reads(c: &mut Criterion) {
                 while world.counters() < 100 {
                     std::thread::yield_now();
                 }
+                let mut samples = samples.borrow_mut();
                 let mut total = Duration::ZERO;
                 for i in 0..iters {
                     let t = Instant::now();
@@ -143,16 +158,21 @@ fn reads(c: &mut Criterion) {
                 assert_eq!(r.lost_updates, 0);
                 total
             })
-        });
-        side::record_latency(&format!("{SUITE}/reads/{name}/2"), &mut samples);
+            .finish(move || {
+                side::record_latency(
+                    &format!("{SUITE}/reads/{name}/2"),
+                    &mut recorded.borrow_mut(),
+                )
+            })
+        })
+        .records_latency()
+        .uncounted(THREADS);
     }
-    g.finish();
 }
 
 fn main() {
-    const THREADS: &str = "agents run on threads at once; the count depends on the interleaving";
-    let mut s = Suite::new("swarm_e2e");
-    s.criterion("sustained", THREADS, sustained);
-    s.criterion("reads", THREADS, reads);
+    let mut s = Suite::new(SUITE);
+    sustained(&mut s);
+    reads(&mut s);
     s.main();
 }

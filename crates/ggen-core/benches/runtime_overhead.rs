@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 use benches_common::alloc::AllocatedBytes;
 use benches_common::harness::{Routine, Suite};
 use benches_common::side::{self, Unit};
-use criterion::{BenchmarkId, Criterion, Throughput};
+use criterion::{BenchmarkId, Criterion};
 use ggen_core::baseline::{execute_per_call, execute_per_call_current_thread};
 use ggen_core::runtime::{self, RuntimeError};
 
@@ -134,22 +134,33 @@ async fn concurrent_hashes(n: u64, payload: &'static [u8]) -> u64 {
     acc
 }
 
-fn execute_concurrent(c: &mut Criterion) {
-    let mut g = c.benchmark_group("execute_concurrent");
-    let data: &'static [u8] = Box::leak(payload(1, 256).into_boxed_slice());
-    for n in [1u64, 4, 16, 64] {
-        let expected = (0..n).fold(0u64, |a, k| a.wrapping_add(fnv1a(data) ^ k));
-        assert_eq!(global(concurrent_hashes(n, data)), expected);
-        assert_eq!(per_call(concurrent_hashes(n, data)), expected);
-        g.throughput(Throughput::Elements(n));
-        g.bench_with_input(BenchmarkId::new("global", n), &n, |b, &n| {
-            b.iter(|| global(concurrent_hashes(n, data)))
-        });
-        g.bench_with_input(BenchmarkId::new("per_call", n), &n, |b, &n| {
-            b.iter(|| per_call(concurrent_hashes(n, data)))
-        });
+fn execute_concurrent(s: &mut Suite) {
+    const G: &str = "execute_concurrent";
+    const WHY: &str = "spawned tasks run on the runtime's worker threads";
+    /// The payload and the sum every run must produce.
+    fn input(n: u64) -> (&'static [u8], u64) {
+        let data: &'static [u8] = Box::leak(payload(1, 256).into_boxed_slice());
+        (
+            data,
+            (0..n).fold(0u64, |a, k| a.wrapping_add(fnv1a(data) ^ k)),
+        )
     }
-    g.finish();
+    for n in [1u64, 4, 16, 64] {
+        s.bench(G, "global", n, move || {
+            let (data, expected) = input(n);
+            assert_eq!(global(concurrent_hashes(n, data)), expected);
+            Routine::iter(move || global(concurrent_hashes(n, data)))
+        })
+        .throughput(n)
+        .uncounted(WHY);
+        s.bench(G, "per_call", n, move || {
+            let (data, expected) = input(n);
+            assert_eq!(per_call(concurrent_hashes(n, data)), expected);
+            Routine::iter(move || per_call(concurrent_hashes(n, data)))
+        })
+        .throughput(n)
+        .uncounted(WHY);
+    }
 }
 
 fn naive_vs_global(s: &mut Suite) {
@@ -320,8 +331,8 @@ fn time_runtime_start(iters: u64, build: impl Fn() -> tokio::runtime::Runtime) -
     start.elapsed()
 }
 
-fn startup_time(c: &mut Criterion) {
-    let mut g = c.benchmark_group("startup_time");
+fn startup_time(s: &mut Suite) {
+    const WHY: &str = "starting a runtime starts threads and reads timers";
     let multi = |workers: usize| {
         move || {
             tokio::runtime::Builder::new_multi_thread()
@@ -337,26 +348,28 @@ fn startup_time(c: &mut Criterion) {
             .build()
             .unwrap()
     };
-    assert_eq!(multi(1)().block_on(ready(2)), 6);
-    assert_eq!(current().block_on(ready(2)), 6);
     for workers in [1usize, 2] {
-        g.bench_function(BenchmarkId::new("multi_thread", workers), |b| {
-            b.iter_custom(|iters| time_runtime_start(iters, multi(workers)))
-        });
+        s.bench("startup_time", "multi_thread", workers, move || {
+            assert_eq!(multi(workers)().block_on(ready(2)), 6);
+            Routine::custom(move |iters| time_runtime_start(iters, multi(workers)))
+        })
+        .uncounted(WHY);
     }
-    g.bench_function(BenchmarkId::new("current_thread", 1), |b| {
-        b.iter_custom(|iters| time_runtime_start(iters, current))
-    });
-    g.bench_function(BenchmarkId::new("global_warm", 1), |b| {
-        b.iter_custom(|iters| {
+    s.bench("startup_time", "current_thread", 1, move || {
+        assert_eq!(current().block_on(ready(2)), 6);
+        Routine::custom(move |iters| time_runtime_start(iters, current))
+    })
+    .uncounted(WHY);
+    s.bench("startup_time", "global_warm", 1, || {
+        Routine::custom(|iters| {
             let start = Instant::now();
             for _ in 0..iters {
                 black_box(global(ready(1)));
             }
             start.elapsed()
         })
-    });
-    g.finish();
+    })
+    .uncounted(WHY);
 }
 
 fn error_handling(s: &mut Suite) {
@@ -395,18 +408,10 @@ fn error_handling(s: &mut Suite) {
 fn main() {
     let mut s = Suite::new(SUITE);
     execute_baseline(&mut s);
-    s.criterion(
-        "execute_concurrent",
-        "spawned tasks run on the runtime's worker threads",
-        execute_concurrent,
-    );
+    execute_concurrent(&mut s);
     naive_vs_global(&mut s);
     realistic_workloads(&mut s);
-    s.criterion(
-        "startup_time",
-        "starting a runtime starts threads and reads timers",
-        startup_time,
-    );
+    startup_time(&mut s);
     error_handling(&mut s);
     s.allocations("memory_pressure", memory_pressure);
     s.main();

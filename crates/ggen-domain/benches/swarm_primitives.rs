@@ -4,8 +4,8 @@
 //!   current snapshot (version + first element of a 16-element value) while no background thread,
 //!   one background *reader*, or one background *writer* runs (one, because the reference machine
 //!   has two cores: the measuring thread plus one). `arcswap_bare` is a raw `ArcSwap::load`, the
-//!   floor `store` (`SnapshotStore`) is compared with. Background threads stop and are joined
-//!   after each bench.
+//!   floor `store` (`SnapshotStore`) is compared with. The background thread starts before each
+//!   sample's clock and is stopped and joined after it.
 //! - `snapshot_commit/{store,epoch,rwlock}/{uncontended,contended}`: one `update(v + 1)`;
 //!   `contended` runs two committing threads (`iter_custom`) and records retries per commit in
 //!   the side file. After timing, the value equals the number of updates (no lost update).
@@ -30,7 +30,6 @@ use benches_common::harness::{Routine, Suite};
 use benches_common::side;
 use benches_common::workload::proposals::{self, KindDesc, ProposalSpec};
 use benches_common::workload::tasks::{PriorityMix, task_stream};
-use criterion::{BenchmarkId, Criterion};
 use ggen_domain::proposal::{
     CommutativeOp, ConflictDetector, ConflictSet, Proposal, ProposalKind, aggregate_commutative,
     detect_indexed, detect_pairwise, detect_parallel,
@@ -150,12 +149,23 @@ fn read_bench<T: Send + Sync + 'static>(
     let def = s.bench("snapshot_read", name, scenario.name(), move || {
         let shared = make();
         assert_eq!(read(&shared), 0);
-        let bg = background(scenario, &shared, bg_read, bg_write);
-        Routine::iter(move || read(&shared)).finish(move || {
-            if let Some(bg) = bg {
-                assert!(bg.stop() > 0, "background thread did no work");
-            }
-        })
+        match scenario {
+            Scenario::Idle => Routine::iter(move || read(&shared)),
+            // The background thread runs only while a sample is taken (started before the clock,
+            // stopped after it), so nothing spins between samples or beside another process.
+            _ => Routine::custom(move |iters| {
+                let bg = background(scenario, &shared, bg_read, bg_write);
+                let start = Instant::now();
+                for _ in 0..iters {
+                    black_box(read(&shared));
+                }
+                let elapsed = start.elapsed();
+                if let Some(bg) = bg {
+                    assert!(bg.stop() > 0, "background thread did no work");
+                }
+                elapsed
+            }),
+        }
     });
     match scenario {
         Scenario::Idle => def.counted(20_000),
@@ -428,11 +438,10 @@ fn scheduler(s: &mut Suite) {
     }
 }
 
-fn scheduler_shared(c: &mut Criterion) {
-    let stream = priorities(65_536);
-    let mut g = c.benchmark_group("scheduler_shared");
-    g.bench_function(BenchmarkId::new("lanes", "2x2"), |b| {
-        b.iter_custom(|iters| {
+fn scheduler_shared(s: &mut Suite) {
+    s.bench("scheduler_shared", "lanes", "2x2", || {
+        let stream = priorities(65_536);
+        Routine::custom(move |iters| {
             let s = SharedScheduler::new(16);
             let popped = AtomicU64::new(0);
             let start = Instant::now();
@@ -476,8 +485,8 @@ fn scheduler_shared(c: &mut Criterion) {
             );
             elapsed
         })
-    });
-    g.finish();
+    })
+    .uncounted("two producer and two consumer threads hand items over");
 }
 
 fn aggregation(s: &mut Suite) {
@@ -522,11 +531,7 @@ fn main() {
     snapshot_commit(&mut s);
     conflict_detection(&mut s);
     scheduler(&mut s);
-    s.criterion(
-        "scheduler_shared",
-        "two producer and two consumer threads hand items over",
-        scheduler_shared,
-    );
+    scheduler_shared(&mut s);
     aggregation(&mut s);
     s.main();
 }

@@ -7,6 +7,19 @@ use crate::results::Bench;
 use crate::stats::{loglog_fit, ratio_ci_runs};
 use crate::units::format;
 
+/// Every entry SKIPPED, with `why`.
+pub fn skip_all(entries: &[Entry], why: &str) -> Vec<Evaluation> {
+    entries
+        .iter()
+        .map(|entry| Evaluation {
+            entry: entry.clone(),
+            verdict: Verdict::Skipped,
+            detail: why.to_owned(),
+            measured: None,
+        })
+        .collect()
+}
+
 /// Evaluates every entry. `selected(id)` says whether the run was meant to measure `id`.
 pub fn evaluate(
     entries: &[Entry],

@@ -47,7 +47,7 @@
 mod evaluate;
 pub(crate) mod parse;
 
-pub use evaluate::evaluate;
+pub use evaluate::{evaluate, skip_all};
 pub use parse::load;
 
 use std::collections::BTreeSet;

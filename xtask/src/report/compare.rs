@@ -51,6 +51,9 @@ pub struct Comparison {
     /// (`--instructions`). Deterministic, so a regression here always fails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<crate::instructions::compare::CountComparison>,
+    /// `--against`: selected benches that were not paired (`id: why`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unpaired: Vec<String>,
 }
 
 /// The unit a comparison's intervals are computed over.
@@ -64,8 +67,8 @@ pub enum IntervalsOver {
     /// drift.
     #[default]
     Samples,
-    /// Paired rounds (`--against REV`): a t-interval over per-round log-ratios of A and B
-    /// measured next to each other, so drift hits both sides.
+    /// Paired samples (`--against REV`): a t-interval over the per-pair log-ratios of A and B
+    /// measured sample by sample in turn, so drift hits both sides.
     Pairs,
 }
 
@@ -106,7 +109,7 @@ pub fn compare(base_name: &str, base: &[Bench], new: &[Bench], threshold: f64) -
     compare_with(base_name, base, new, threshold, false)
 }
 
-/// Compares two sides measured in paired rounds (`run_means[k]` of each side from round `k`).
+/// Compares two sides measured in pairs (`samples[k]` of each side from pair `k`).
 pub fn compare_paired(
     base_name: &str,
     base: &[Bench],
@@ -164,7 +167,7 @@ fn compare_with(
         // With repeats on both sides the unit is a whole run (its mean), which carries the
         // between-run drift; otherwise the per-iteration samples of the single runs.
         let ci = if paired {
-            ratio_ci_paired(&b.run_means, &n.run_means)
+            ratio_ci_paired(&b.samples, &n.samples)
         } else if b.run_means.len() >= 2 && n.run_means.len() >= 2 {
             ratio_ci_runs(&b.run_means, &n.run_means)
         } else {
@@ -191,6 +194,7 @@ fn compare_with(
     let repeated = |bs: &[Bench]| bs.iter().all(|b| b.run_means.len() >= 2) && !bs.is_empty();
     Comparison {
         instructions: None,
+        unpaired: Vec::new(),
         baseline: base_name.to_owned(),
         threshold,
         intervals_over: if paired {

@@ -182,12 +182,7 @@ pub fn html(r: &Report) -> String {
             "A/B",
             h.against.as_ref().map_or_else(
                 || "—".to_owned(),
-                |a| {
-                    format!(
-                        "against {a} (side A) vs the working tree (side B), {} paired rounds",
-                        h.repeat
-                    )
-                },
+                |a| format!("against {a} (side A) vs the working tree (side B), sample by sample in turn"),
             ),
         ),
         (
@@ -249,9 +244,10 @@ pub fn html(r: &Report) -> String {
         for (label, ids) in [
             ("only in baseline", &c.only_in_baseline),
             ("only in this run", &c.only_in_new),
+            ("not paired", &c.unpaired),
         ] {
             if !ids.is_empty() {
-                let _ = write!(s, "<p>{label}: {}</p>", esc(&ids.join(", ")));
+                let _ = write!(s, "<p>{label}: {}</p>", esc(&ids.join("; ")));
             }
         }
         if let Some(ic) = &c.instructions {

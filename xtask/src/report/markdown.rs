@@ -36,7 +36,7 @@ pub(super) fn pct(r: f64) -> String {
 /// One sentence saying what a comparison's intervals were computed over.
 pub(super) fn comparison_method(c: &Comparison) -> &'static str {
     if c.intervals_over == IntervalsOver::Pairs {
-        "A/B measured in paired rounds (A and B suite runs back to back, order alternating): intervals are t-intervals over the per-round log-ratios, so drift between rounds cancels."
+        "A/B measured sample by sample in turn (A B, B A, ...; two processes in serve mode): intervals are t-intervals over the per-pair log-ratios, so drift between samples cancels."
     } else if c.intervals_over == IntervalsOver::Runs {
         "Intervals are Welch t-intervals over whole-run means (`--repeat`): they include between-run drift."
     } else {
@@ -105,6 +105,12 @@ pub fn markdown_comparison(c: &Comparison) -> String {
             let _ = writeln!(s, "\n{label}: {}", ids.join(", "));
         }
     }
+    if !c.unpaired.is_empty() {
+        let _ = writeln!(s, "\nNot paired:\n");
+        for u in &c.unpaired {
+            let _ = writeln!(s, "- {u}");
+        }
+    }
     s.push('\n');
     if let Some(ic) = &c.instructions {
         s.push_str(&super::counts::comparison_markdown(ic));
@@ -141,13 +147,12 @@ pub fn markdown(r: &Report) -> String {
     if let Some(a) = &h.against {
         let _ = writeln!(
             s,
-            "| A/B | against {a} (side A) vs the working tree{} (side B), {} paired rounds |",
+            "| A/B | against {a} (side A) vs the working tree{} (side B), sample by sample in turn |",
             if h.git_dirty {
                 ", uncommitted changes included"
             } else {
                 ""
-            },
-            h.repeat
+            }
         );
     }
     let _ = writeln!(s, "| suites | {} |", h.suites.join(", "));

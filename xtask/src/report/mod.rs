@@ -45,7 +45,8 @@ pub struct Header {
     pub filter: Option<String>,
     /// Wall time of the bench runs, excluding compilation.
     pub duration_s: f64,
-    /// How many times each suite was run (`--repeat`; paired rounds with `--against`).
+    /// How many times each suite was run (`--repeat`; 1 with `--against`, whose pairs are
+    /// samples).
     #[serde(default = "one")]
     pub repeat: usize,
     /// With `--against REV`: REV and the commit it named (side A of the comparison).

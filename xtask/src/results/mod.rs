@@ -15,6 +15,9 @@
 //! or corrupt file is an error naming the file and what was wrong with it.
 
 mod repeats;
+mod write;
+
+pub use write::{Layout, write};
 
 pub use repeats::{criterion_roots, read_repeats};
 

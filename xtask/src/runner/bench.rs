@@ -196,6 +196,8 @@ struct Measured {
         BTreeMap<String, instructions::Counts>,
         instructions::Summary,
     )>,
+    /// `--against`: selected benches that were not paired, and why.
+    unpaired: Vec<String>,
 }
 
 /// Step 2: run every selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B,
@@ -208,7 +210,24 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
     let steps = n * roots.len();
     let logs = plan.run_dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let mut unpaired = Vec::new();
+    if let Some(a) = &plan.against {
+        let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
+        unpaired = crate::against::measure(
+            &plan.ws,
+            a,
+            &plan.suites,
+            &selector(&selected_suites, plan.filter.as_ref()),
+            &crate::paired::Settings::of(args.profile),
+            &plan.run_dir,
+            &logs,
+        )?
+        .lines;
+    }
     for (k, root) in roots.iter().enumerate() {
+        if plan.against.is_some() {
+            break;
+        }
         for (i, built) in plan.suites.iter().enumerate() {
             let suite = &built.suite;
             let rep = if roots.len() > 1 {
@@ -229,32 +248,6 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             } else {
                 format!("{}.log", suite.name)
             });
-            let a_side = plan
-                .against
-                .as_ref()
-                .and_then(|a| a.suites.iter().find(|x| x.suite.name == suite.name));
-            // Paired rounds: A and B back to back, the order alternating between rounds.
-            let a_first = k % 2 == 0;
-            let run_a = |first: bool| -> Result<()> {
-                if let (Some(a), true) = (a_side, first == a_first) {
-                    let log = logs.join(format!("{}-against-r{}.log", suite.name, k + 1));
-                    if !a.run(
-                        &plan.ws,
-                        args.profile,
-                        plan.filter.as_ref(),
-                        &crate::against::root(&plan.run_dir, k + 1).join(&suite.name),
-                        &log,
-                    )? {
-                        bail!(
-                            "--against: suite {} of the revision failed; its output: {}",
-                            suite.name,
-                            log.display()
-                        );
-                    }
-                }
-                Ok(())
-            };
-            run_a(true)?;
             let ok = built.run(
                 &plan.ws,
                 args.profile,
@@ -262,7 +255,6 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
                 &root.join(&suite.name),
                 &log,
             )?;
-            run_a(false)?;
             if !ok {
                 eprintln!("suite {} failed; its output: {}", suite.name, log.display());
                 failed.push(suite.name.clone());
@@ -287,6 +279,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
         duration_s,
         roots,
         counts,
+        unpaired,
     })
 }
 
@@ -304,20 +297,24 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
     let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
     let selected = selector(&selected_suites, plan.filter.as_ref());
     check_against_catalog(&benches, &plan.catalog, &selected)?;
-    let evaluations = budgets::evaluate(&plan.entries, &benches, &plan.catalog.ids, &selected);
+    let evaluations = if plan.against.is_some() {
+        // An A/B run compares revisions; its samples are paired, not Criterion's, so the claims
+        // (checked by every plain run) are not judged on them.
+        budgets::skip_all(
+            &plan.entries,
+            "not checked in an --against run (a plain `cargo xtask bench` checks the claims)",
+        )
+    } else {
+        budgets::evaluate(&plan.entries, &benches, &plan.catalog.ids, &selected)
+    };
     let comparison = match &plan.against {
         Some(a) => {
-            let roots: Vec<PathBuf> = (1..=m.roots.len())
-                .map(|k| crate::against::root(&plan.run_dir, k))
-                .collect();
-            let side_a = results::read_repeats(&roots).context("--against: side A's results")?;
+            let side_a = results::read_repeats(&[crate::against::root(&plan.run_dir)])
+                .context("--against: side A's results")?;
             let name = format!("{} ({})", a.rev, &a.sha[..a.sha.len().min(12)]);
-            Some(report::compare_paired(
-                &name,
-                &side_a,
-                &benches,
-                args.threshold,
-            ))
+            let mut c = report::compare_paired(&name, &side_a, &benches, args.threshold);
+            c.unpaired = m.unpaired.clone();
+            Some(c)
         }
         None => plan.baseline.as_ref().map(|(name, base)| {
             let mut c = report::compare(name, &base.benches, &benches, args.threshold);

@@ -223,12 +223,17 @@ pub fn report_cmd(run: Option<&str>) -> Result<Outcome> {
         .map(Regex::new)
         .transpose()
         .context("stored filter")?;
-    let evaluations = budgets::evaluate(
-        &entries,
-        &benches,
-        &known,
-        &selector(&suites, filter.as_ref()),
-    );
+    let evaluations = if old.header.against.is_some() {
+        // As recorded: an --against run does not judge claims on its paired samples.
+        old.evaluations.clone()
+    } else {
+        budgets::evaluate(
+            &entries,
+            &benches,
+            &known,
+            &selector(&suites, filter.as_ref()),
+        )
+    };
     let report = Report {
         benches,
         evaluations,

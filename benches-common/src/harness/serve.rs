@@ -1,0 +1,58 @@
+//! The harness's serve mode (`GGEN_HARNESS=serve`, protocol in `bench_format::harness`): the
+//! xtask's paired engine drives one bench at a time over stdin and stdout, so two processes (two
+//! revisions of a suite, or the two sides of a claim) are measured sample by sample, in turn.
+
+use std::io::{BufRead as _, Write as _};
+
+use super::{Def, Routine, Suite};
+
+/// Answers one request per line until stdin closes; a bench left set up is finished at the end.
+pub(super) fn serve(suite: Suite) {
+    let mut defs: Vec<Option<Def>> = suite.defs.into_iter().map(Some).collect();
+    let mut current: Option<Routine> = None;
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let (command, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        let reply = match command {
+            "setup" => {
+                if let Some(r) = current.take() {
+                    r.done();
+                }
+                let found = defs
+                    .iter_mut()
+                    .find(|d| d.as_ref().is_some_and(|d| d.id() == arg))
+                    .and_then(Option::take);
+                match found {
+                    Some(def) => {
+                        let elements = def.throughput.map_or("-".to_owned(), |t| t.to_string());
+                        current = Some((def.setup)());
+                        format!("ready {elements}")
+                    }
+                    None => format!(
+                        "error {arg:?} is not a bench of {} (or was set up already)",
+                        suite.name
+                    ),
+                }
+            }
+            "run" => match (current.as_mut(), arg.parse::<u64>()) {
+                (Some(r), Ok(n)) if n > 0 => r.run(n).as_nanos().to_string(),
+                (None, _) => "error run before setup".to_owned(),
+                _ => format!("error run {arg:?}: expected a positive iteration count"),
+            },
+            "finish" => {
+                if let Some(r) = current.take() {
+                    r.done();
+                }
+                "done".to_owned()
+            }
+            _ => format!("error unknown request {line:?}"),
+        };
+        if writeln!(out, "{reply}").and_then(|()| out.flush()).is_err() {
+            break;
+        }
+    }
+    if let Some(r) = current.take() {
+        r.done();
+    }
+}

@@ -1,0 +1,201 @@
+//! The paired engine: two bench processes in serve mode (`bench_format::harness`), one bench
+//! each, measured sample by sample in turn (A B, B A, A B, ...), so that whatever the machine does
+//! in between hits both sides of each pair. Used by `--against REV` (the same bench in two
+//! revisions) and by the claims of every run (two benches of one suite).
+//!
+//! Per bench: both sides set up; the iteration count is calibrated once (on side B) so that one
+//! sample lasts about [`Settings::sample_ns`], and both sides use it; a few warm-up pairs are
+//! discarded; then pairs are taken until [`Settings::pairs`] or the time budget is reached. The
+//! verdicts come from the per-pair log-ratios ([`crate::stats::ratio_ci_paired`]).
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use bench_format::harness::{MODE_ENV, MODE_SERVE};
+
+use crate::cli::Profile;
+use crate::interrupt;
+
+/// How long samples are and how many pairs a bench gets.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// Target duration of one sample (one side, one call), in ns.
+    pub sample_ns: f64,
+    /// Discarded pairs after calibration.
+    pub warmup_pairs: usize,
+    /// Pairs taken at most, and at least (when the budget runs out first).
+    pub pairs: usize,
+    pub min_pairs: usize,
+    /// Time budget for one bench's measured pairs, in ns.
+    pub budget_ns: f64,
+}
+
+impl Settings {
+    /// The settings of a profile.
+    pub fn of(profile: Profile) -> Self {
+        match profile {
+            Profile::Quick => Self {
+                sample_ns: 1e6,
+                warmup_pairs: 3,
+                pairs: 40,
+                min_pairs: 10,
+                budget_ns: 0.6e9,
+            },
+            Profile::Full => Self {
+                sample_ns: 5e6,
+                warmup_pairs: 10,
+                pairs: 100,
+                min_pairs: 20,
+                budget_ns: 5e9,
+            },
+        }
+    }
+}
+
+/// A bench binary in serve mode.
+pub struct Server {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+    what: String,
+}
+
+impl Server {
+    /// Starts `exe` in serve mode in `cwd`; its stderr goes to `log`.
+    pub fn start(exe: &Path, cwd: &Path, log: &std::fs::File, what: &str) -> Result<Self> {
+        let mut child = Command::new(exe)
+            .current_dir(cwd)
+            .env(MODE_ENV, MODE_SERVE)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(log.try_clone()?)
+            .spawn()
+            .with_context(|| format!("starting {what} ({})", exe.display()))?;
+        let stdin = child.stdin.take().expect("piped");
+        let stdout = BufReader::new(child.stdout.take().expect("piped"));
+        Ok(Self {
+            child,
+            stdin,
+            stdout,
+            what: what.to_owned(),
+        })
+    }
+
+    fn ask(&mut self, request: &str) -> Result<String> {
+        interrupt::check()?;
+        writeln!(self.stdin, "{request}")
+            .and_then(|()| self.stdin.flush())
+            .with_context(|| format!("{}: sending {request:?} (did it exit?)", self.what))?;
+        let mut reply = String::new();
+        let n = self
+            .stdout
+            .read_line(&mut reply)
+            .with_context(|| format!("{}: reading the reply to {request:?}", self.what))?;
+        if n == 0 {
+            bail!(
+                "{} exited while answering {request:?} (a panic in the bench? see its log)",
+                self.what
+            );
+        }
+        let reply = reply.trim_end().to_owned();
+        if let Some(e) = reply.strip_prefix("error ") {
+            bail!("{}: {request:?}: {e}", self.what);
+        }
+        Ok(reply)
+    }
+
+    /// Sets up bench `id` (group/function/parameter); returns its elements per iteration.
+    pub fn setup(&mut self, id: &str) -> Result<Option<u64>> {
+        let reply = self.ask(&format!("setup {id}"))?;
+        match reply.strip_prefix("ready ") {
+            Some("-") => Ok(None),
+            Some(n) => Ok(n.parse().ok()),
+            None => bail!("{}: unexpected reply {reply:?} to setup", self.what),
+        }
+    }
+
+    /// Runs `iters` iterations; returns the nanoseconds the bench timed.
+    pub fn run(&mut self, iters: u64) -> Result<f64> {
+        let reply = self.ask(&format!("run {iters}"))?;
+        reply
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .with_context(|| format!("{}: unexpected reply {reply:?} to run", self.what))
+    }
+
+    /// Finishes the bench set up last (its after-run checks run here).
+    pub fn finish(&mut self) -> Result<()> {
+        self.ask("finish").map(drop)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One bench measured on both sides: per-iteration nanoseconds of each pair, in order.
+#[derive(Debug, Clone)]
+pub struct Paired {
+    pub iters: u64,
+    pub a: Vec<f64>,
+    pub b: Vec<f64>,
+    pub elements: Option<u64>,
+}
+
+/// Measures `a_id` on `a` and `b_id` on `b`, in turn, as described in the module docs.
+pub fn measure(
+    a: &mut Server,
+    a_id: &str,
+    b: &mut Server,
+    b_id: &str,
+    s: &Settings,
+) -> Result<Paired> {
+    a.setup(a_id)?;
+    let elements = b.setup(b_id)?;
+    // Calibrate on B (A runs the same counts, so both warm up alike).
+    let mut iters = 1u64;
+    loop {
+        a.run(iters)?;
+        let t = b.run(iters)?.max(1.0);
+        if t >= s.sample_ns || iters >= 1 << 40 {
+            break;
+        }
+        let want = (iters as f64 * s.sample_ns / t * 1.2).ceil() as u64;
+        iters = want.clamp(iters * 2, iters.saturating_mul(100));
+    }
+    for _ in 0..s.warmup_pairs {
+        a.run(iters)?;
+        b.run(iters)?;
+    }
+    let (mut va, mut vb) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    let n = iters as f64;
+    while va.len() < s.pairs
+        && (va.len() < s.min_pairs || (started.elapsed().as_nanos() as f64) < s.budget_ns)
+    {
+        let (ta, tb) = if va.len() % 2 == 0 {
+            let ta = a.run(iters)?;
+            (ta, b.run(iters)?)
+        } else {
+            let tb = b.run(iters)?;
+            (a.run(iters)?, tb)
+        };
+        va.push(ta.max(f64::MIN_POSITIVE) / n);
+        vb.push(tb.max(f64::MIN_POSITIVE) / n);
+    }
+    a.finish()?;
+    b.finish()?;
+    Ok(Paired {
+        iters,
+        a: va,
+        b: vb,
+        elements,
+    })
+}
