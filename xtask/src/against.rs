@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 
 use bench_format::harness::PlanLine;
 
-use crate::paired::{self, Server, Settings};
+use crate::paired::{self, Placement, Server, Settings};
 use crate::results::{Layout, Unit};
 use crate::suites::{self, Built};
 use crate::workspace::{SuiteKind, Workspace};
@@ -123,10 +123,12 @@ pub struct Unpaired {
 }
 
 /// The benches a plan says a suite serves (every bench but allocation groups).
-fn served(plan: &[PlanLine]) -> Vec<String> {
+/// With where each runs: single-threaded (counted) benches on one CPU, the others on all.
+fn served(plan: &[PlanLine]) -> Vec<(String, Placement)> {
     plan.iter()
         .filter_map(|l| match l {
-            PlanLine::Counted { id, .. } | PlanLine::Excluded { id, .. } => Some(id.clone()),
+            PlanLine::Counted { id, .. } => Some((id.clone(), Placement::OneCpu)),
+            PlanLine::Excluded { id, .. } => Some((id.clone(), Placement::AllCpus)),
             PlanLine::Group { .. } => None,
         })
         .collect()
@@ -172,7 +174,9 @@ pub fn measure(
             }
         }
         let full = |id: &str| format!("{name}/{id}");
-        for id in a_ids.iter().filter(|id| !b_ids.contains(id)) {
+        let in_b = |id: &str| b_ids.iter().any(|(b, _)| b == id);
+        let in_a = |id: &str| a_ids.iter().any(|(a, _)| a == id);
+        for (id, _) in a_ids.iter().filter(|(id, _)| !in_b(id)) {
             if selected(&full(id)) {
                 unpaired
                     .lines
@@ -180,9 +184,9 @@ pub fn measure(
             }
         }
         let mut ids = Vec::new();
-        for id in b_ids.into_iter().filter(|id| selected(&full(id))) {
-            if a_ids.contains(&id) {
-                ids.push(id);
+        for (id, place) in b_ids.iter().filter(|(id, _)| selected(&full(id))) {
+            if in_a(id) {
+                ids.push((id.clone(), *place));
             } else {
                 unpaired
                     .lines
@@ -207,14 +211,14 @@ pub fn measure(
             &format!("{name} of {}", a.rev),
         )?;
         let mut sb = Server::start(&b.exe, &ws.root, &log, &format!("{name} (working tree)"))?;
-        for id in ids {
+        for (id, place) in ids {
             k += 1;
             let full = format!("{name}/{id}");
             eprintln!(
                 "[pair {k}/{total}] {full} ({:.1} s elapsed)",
                 started.elapsed().as_secs_f64()
             );
-            let p = paired::measure(&mut sa, &id, &mut sb, &id, settings)?;
+            let p = paired::measure(&mut sa, &id, &mut sb, &id, settings, place)?;
             for (home, values) in [(root(run_dir).join(name), &p.a), (b_root.join(name), &p.b)] {
                 crate::results::write(
                     &home,

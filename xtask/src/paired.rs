@@ -127,6 +127,17 @@ impl Server {
             .with_context(|| format!("{}: unexpected reply {reply:?} to run", self.what))
     }
 
+    /// Restricts every thread of the process to `cpus` (a `taskset` list such as `1` or `0-1`);
+    /// threads it starts later inherit that. Returns whether it worked (`taskset` present).
+    pub fn pin(&self, cpus: &str) -> bool {
+        Command::new("taskset")
+            .args(["-a", "-p", "-c", cpus, &self.child.id().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
     /// Finishes the bench set up last (its after-run checks run here).
     pub fn finish(&mut self) -> Result<()> {
         self.ask("finish").map(drop)
@@ -149,14 +160,40 @@ pub struct Paired {
     pub elements: Option<u64>,
 }
 
-/// Measures `a_id` on `a` and `b_id` on `b`, in turn, as described in the module docs.
+/// Where the two sides run. On a machine whose CPUs differ in speed from moment to moment (a
+/// VM sharing its host), two processes left to the scheduler sit on different CPUs and each
+/// inherits its CPU's speed: the same binary against itself measured 1.09–1.37× here. Both sides
+/// of a single-threaded bench therefore run on one CPU (the last); a multi-threaded bench gets
+/// them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    OneCpu,
+    AllCpus,
+}
+
+impl Placement {
+    fn cpus(self) -> String {
+        let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+        match self {
+            Placement::OneCpu => (n - 1).to_string(),
+            Placement::AllCpus => format!("0-{}", n - 1),
+        }
+    }
+}
+
+/// Measures `a_id` on `a` and `b_id` on `b`, in turn, as described in the module docs, with
+/// both processes placed as `place` says (when `taskset` is available).
 pub fn measure(
     a: &mut Server,
     a_id: &str,
     b: &mut Server,
     b_id: &str,
     s: &Settings,
+    place: Placement,
 ) -> Result<Paired> {
+    let cpus = place.cpus();
+    a.pin(&cpus);
+    b.pin(&cpus);
     a.setup(a_id)?;
     let elements = b.setup(b_id)?;
     // Calibrate on B (A runs the same counts, so both warm up alike).
