@@ -64,9 +64,19 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `exe` in serve mode in `cwd`; its stderr goes to `log`.
+    /// Starts `exe` in serve mode in `cwd`; its stderr goes to `log`. Where `setarch` exists
+    /// (util-linux), address-space randomization is off for it (`setarch -R`): with it on, each
+    /// process gets its own layout and keeps it, and two processes of one binary differed by
+    /// 2–5% on some single-threaded benches here; with it off, by about 1%.
     pub fn start(exe: &Path, cwd: &Path, log: &std::fs::File, what: &str) -> Result<Self> {
-        let mut child = Command::new(exe)
+        let mut cmd = if no_aslr_available() {
+            let mut c = Command::new("setarch");
+            c.arg("-R").arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        let mut child = cmd
             .current_dir(cwd)
             .env(MODE_ENV, MODE_SERVE)
             .stdin(Stdio::piped())
@@ -149,6 +159,19 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Whether `setarch -R` can start a program here (checked once).
+fn no_aslr_available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        Command::new("setarch")
+            .args(["-R", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
 }
 
 /// One bench measured on both sides: per-iteration nanoseconds of each pair, in order.
