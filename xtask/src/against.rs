@@ -91,6 +91,7 @@ pub fn prepare(
     let target = bench_root.join("against-target");
     let mut ws = Workspace::discover_in(&tree, Some(&target))
         .with_context(|| format!("--against {rev}: reading the workspace at {sha}"))?;
+    ws.remap_root = true;
     ws.suites
         .retain(|s| s.kind == SuiteKind::Criterion && wanted.contains(&s.name));
     if ws.suites.is_empty() {
@@ -108,6 +109,23 @@ pub fn prepare(
         sha: sha.to_owned(),
         suites,
     })
+}
+
+/// Side B, the working tree, built for pairing: like side A, in its own target directory
+/// (`target/ggen-bench/against-target-b`) with the checkout's path remapped, so that the same
+/// source gives the same binary on both sides (paths compiled into a binary move its code, which
+/// alone made one side 4% slower on some benches here).
+pub fn build_b(ws: &Workspace, bench_root: &Path, wanted: &[String]) -> Result<Vec<Built>> {
+    let mut b = ws.clone();
+    b.target_override = Some(bench_root.join("against-target-b"));
+    b.remap_root = true;
+    b.suites
+        .retain(|s| s.kind == SuiteKind::Criterion && wanted.contains(&s.name));
+    eprintln!(
+        "building {} suite(s) of the working tree for pairing...",
+        b.suites.len()
+    );
+    suites::build(&b)
 }
 
 /// Where side A's results live in a run folder (side B's are in its `criterion/`).

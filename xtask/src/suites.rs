@@ -74,6 +74,11 @@ fn cargo_build(
     if let Some(t) = &ws.target_override {
         cmd.env("CARGO_TARGET_DIR", t);
     }
+    if ws.remap_root {
+        let mut flags = std::env::var("RUSTFLAGS").unwrap_or_default();
+        flags.push_str(&format!(" --remap-path-prefix={}=/ggen", ws.root.display()));
+        cmd.env("RUSTFLAGS", flags.trim());
+    }
     let done = interrupt::run(&mut cmd, true, what)?;
     if !done.status.success() {
         bail!("{what} failed ({})", done.status);

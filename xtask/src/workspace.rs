@@ -41,6 +41,9 @@ pub struct Workspace {
     /// `CARGO_TARGET_DIR` for every cargo command run in this workspace (set for the `--against`
     /// worktree, which keeps its own target directory between runs).
     pub target_override: Option<PathBuf>,
+    /// Build with the workspace root's path remapped (`--remap-path-prefix ROOT=/ggen`), so two
+    /// checkouts of the same source build the same binaries (the two sides of `--against`).
+    pub remap_root: bool,
     pub suites: Vec<Suite>,
 }
 
@@ -129,6 +132,7 @@ impl Workspace {
             root: meta.workspace_root,
             target_dir: meta.target_directory,
             target_override: None,
+            remap_root: false,
             suites,
         })
     }

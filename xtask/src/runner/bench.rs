@@ -139,7 +139,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
             examples.join(", ")
         );
     }
-    let suites: Vec<Built> = built
+    let mut suites: Vec<Built> = built
         .into_iter()
         .filter(|b| selected_suites.contains(&b.suite))
         .collect();
@@ -161,13 +161,9 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
     let against = match (&args.against, against_sha) {
         (Some(rev), Some(sha)) => {
             let names: Vec<String> = suites.iter().map(|b| b.suite.name.clone()).collect();
-            Some(crate::against::prepare(
-                &ws.root,
-                &bench_root(&ws),
-                rev,
-                &sha,
-                &names,
-            )?)
+            let a = crate::against::prepare(&ws.root, &bench_root(&ws), rev, &sha, &names)?;
+            suites = crate::against::build_b(&ws, &bench_root(&ws), &names)?;
+            Some(a)
         }
         _ => None,
     };
