@@ -214,43 +214,67 @@ pub fn measure(
         work.push((a_built, b, ids));
     }
     let total: usize = work.iter().map(|(_, _, ids)| ids.len()).sum();
-    let mut k = 0;
-    for (a_built, b, ids) in work {
-        if ids.is_empty() {
-            continue;
-        }
-        let name = &b.suite.name;
-        let log = std::fs::File::create(logs.join(format!("{name}-paired.log")))
-            .with_context(|| format!("creating the log of suite {name}"))?;
-        let mut sa = Server::start(
-            &a_built.exe,
-            &ws.root,
-            &log,
-            &format!("{name} of {}", a.rev),
-        )?;
-        let mut sb = Server::start(&b.exe, &ws.root, &log, &format!("{name} (working tree)"))?;
-        for (id, place) in ids {
-            k += 1;
-            let full = format!("{name}/{id}");
-            eprintln!(
-                "[pair {k}/{total}] {full} ({:.1} s elapsed)",
-                started.elapsed().as_secs_f64()
-            );
-            let p = paired::measure(&mut sa, &id, &mut sb, &id, settings, place)?;
-            for (home, values) in [(root(run_dir).join(name), &p.a), (b_root.join(name), &p.b)] {
-                crate::results::write(
-                    &home,
-                    &Layout {
-                        rest: &id,
-                        id: &full,
-                        unit: Unit::Ns,
-                        iters: p.iters,
-                        per_iteration: values,
-                        elements: p.elements,
-                        latency: false,
-                    },
-                )?;
+    // Per bench: each round's geometric mean per iteration on both sides, and its throughput.
+    let mut rounds: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>, u64, Option<u64>)> =
+        Default::default();
+    let gm = |v: &[f64]| (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp();
+    for r in 0..settings.rounds {
+        let mut k = 0;
+        for (a_built, b, ids) in &work {
+            if ids.is_empty() {
+                continue;
             }
+            let name = &b.suite.name;
+            let log = std::fs::File::create(logs.join(format!("{name}-paired-r{}.log", r + 1)))
+                .with_context(|| format!("creating the log of suite {name}"))?;
+            // Fresh processes every round: each process keeps its own placement in memory
+            // for life, which biases one side by a few percent; rounds average that out.
+            let mut sa = Server::start(
+                &a_built.exe,
+                &ws.root,
+                &log,
+                &format!("{name} of {}", a.rev),
+            )?;
+            let mut sb = Server::start(&b.exe, &ws.root, &log, &format!("{name} (working tree)"))?;
+            for (id, place) in ids {
+                k += 1;
+                let full = format!("{name}/{id}");
+                eprintln!(
+                    "[round {}/{}, pair {k}/{total}] {full} ({:.1} s elapsed)",
+                    r + 1,
+                    settings.rounds,
+                    started.elapsed().as_secs_f64()
+                );
+                // Which side is set up and calibrated first alternates between rounds.
+                let (pa, pb) = if r % 2 == 0 {
+                    let p = paired::measure(&mut sa, id, &mut sb, id, settings, *place)?;
+                    (gm(&p.a), (gm(&p.b), p.iters, p.elements))
+                } else {
+                    let p = paired::measure(&mut sb, id, &mut sa, id, settings, *place)?;
+                    (gm(&p.b), (gm(&p.a), p.iters, p.elements))
+                };
+                let e = rounds.entry(full).or_insert((vec![], vec![], 1, None));
+                e.0.push(pa);
+                e.1.push(pb.0);
+                (e.2, e.3) = (pb.1, pb.2);
+            }
+        }
+    }
+    for (full, (va, vb, iters, elements)) in &rounds {
+        let (name, id) = full.split_once('/').expect("full ids have a suite");
+        for (home, values) in [(root(run_dir).join(name), va), (b_root.join(name), vb)] {
+            crate::results::write(
+                &home,
+                &Layout {
+                    rest: id,
+                    id: full,
+                    unit: Unit::Ns,
+                    iters: *iters,
+                    per_iteration: values,
+                    elements: *elements,
+                    latency: false,
+                },
+            )?;
         }
     }
     eprintln!(

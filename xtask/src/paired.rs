@@ -31,6 +31,8 @@ pub struct Settings {
     pub min_pairs: usize,
     /// Time budget for one bench's measured pairs, in ns.
     pub budget_ns: f64,
+    /// Fresh process pairs per bench (`--against`): the verdict's unit is a round.
+    pub rounds: usize,
 }
 
 impl Settings {
@@ -39,17 +41,19 @@ impl Settings {
         match profile {
             Profile::Quick => Self {
                 sample_ns: 1e6,
-                warmup_pairs: 3,
-                pairs: 40,
-                min_pairs: 10,
-                budget_ns: 0.6e9,
+                warmup_pairs: 2,
+                pairs: 10,
+                min_pairs: 4,
+                budget_ns: 0.1e9,
+                rounds: 8,
             },
             Profile::Full => Self {
                 sample_ns: 5e6,
-                warmup_pairs: 10,
-                pairs: 100,
-                min_pairs: 20,
-                budget_ns: 5e9,
+                warmup_pairs: 5,
+                pairs: 30,
+                min_pairs: 10,
+                budget_ns: 1e9,
+                rounds: 12,
             },
         }
     }
