@@ -152,6 +152,10 @@ fn served(plan: &[PlanLine]) -> Vec<(String, Placement)> {
         .collect()
 }
 
+/// One bench's rounds: each round's geometric mean per iteration on sides A and B, the last
+/// round's iterations per sample, and the elements per iteration.
+type Rounds = (Vec<f64>, Vec<f64>, u64, Option<u64>);
+
 /// Measures every selected bench on both sides, pair by pair, writing side A's results under
 /// [`root`]`(run_dir)` and side B's where a plain run's results go, each suite in its own folder.
 pub fn measure(
@@ -208,15 +212,14 @@ pub fn measure(
             } else {
                 unpaired
                     .lines
-                    .push(format!("{}: only in the working tree", full(&id)));
+                    .push(format!("{}: only in the working tree", full(id)));
             }
         }
         work.push((a_built, b, ids));
     }
     let total: usize = work.iter().map(|(_, _, ids)| ids.len()).sum();
     // Per bench: each round's geometric mean per iteration on both sides, and its throughput.
-    let mut rounds: std::collections::BTreeMap<String, (Vec<f64>, Vec<f64>, u64, Option<u64>)> =
-        Default::default();
+    let mut rounds: std::collections::BTreeMap<String, Rounds> = Default::default();
     let gm = |v: &[f64]| (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp();
     for r in 0..settings.rounds {
         let mut k = 0;
