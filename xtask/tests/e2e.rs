@@ -172,33 +172,47 @@ fn system_suite_measures_the_ggen_binary() {
     );
 }
 
-/// Issue 12: `--against REV` measures REV and the working tree in paired rounds; a REV that is
-/// not a revision is one clear error, exit 2, nothing written.
+/// Issue 12: `--against REV` measures REV and the working tree sample by sample in fresh process
+/// pairs (rounds); a REV that is not a revision is one clear error, exit 2, nothing written.
 #[test]
 fn against_head_pairs_the_two_sides() {
     let _g = lock();
     let env = Env::new("against");
     let mut args = QUICK_ONE.to_vec();
-    args.extend(["--against", "HEAD", "--repeat", "3"]);
+    args.extend(["--against", "HEAD"]);
     let out = env.xtask(&args);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("A/B measured in paired rounds"), "{stdout}");
-    let report = json(&env.dir.join(env.latest().unwrap()).join("report.json"));
+    assert!(stdout.contains("A/B measured sample by sample"), "{stdout}");
+    let run = env.dir.join(env.latest().unwrap());
+    let report = json(&run.join("report.json"));
     let c = &report["comparison"];
     assert_eq!(c["intervals_over"], "pairs");
     let d = &c["deltas"][0];
     assert_eq!(d["id"], "swarm_primitives/scheduler/lanes/100");
-    assert!(d["ratio"]["lower"].as_f64().unwrap() <= d["ratio"]["upper"].as_f64().unwrap());
+    let (lo, hi) = (
+        d["ratio"]["lower"].as_f64().unwrap(),
+        d["ratio"]["upper"].as_f64().unwrap(),
+    );
+    assert!(lo <= hi && lo > 0.5 && hi < 2.0, "{d}");
     assert!(
         report["header"]["against"]
             .as_str()
             .unwrap()
             .starts_with("HEAD (")
     );
-    assert_eq!(
-        report["benches"][0]["run_means"].as_array().unwrap().len(),
-        3
+    // One value per round on each side (8 rounds with --quick).
+    assert_eq!(report["benches"][0]["samples"].as_array().unwrap().len(), 8);
+    assert!(
+        run.join("against-a/swarm_primitives/scheduler/lanes/100/new/sample.json")
+            .is_file()
+    );
+    assert!(
+        report["evaluations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["verdict"] == "SKIPPED")
     );
 
     let before = env.tree();
