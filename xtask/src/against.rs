@@ -220,7 +220,7 @@ pub fn measure(
     let total: usize = work.iter().map(|(_, _, ids)| ids.len()).sum();
     // Per bench: each round's geometric mean per iteration on both sides, and its throughput.
     let mut rounds: std::collections::BTreeMap<String, Rounds> = Default::default();
-    let gm = |v: &[f64]| (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp();
+    let gm = paired::geo_mean;
     for r in 0..settings.rounds {
         let mut k = 0;
         for (a_built, b, ids) in &work {

@@ -1,7 +1,7 @@
 //! The paired engine: two bench processes in serve mode (`bench_format::harness`), one bench
 //! each, measured sample by sample in turn (A B, B A, A B, ...), so that whatever the machine does
 //! in between hits both sides of each pair. Used by `--against REV` (the same bench in two
-//! revisions) and by the claims of every run (two benches of one suite).
+//! revisions) and by the claims of every run (two benches of one suite, [`claims`]).
 //!
 //! Per bench: both sides set up; the iteration count is calibrated once (on side B) so that one
 //! sample lasts about [`Settings::sample_ns`], and both sides use it; a few warm-up pairs are
@@ -36,7 +36,19 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings of a profile.
+    /// The settings for a run's claims: fewer rounds than `--against`, to keep a plain
+    /// `--quick` run short.
+    pub fn claims(profile: Profile) -> Self {
+        Self {
+            rounds: match profile {
+                Profile::Quick => 6,
+                Profile::Full => 10,
+            },
+            ..Self::of(profile)
+        }
+    }
+
+    /// The settings of a profile (`--against`).
     pub fn of(profile: Profile) -> Self {
         match profile {
             Profile::Quick => Self {
@@ -262,4 +274,142 @@ pub fn measure(
         b: vb,
         elements,
     })
+}
+
+/// Geometric mean.
+pub fn geo_mean(v: &[f64]) -> f64 {
+    (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
+}
+
+/// One side of a pair: a bench binary and a bench id in it.
+pub struct Side<'a> {
+    pub exe: &'a Path,
+    pub id: &'a str,
+}
+
+/// `rounds` fresh process pairs, each measuring `num` and `den` in turn (which side starts
+/// alternates); returns each round's geometric mean per iteration of `num` and of `den`.
+pub fn rounds(
+    num: &Side<'_>,
+    den: &Side<'_>,
+    cwd: &Path,
+    log: &std::fs::File,
+    s: &Settings,
+    place: Placement,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (mut vn, mut vd) = (Vec::new(), Vec::new());
+    for r in 0..s.rounds {
+        let mut sn = Server::start(num.exe, cwd, log, num.id)?;
+        let mut sd = Server::start(den.exe, cwd, log, den.id)?;
+        let (n, d) = if r % 2 == 0 {
+            let p = measure(&mut sn, num.id, &mut sd, den.id, s, place)?;
+            (p.a, p.b)
+        } else {
+            let p = measure(&mut sd, den.id, &mut sn, num.id, s, place)?;
+            (p.b, p.a)
+        };
+        vn.push(geo_mean(&n));
+        vd.push(geo_mean(&d));
+    }
+    Ok((vn, vd))
+}
+
+/// Measures the two sides of every mean claim (`faster`/`within`) whose benches are both
+/// selected and served by one suite, in rounds of fresh process pairs; returns the ratios the
+/// claims are judged on. Claims this cannot pair keep their unpaired verdict.
+pub fn claims(
+    ws: &crate::workspace::Workspace,
+    suites: &[crate::suites::Built],
+    entries: &[crate::budgets::Entry],
+    selected: &dyn Fn(&str) -> bool,
+    s: &Settings,
+    logs: &Path,
+) -> Result<Vec<crate::budgets::PairedRatio>> {
+    use crate::budgets::{Check, Metric, PairedRatio};
+    use bench_format::harness::PlanLine;
+    let pairs: Vec<(&str, &str)> = entries
+        .iter()
+        .filter_map(|e| match &e.check {
+            Check::Faster {
+                fast,
+                slow,
+                on: Metric::Mean,
+                ..
+            } => Some((slow.as_str(), fast.as_str())),
+            Check::Within {
+                id,
+                of,
+                on: Metric::Mean,
+                ..
+            } => Some((id.as_str(), of.as_str())),
+            _ => None,
+        })
+        .filter(|(n, d)| selected(n) && selected(d))
+        .collect();
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Served ids, with whether each is single-threaded (counted), per suite.
+    let mut served: std::collections::BTreeMap<String, (usize, bool)> = Default::default();
+    for (i, b) in suites.iter().enumerate() {
+        if b.suite.kind != crate::workspace::SuiteKind::Criterion {
+            continue;
+        }
+        for line in crate::instructions::read_plan(ws, b)? {
+            let (id, single) = match line {
+                PlanLine::Counted { id, .. } => (id, true),
+                PlanLine::Excluded { id, .. } => (id, false),
+                PlanLine::Group { .. } => continue,
+            };
+            served.insert(format!("{}/{id}", b.suite.name), (i, single));
+        }
+    }
+    let log = std::fs::File::create(logs.join("claims-paired.log"))
+        .context("creating the paired claims' log")?;
+    let started = Instant::now();
+    let mut out = Vec::new();
+    for (k, (num, den)) in pairs.iter().enumerate() {
+        let (Some(&(i, n1)), Some(&(j, n2))) = (served.get(*num), served.get(*den)) else {
+            continue;
+        };
+        if i != j {
+            continue;
+        }
+        eprintln!(
+            "[claim {}/{}] {num} vs {den}, paired ({:.1} s elapsed)",
+            k + 1,
+            pairs.len(),
+            started.elapsed().as_secs_f64()
+        );
+        let local = |id: &'_ str| id.split_once('/').map_or("", |(_, r)| r).to_owned();
+        let (ln, ld) = (local(num), local(den));
+        let exe = &suites[i].exe;
+        let place = if n1 && n2 {
+            Placement::OneCpu
+        } else {
+            Placement::AllCpus
+        };
+        let (vn, vd) = rounds(
+            &Side { exe, id: &ln },
+            &Side { exe, id: &ld },
+            &ws.root,
+            &log,
+            s,
+            place,
+        )?;
+        if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
+            out.push(PairedRatio {
+                numerator: (*num).to_owned(),
+                denominator: (*den).to_owned(),
+                ratio,
+                rounds: vn.len(),
+            });
+        }
+    }
+    eprintln!(
+        "paired {} claim(s) in {:.1} s",
+        out.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(out)
 }

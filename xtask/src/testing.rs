@@ -143,5 +143,6 @@ pub fn sample_report() -> Report {
         }],
         comparison: None,
         instructions: None,
+        paired_claims: Vec::new(),
     }
 }

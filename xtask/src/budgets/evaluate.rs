@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Budget, Check, Entry, Evaluation, Metric, Stat, Verdict};
+use super::{Budget, Check, Entry, Evaluation, Metric, PairedRatio, Stat, Verdict};
 use crate::results::Bench;
 use crate::stats::{loglog_fit, ratio_ci_runs};
 use crate::units::format;
@@ -20,12 +20,25 @@ pub fn skip_all(entries: &[Entry], why: &str) -> Vec<Evaluation> {
         .collect()
 }
 
-/// Evaluates every entry. `selected(id)` says whether the run was meant to measure `id`.
+/// Evaluates every entry without paired ratios (the tests' shorthand).
+#[cfg(test)]
 pub fn evaluate(
     entries: &[Entry],
     benches: &[Bench],
     known: &BTreeSet<String>,
     selected: &dyn Fn(&str) -> bool,
+) -> Vec<Evaluation> {
+    evaluate_with(entries, benches, known, selected, &[])
+}
+
+/// Evaluates every entry. `selected(id)` says whether the run was meant to measure `id`; a
+/// claim with a [`PairedRatio`] in `paired` is judged on it.
+pub fn evaluate_with(
+    entries: &[Entry],
+    benches: &[Bench],
+    known: &BTreeSet<String>,
+    selected: &dyn Fn(&str) -> bool,
+    paired: &[PairedRatio],
 ) -> Vec<Evaluation> {
     let find = |id: &str| benches.iter().find(|b| b.id == id);
     entries
@@ -74,7 +87,7 @@ pub fn evaluate(
                     measured: None,
                 };
             }
-            evaluate_one(entry, &find, &chosen)
+            evaluate_one(entry, &find, &chosen, paired)
         })
         .collect()
 }
@@ -92,10 +105,30 @@ fn ratio_interval(a: &Bench, b: &Bench) -> (f64, f64, f64) {
     (point, lo.min(point), hi.max(point))
 }
 
+/// The paired ratio `num / den` and its interval, if the run measured one, with a note.
+fn paired_interval(
+    paired: &[PairedRatio],
+    num: &str,
+    den: &str,
+) -> Option<(f64, f64, f64, String)> {
+    paired
+        .iter()
+        .find(|p| p.numerator == num && p.denominator == den)
+        .map(|p| {
+            (
+                p.ratio.point,
+                p.ratio.lower,
+                p.ratio.upper,
+                format!("; paired, {} rounds", p.rounds),
+            )
+        })
+}
+
 fn evaluate_one<'a>(
     entry: &Entry,
     find: &dyn Fn(&str) -> Option<&'a Bench>,
     ids: &[&str],
+    paired: &[PairedRatio],
 ) -> Evaluation {
     let pass = |ok: bool| if ok { Verdict::Pass } else { Verdict::Fail };
     let uncounted = |id: &str| {
@@ -211,11 +244,14 @@ fn evaluate_one<'a>(
             on: Metric::Mean,
         } => {
             let (f, s) = (find(fast).expect("present"), find(slow).expect("present"));
-            let (ratio, lo, hi) = ratio_interval(s, f);
+            let (ratio, lo, hi, how) = paired_interval(paired, slow, fast).unwrap_or_else(|| {
+                let (r, l, h) = ratio_interval(s, f);
+                (r, l, h, String::new())
+            });
             (
                 Verdict::of_interval(lo, hi, |x| x >= *factor),
                 format!(
-                    "{} vs {}: {ratio:.2}× [{lo:.2}, {hi:.2}] (need ≥ {factor}×)",
+                    "{} vs {}: {ratio:.2}× [{lo:.2}, {hi:.2}] (need ≥ {factor}×{how})",
                     format(f.mean.point, f.unit),
                     format(s.mean.point, s.unit)
                 ),
@@ -229,11 +265,14 @@ fn evaluate_one<'a>(
             on: Metric::Mean,
         } => {
             let (a, b) = (find(id).expect("present"), find(of).expect("present"));
-            let (ratio, lo, hi) = ratio_interval(a, b);
+            let (ratio, lo, hi, how) = paired_interval(paired, id, of).unwrap_or_else(|| {
+                let (r, l, h) = ratio_interval(a, b);
+                (r, l, h, String::new())
+            });
             (
                 Verdict::of_interval(lo, hi, |x| x <= *factor),
                 format!(
-                    "{} vs {}: {ratio:.2}× [{lo:.2}, {hi:.2}] (need ≤ {factor}×)",
+                    "{} vs {}: {ratio:.2}× [{lo:.2}, {hi:.2}] (need ≤ {factor}×{how})",
                     format(a.mean.point, a.unit),
                     format(b.mean.point, b.unit)
                 ),
@@ -324,6 +363,44 @@ mod tests {
             bench("s/g/slow/1", 100.0, crate::results::Unit::Ns),
         ];
         assert_eq!(verdicts(&plain), [Verdict::Skipped, Verdict::Skipped]);
+    }
+
+    #[test]
+    fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
+        let k = known();
+        let entry = Entry {
+            check: Check::Faster {
+                fast: "s/g/fast/1".into(),
+                slow: "s/g/slow/1".into(),
+                factor: 1.5,
+                on: Metric::Mean,
+            },
+            note: None,
+        };
+        // The separate means say 1.0× (FAIL); measured in turn, slow/fast is 2.0× [1.9, 2.1].
+        let data = [
+            with_interval("s/g/fast/1", 100.0, 1.0),
+            with_interval("s/g/slow/1", 100.0, 1.0),
+        ];
+        let unpaired = evaluate(std::slice::from_ref(&entry), &data, &k.ids, &|_| true);
+        assert_eq!(unpaired[0].verdict, Verdict::Fail);
+        let paired = [PairedRatio {
+            numerator: "s/g/slow/1".into(),
+            denominator: "s/g/fast/1".into(),
+            ratio: crate::stats::RatioCi {
+                point: 2.0,
+                lower: 1.9,
+                upper: 2.1,
+            },
+            rounds: 6,
+        }];
+        let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &paired);
+        assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
+        assert!(
+            ev[0].detail.contains("paired, 6 rounds"),
+            "{}",
+            ev[0].detail
+        );
     }
 
     #[test]

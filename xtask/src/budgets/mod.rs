@@ -47,7 +47,7 @@
 mod evaluate;
 pub(crate) mod parse;
 
-pub use evaluate::{evaluate, skip_all};
+pub use evaluate::{evaluate_with, skip_all};
 pub use parse::load;
 
 use std::collections::BTreeSet;
@@ -140,6 +140,17 @@ impl Metric {
             Metric::Instructions => " (instructions)",
         }
     }
+}
+
+/// A claim's two sides measured in turn by the paired engine ([`crate::paired`]):
+/// `numerator / denominator` with its 95% interval over fresh process pairs (rounds). When a
+/// run has one for a claim, the claim is judged on it instead of on two separate means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedRatio {
+    pub numerator: String,
+    pub denominator: String,
+    pub ratio: crate::stats::RatioCi,
+    pub rounds: usize,
 }
 
 /// A check and its note.

@@ -73,6 +73,10 @@ pub struct Report {
     /// counted and why). The counts themselves are on each bench (`Bench::counts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<crate::instructions::Summary>,
+    /// Claims whose two sides were measured in turn (paired engine): the ratios they were
+    /// judged on, kept so that `report` re-renders the same verdicts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub paired_claims: Vec<crate::budgets::PairedRatio>,
 }
 
 impl Report {

@@ -194,6 +194,8 @@ struct Measured {
     )>,
     /// `--against`: selected benches that were not paired, and why.
     unpaired: Vec<String>,
+    /// Claims measured by the paired engine.
+    paired_claims: Vec<budgets::PairedRatio>,
 }
 
 /// Step 2: run every selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B,
@@ -257,6 +259,19 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             }
         }
     }
+    let paired_claims = if plan.against.is_none() {
+        let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
+        crate::paired::claims(
+            &plan.ws,
+            &plan.suites,
+            &plan.entries,
+            &selector(&selected_suites, plan.filter.as_ref()),
+            &crate::paired::Settings::claims(args.profile),
+            &logs,
+        )?
+    } else {
+        Vec::new()
+    };
     let duration_s = started.elapsed().as_secs_f64();
     eprintln!("ran {n} suite(s) in {duration_s:.1} s (excluding compilation)");
     let counts = match &plan.counting {
@@ -276,6 +291,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
         roots,
         counts,
         unpaired,
+        paired_claims,
     })
 }
 
@@ -301,7 +317,13 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
             "not checked in an --against run (a plain `cargo xtask bench` checks the claims)",
         )
     } else {
-        budgets::evaluate(&plan.entries, &benches, &plan.catalog.ids, &selected)
+        budgets::evaluate_with(
+            &plan.entries,
+            &benches,
+            &plan.catalog.ids,
+            &selected,
+            &m.paired_claims,
+        )
     };
     let comparison = match &plan.against {
         Some(a) => {
@@ -347,6 +369,7 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
         evaluations,
         comparison,
         instructions: m.counts.as_ref().map(|(_, s)| s.clone()),
+        paired_claims: m.paired_claims.clone(),
     };
     report::check_benches(&report).context("this run's results")?;
     Ok(report)

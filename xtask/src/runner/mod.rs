@@ -227,11 +227,12 @@ pub fn report_cmd(run: Option<&str>) -> Result<Outcome> {
         // As recorded: an --against run does not judge claims on its paired samples.
         old.evaluations.clone()
     } else {
-        budgets::evaluate(
+        budgets::evaluate_with(
             &entries,
             &benches,
             &known,
             &selector(&suites, filter.as_ref()),
+            &old.paired_claims,
         )
     };
     let report = Report {
