@@ -19,9 +19,9 @@ pub const MODE_PLAN: &str = "plan";
 /// `GGEN_HARNESS=count`: run the benches named in [`IDS_ENV`] for counting.
 pub const MODE_COUNT: &str = "count";
 /// `GGEN_HARNESS=serve`: answer requests on stdin, one per line, each with one line on stdout:
-/// `setup <id>` → `ready <elements per iteration or ->` (sets the bench up; finishes the previous
-/// one), `run <iterations>` → the nanoseconds those iterations took, `finish` → `done` (runs the
-/// bench's after-run checks). A request that cannot be served gets `error <why>`. The paired
+/// `setup <id>` → `ready <elements per iteration or ->` (sets the bench up; several may be set up
+/// at once), `run <iterations> [<id>]` → the nanoseconds those iterations of the bench set up
+/// last (or of `<id>`) took, `finish` → `done` (runs every set-up bench's after-run checks). A request that cannot be served gets `error <why>`. The paired
 /// engine of the xtask drives two such processes in turn.
 pub const MODE_SERVE: &str = "serve";
 /// Comma-separated bench ids (`group/function/parameter`) to run in count mode.

@@ -36,15 +36,23 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings for a run's claims: fewer rounds than `--against`, to keep a plain
-    /// `--quick` run short.
+    /// The settings for a run's claims: one process, more pairs.
     pub fn claims(profile: Profile) -> Self {
-        Self {
-            rounds: match profile {
-                Profile::Quick => 6,
-                Profile::Full => 10,
+        match profile {
+            Profile::Quick => Self {
+                pairs: 30,
+                min_pairs: 10,
+                budget_ns: 0.4e9,
+                rounds: 1,
+                ..Self::of(profile)
             },
-            ..Self::of(profile)
+            Profile::Full => Self {
+                pairs: 100,
+                min_pairs: 20,
+                budget_ns: 3e9,
+                rounds: 1,
+                ..Self::of(profile)
+            },
         }
     }
 
@@ -143,9 +151,18 @@ impl Server {
         }
     }
 
-    /// Runs `iters` iterations; returns the nanoseconds the bench timed.
+    /// Runs `iters` iterations of the bench set up last; returns the nanoseconds it timed.
     pub fn run(&mut self, iters: u64) -> Result<f64> {
-        let reply = self.ask(&format!("run {iters}"))?;
+        self.run_request(&format!("run {iters}"))
+    }
+
+    /// Runs `iters` iterations of bench `id` (one of several set up in this process).
+    pub fn run_id(&mut self, iters: u64, id: &str) -> Result<f64> {
+        self.run_request(&format!("run {iters} {id}"))
+    }
+
+    fn run_request(&mut self, request: &str) -> Result<f64> {
+        let reply = self.ask(request)?;
         reply
             .parse::<f64>()
             .ok()
@@ -235,37 +252,8 @@ pub fn measure(
     b.pin(&cpus);
     a.setup(a_id)?;
     let elements = b.setup(b_id)?;
-    // Calibrate on B (A runs the same counts, so both warm up alike).
-    let mut iters = 1u64;
-    loop {
-        a.run(iters)?;
-        let t = b.run(iters)?.max(1.0);
-        if t >= s.sample_ns || iters >= 1 << 40 {
-            break;
-        }
-        let want = (iters as f64 * s.sample_ns / t * 1.2).ceil() as u64;
-        iters = want.clamp(iters * 2, iters.saturating_mul(100));
-    }
-    for _ in 0..s.warmup_pairs {
-        a.run(iters)?;
-        b.run(iters)?;
-    }
-    let (mut va, mut vb) = (Vec::new(), Vec::new());
-    let started = Instant::now();
-    let n = iters as f64;
-    while va.len() < s.pairs
-        && (va.len() < s.min_pairs || (started.elapsed().as_nanos() as f64) < s.budget_ns)
-    {
-        let (ta, tb) = if va.len() % 2 == 0 {
-            let ta = a.run(iters)?;
-            (ta, b.run(iters)?)
-        } else {
-            let tb = b.run(iters)?;
-            (a.run(iters)?, tb)
-        };
-        va.push(ta.max(f64::MIN_POSITIVE) / n);
-        vb.push(tb.max(f64::MIN_POSITIVE) / n);
-    }
+    let (va, vb, iters) =
+        measure_with(&mut |side_b, n| if side_b { b.run(n) } else { a.run(n) }, s)?;
     a.finish()?;
     b.finish()?;
     Ok(Paired {
@@ -276,47 +264,61 @@ pub fn measure(
     })
 }
 
+/// Iterations per sample for one side: enough for [`Settings::sample_ns`].
+fn calibrate(run: &mut dyn FnMut(u64) -> Result<f64>, s: &Settings) -> Result<u64> {
+    let mut iters = 1u64;
+    loop {
+        let t = run(iters)?.max(1.0);
+        if t >= s.sample_ns || iters >= 1 << 40 {
+            return Ok(iters);
+        }
+        let want = (iters as f64 * s.sample_ns / t * 1.2).ceil() as u64;
+        iters = want.clamp(iters * 2, iters.saturating_mul(100));
+    }
+}
+
+/// The core of the engine: `run(side_b, iterations)` takes one sample of side A (`false`) or B
+/// (`true`). Each side is calibrated on its own (the two sides of a claim may differ 1000× per
+/// iteration); then warm-up pairs, then pairs in alternating order until [`Settings::pairs`] or
+/// the budget. Returns per-iteration nanoseconds of A and B, pair by pair, and B's iterations.
+pub fn measure_with(
+    run: &mut dyn FnMut(bool, u64) -> Result<f64>,
+    s: &Settings,
+) -> Result<(Vec<f64>, Vec<f64>, u64)> {
+    let ia = calibrate(&mut |n| run(false, n), s)?;
+    let ib = calibrate(&mut |n| run(true, n), s)?;
+    for _ in 0..s.warmup_pairs {
+        run(false, ia)?;
+        run(true, ib)?;
+    }
+    let (mut va, mut vb) = (Vec::new(), Vec::new());
+    let started = Instant::now();
+    while va.len() < s.pairs
+        && (va.len() < s.min_pairs || (started.elapsed().as_nanos() as f64) < s.budget_ns)
+    {
+        let (ta, tb) = if va.len() % 2 == 0 {
+            let ta = run(false, ia)?;
+            (ta, run(true, ib)?)
+        } else {
+            let tb = run(true, ib)?;
+            (run(false, ia)?, tb)
+        };
+        va.push(ta.max(f64::MIN_POSITIVE) / ia as f64);
+        vb.push(tb.max(f64::MIN_POSITIVE) / ib as f64);
+    }
+    Ok((va, vb, ib))
+}
+
 /// Geometric mean.
 pub fn geo_mean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
 }
 
-/// One side of a pair: a bench binary and a bench id in it.
-pub struct Side<'a> {
-    pub exe: &'a Path,
-    pub id: &'a str,
-}
-
-/// `rounds` fresh process pairs, each measuring `num` and `den` in turn (which side starts
-/// alternates); returns each round's geometric mean per iteration of `num` and of `den`.
-pub fn rounds(
-    num: &Side<'_>,
-    den: &Side<'_>,
-    cwd: &Path,
-    log: &std::fs::File,
-    s: &Settings,
-    place: Placement,
-) -> Result<(Vec<f64>, Vec<f64>)> {
-    let (mut vn, mut vd) = (Vec::new(), Vec::new());
-    for r in 0..s.rounds {
-        let mut sn = Server::start(num.exe, cwd, log, num.id)?;
-        let mut sd = Server::start(den.exe, cwd, log, den.id)?;
-        let (n, d) = if r % 2 == 0 {
-            let p = measure(&mut sn, num.id, &mut sd, den.id, s, place)?;
-            (p.a, p.b)
-        } else {
-            let p = measure(&mut sd, den.id, &mut sn, num.id, s, place)?;
-            (p.b, p.a)
-        };
-        vn.push(geo_mean(&n));
-        vd.push(geo_mean(&d));
-    }
-    Ok((vn, vd))
-}
-
 /// Measures the two sides of every mean claim (`faster`/`within`) whose benches are both
-/// selected and served by one suite, in rounds of fresh process pairs; returns the ratios the
-/// claims are judged on. Claims this cannot pair keep their unpaired verdict.
+/// selected and served by one suite: both set up in one process of that suite, sampled in turn
+/// (the same process, so no difference of CPU or memory placement between the sides); returns
+/// the ratios the claims are judged on, a t-interval over the per-pair log-ratios. Claims this
+/// cannot pair keep their unpaired verdict.
 pub fn claims(
     ws: &crate::workspace::Workspace,
     suites: &[crate::suites::Built],
@@ -389,20 +391,22 @@ pub fn claims(
         } else {
             Placement::AllCpus
         };
-        let (vn, vd) = rounds(
-            &Side { exe, id: &ln },
-            &Side { exe, id: &ld },
-            &ws.root,
-            &log,
+        let mut server = Server::start(exe, &ws.root, &log, &format!("claim {num} vs {den}"))?;
+        let cpus = place.cpus();
+        server.pin(&cpus);
+        server.setup(&ln)?;
+        server.setup(&ld)?;
+        let (vn, vd, _) = measure_with(
+            &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
             s,
-            place,
         )?;
+        server.finish()?;
         if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
             out.push(PairedRatio {
                 numerator: (*num).to_owned(),
                 denominator: (*den).to_owned(),
                 ratio,
-                rounds: vn.len(),
+                pairs: vn.len(),
             });
         }
     }

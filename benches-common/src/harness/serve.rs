@@ -6,19 +6,23 @@ use std::io::{BufRead as _, Write as _};
 
 use super::{Def, Routine, Suite};
 
-/// Answers one request per line until stdin closes; a bench left set up is finished at the end.
+/// Answers one request per line until stdin closes; benches left set up are finished at the end.
+/// Several benches may be set up at once (the two sides of a claim); `run N` runs the one set up
+/// last, `run N ID` the one named.
 pub(super) fn serve(suite: Suite) {
     let mut defs: Vec<Option<Def>> = suite.defs.into_iter().map(Some).collect();
-    let mut current: Option<Routine> = None;
+    let mut current: Vec<(String, Routine)> = Vec::new();
+    let finish_all = |current: &mut Vec<(String, Routine)>| {
+        for (_, r) in current.drain(..) {
+            r.done();
+        }
+    };
     let mut out = std::io::stdout().lock();
     for line in std::io::stdin().lock().lines() {
         let Ok(line) = line else { break };
         let (command, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         let reply = match command {
             "setup" => {
-                if let Some(r) = current.take() {
-                    r.done();
-                }
                 let found = defs
                     .iter_mut()
                     .find(|d| d.as_ref().is_some_and(|d| d.id() == arg))
@@ -26,7 +30,7 @@ pub(super) fn serve(suite: Suite) {
                 match found {
                     Some(def) => {
                         let elements = def.throughput.map_or("-".to_owned(), |t| t.to_string());
-                        current = Some((def.setup)());
+                        current.push((arg.to_owned(), (def.setup)()));
                         format!("ready {elements}")
                     }
                     None => format!(
@@ -35,15 +39,22 @@ pub(super) fn serve(suite: Suite) {
                     ),
                 }
             }
-            "run" => match (current.as_mut(), arg.parse::<u64>()) {
-                (Some(r), Ok(n)) if n > 0 => r.run(n).as_nanos().to_string(),
-                (None, _) => "error run before setup".to_owned(),
-                _ => format!("error run {arg:?}: expected a positive iteration count"),
-            },
-            "finish" => {
-                if let Some(r) = current.take() {
-                    r.done();
+            "run" => {
+                let (n, id) = arg
+                    .split_once(' ')
+                    .map_or((arg, None), |(n, id)| (n, Some(id)));
+                let routine = match id {
+                    Some(id) => current.iter_mut().find(|(i, _)| i == id),
+                    None => current.last_mut(),
+                };
+                match (routine, n.parse::<u64>()) {
+                    (Some((_, r)), Ok(n)) if n > 0 => r.run(n).as_nanos().to_string(),
+                    (None, _) => format!("error run {arg:?}: no such bench set up"),
+                    _ => format!("error run {arg:?}: expected a positive iteration count"),
                 }
+            }
+            "finish" => {
+                finish_all(&mut current);
                 "done".to_owned()
             }
             _ => format!("error unknown request {line:?}"),
@@ -52,7 +63,5 @@ pub(super) fn serve(suite: Suite) {
             break;
         }
     }
-    if let Some(r) = current.take() {
-        r.done();
-    }
+    finish_all(&mut current);
 }

@@ -119,7 +119,7 @@ fn paired_interval(
                 p.ratio.point,
                 p.ratio.lower,
                 p.ratio.upper,
-                format!("; paired, {} rounds", p.rounds),
+                format!("; paired in one process, {} pairs", p.pairs),
             )
         })
 }
@@ -392,12 +392,12 @@ mod tests {
                 lower: 1.9,
                 upper: 2.1,
             },
-            rounds: 6,
+            pairs: 6,
         }];
         let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &paired);
         assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
         assert!(
-            ev[0].detail.contains("paired, 6 rounds"),
+            ev[0].detail.contains("paired in one process, 6 pairs"),
             "{}",
             ev[0].detail
         );

@@ -142,15 +142,15 @@ impl Metric {
     }
 }
 
-/// A claim's two sides measured in turn by the paired engine ([`crate::paired`]):
-/// `numerator / denominator` with its 95% interval over fresh process pairs (rounds). When a
+/// A claim's two sides measured in turn by the paired engine ([`crate::paired`]), in one
+/// process: `numerator / denominator` with its 95% interval over the per-pair log-ratios. When a
 /// run has one for a claim, the claim is judged on it instead of on two separate means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedRatio {
     pub numerator: String,
     pub denominator: String,
     pub ratio: crate::stats::RatioCi,
-    pub rounds: usize,
+    pub pairs: usize,
 }
 
 /// A check and its note.
