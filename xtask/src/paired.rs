@@ -317,7 +317,8 @@ pub fn geo_mean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
 }
 
-/// Measures the two sides of every mean claim (`faster`/`within`) whose benches are both
+/// Measures the two sides of every mean claim (`faster`/`within`), and the end points of every
+/// scaling series, whose benches are both
 /// selected, single-threaded and served by one suite: both set up in one process of that suite,
 /// on one CPU, sampled in turn
 /// (the same process, so no difference of CPU or memory placement between the sides); returns
@@ -327,15 +328,36 @@ pub fn claims(
     ws: &crate::workspace::Workspace,
     suites: &[crate::suites::Built],
     entries: &[crate::budgets::Entry],
+    known: &std::collections::BTreeSet<String>,
     selected: &dyn Fn(&str) -> bool,
     s: &Settings,
     logs: &Path,
 ) -> Result<Vec<crate::budgets::PairedRatio>> {
     use crate::budgets::{Check, Metric, PairedRatio};
     use bench_format::harness::PlanLine;
+    // A scaling series is paired between its end points (smallest and largest parameter).
+    fn ends<'a>(
+        e: &'a crate::budgets::Entry,
+        known: &'a std::collections::BTreeSet<String>,
+        selected: &dyn Fn(&str) -> bool,
+    ) -> Option<(&'a str, &'a str)> {
+        let mut pts: Vec<(&str, f64)> = e
+            .ids(known)
+            .into_iter()
+            .filter(|id| selected(id))
+            .filter_map(|id| {
+                let p = id.rsplit('/').next()?;
+                Some((id, crate::results::numeric_parameter(p)?))
+            })
+            .collect();
+        pts.sort_by(|a, b| a.1.total_cmp(&b.1));
+        let (first, last) = (pts.first()?, pts.last()?);
+        (last.1 > first.1).then_some((last.0, first.0))
+    }
     let pairs: Vec<(&str, &str)> = entries
         .iter()
         .filter_map(|e| match &e.check {
+            Check::Scaling { .. } => ends(e, known, selected),
             Check::Faster {
                 fast,
                 slow,

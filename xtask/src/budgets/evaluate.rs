@@ -105,6 +105,26 @@ fn ratio_interval(a: &Bench, b: &Bench) -> (f64, f64, f64) {
     (point, lo.min(point), hi.max(point))
 }
 
+/// A series point: its id and its numeric parameter.
+type Point<'a> = (&'a str, f64);
+
+/// The first and last point of a series (smallest and largest numeric parameter), with their
+/// parameters.
+pub(crate) fn series_ends<'a, 'b>(
+    ids: &[&'a str],
+    find: &dyn Fn(&str) -> Option<&'b Bench>,
+) -> Option<(Point<'a>, Point<'a>)> {
+    let mut pts: Vec<(&str, f64)> = ids
+        .iter()
+        .filter_map(|id| Some((*id, find(id)?.parameter_value()?)))
+        .collect();
+    pts.sort_by(|a, b| a.1.total_cmp(&b.1));
+    match (pts.first(), pts.last()) {
+        (Some(&a), Some(&b)) if b.1 > a.1 => Some((a, b)),
+        _ => None,
+    }
+}
+
 /// The paired ratio `num / den` and its interval, if the run measured one, with a note.
 fn paired_interval(
     paired: &[PairedRatio],
@@ -285,6 +305,25 @@ fn evaluate_one<'a>(
                 .filter_map(|id| find(id))
                 .filter_map(|b| b.parameter_value().map(|x| (x, b.mean.point)))
                 .collect();
+            // With the series' end points measured in turn (paired), the exponent between them
+            // has an interval: PASS, FAIL or UNSURE like a claim. For parameters spaced evenly
+            // on a log scale (10, 100, 1000) it is also the least-squares slope over all points.
+            let ends = series_ends(ids, find);
+            let paired_k = ends.and_then(|((first, x0), (last, x1))| {
+                let (r, lo, hi, how) = paired_interval(paired, last, first)?;
+                let span = (x1 / x0).ln();
+                Some((r.ln() / span, lo.ln() / span, hi.ln() / span, how))
+            });
+            if let Some((k, lo, hi, how)) = paired_k {
+                return Evaluation {
+                    entry: entry.clone(),
+                    verdict: Verdict::of_interval(lo, hi, |x| x <= *max_exponent),
+                    detail: format!(
+                        "exponent {k:.3} [{lo:.3}, {hi:.3}] between the end points (need ≤ {max_exponent}{how})"
+                    ),
+                    measured: Some(k),
+                };
+            }
             match loglog_fit(&points) {
                 Some((k, r2)) => (
                     pass(k <= *max_exponent),
@@ -401,6 +440,44 @@ mod tests {
             "{}",
             ev[0].detail
         );
+    }
+
+    #[test]
+    fn a_series_with_paired_end_points_gets_an_exponent_interval() {
+        let k = known();
+        let entry = |max: f64| Entry {
+            check: Check::Scaling {
+                series: "s/scale/f".into(),
+                max_exponent: max,
+            },
+            note: None,
+        };
+        let data = [
+            bench("s/scale/f/10", 10.0, crate::results::Unit::Ns),
+            bench("s/scale/f/100", 100.0, crate::results::Unit::Ns),
+            bench("s/scale/f/1000", 1000.0, crate::results::Unit::Ns),
+        ];
+        // 1000 / 10 measured in turn: 110× [105×, 115×] → exponent ln(110)/ln(100) = 1.021,
+        // interval [1.011, 1.030].
+        let paired = [PairedRatio {
+            numerator: "s/scale/f/1000".into(),
+            denominator: "s/scale/f/10".into(),
+            ratio: crate::stats::RatioCi {
+                point: 110.0,
+                lower: 105.0,
+                upper: 115.0,
+            },
+            pairs: 30,
+        }];
+        let v = |max: f64| evaluate_with(&[entry(max)], &data, &k.ids, &|_| true, &paired);
+        let ev = v(1.05);
+        assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
+        assert!((ev[0].measured.unwrap() - 110f64.ln() / 100f64.ln()).abs() < 1e-12);
+        assert_eq!(v(1.02)[0].verdict, Verdict::Unsure);
+        assert_eq!(v(1.0)[0].verdict, Verdict::Fail);
+        // Without the paired ratio the means' fit decides: exponent 1.0 exactly.
+        let plain = evaluate(&[entry(1.0)], &data, &k.ids, &|_| true);
+        assert_eq!(plain[0].verdict, Verdict::Pass, "{}", plain[0].detail);
     }
 
     #[test]

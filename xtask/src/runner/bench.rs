@@ -265,6 +265,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             &plan.ws,
             &plan.suites,
             &plan.entries,
+            &plan.catalog.ids,
             &selector(&selected_suites, plan.filter.as_ref()),
             &crate::paired::Settings::claims(args.profile),
             &logs,
