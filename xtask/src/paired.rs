@@ -255,8 +255,11 @@ pub fn measure(
     b.pin(&cpus);
     a.setup(a_id)?;
     let elements = b.setup(b_id)?;
-    let (va, vb, iters) =
-        measure_with(&mut |side_b, n| if side_b { b.run(n) } else { a.run(n) }, s)?;
+    let (va, vb, iters) = measure_with(
+        &mut |side_b, n| if side_b { b.run(n) } else { a.run(n) },
+        s,
+        true,
+    )?;
     a.finish()?;
     b.finish()?;
     Ok(Paired {
@@ -281,15 +284,22 @@ fn calibrate(run: &mut dyn FnMut(u64) -> Result<f64>, s: &Settings) -> Result<u6
 }
 
 /// The core of the engine: `run(side_b, iterations)` takes one sample of side A (`false`) or B
-/// (`true`). Each side is calibrated on its own (the two sides of a claim may differ 1000× per
-/// iteration); then warm-up pairs, then pairs in alternating order until [`Settings::pairs`] or
+/// (`true`). With `same_iters` (the same bench on both sides) both run B's calibrated count;
+/// otherwise each side is calibrated on its own (the two sides of a claim may differ 1000× per
+/// iteration). Then warm-up pairs, then pairs in alternating order until [`Settings::pairs`] or
 /// the budget. Returns per-iteration nanoseconds of A and B, pair by pair, and B's iterations.
 pub fn measure_with(
     run: &mut dyn FnMut(bool, u64) -> Result<f64>,
     s: &Settings,
+    same_iters: bool,
 ) -> Result<(Vec<f64>, Vec<f64>, u64)> {
-    let ia = calibrate(&mut |n| run(false, n), s)?;
     let ib = calibrate(&mut |n| run(true, n), s)?;
+    let ia = if same_iters {
+        run(false, ib)?;
+        ib
+    } else {
+        calibrate(&mut |n| run(false, n), s)?
+    };
     for _ in 0..s.warmup_pairs {
         run(false, ia)?;
         run(true, ib)?;
@@ -425,6 +435,7 @@ pub fn claims(
         let (vn, vd, _) = measure_with(
             &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
             s,
+            false,
         )?;
         server.finish()?;
         if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
