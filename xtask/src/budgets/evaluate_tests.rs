@@ -1,0 +1,288 @@
+//! Tests of the verdicts (`evaluate.rs`): intervals, paired ratios, counts, scaling, missing
+//! and filtered data.
+
+use super::*;
+use crate::budgets::fixtures::*;
+use crate::budgets::parse::parse;
+use crate::results::Unit;
+use std::path::Path;
+
+fn with_interval(id: &str, mean: f64, half: f64) -> Bench {
+    let mut b = bench(id, mean, Unit::Ns);
+    b.mean.lower = mean - half;
+    b.mean.upper = mean + half;
+    b
+}
+
+#[test]
+fn instruction_entries_are_exact_and_skipped_without_counts() {
+    let k = known();
+    let counted = |id: &str, ir: f64| {
+        let mut b = bench(id, 100.0, crate::results::Unit::Ns);
+        b.counts = Some(crate::instructions::Counts {
+            iterations: 10,
+            instructions: ir,
+            estimated_cycles: ir,
+            l1_hits: ir,
+            ll_hits: 0.0,
+            ram_hits: 0.0,
+        });
+        b
+    };
+    let entries = crate::budgets::parse::parse(
+        std::path::Path::new("b.toml"),
+        "[[budget]]\nid = \"s/g/fast/1\"\nstat = \"instructions\"\nmax = 1000\n\n\
+         [[claim]]\nfaster = \"s/g/fast/1\"\nthan = \"s/g/slow/1\"\nby_at_least = 10\nstat = \"instructions\"\n",
+        &k,
+    )
+    .unwrap();
+    let verdicts = |benches: &[Bench]| -> Vec<Verdict> {
+        evaluate(&entries, benches, &k.ids, &|_| true)
+            .iter()
+            .map(|e| e.verdict)
+            .collect()
+    };
+    // 900 ≤ 1000; 9500 / 900 = 10.6× ≥ 10×. The wall-time means (equal) do not matter.
+    let ok = [counted("s/g/fast/1", 900.0), counted("s/g/slow/1", 9500.0)];
+    assert_eq!(verdicts(&ok), [Verdict::Pass, Verdict::Pass]);
+    let bad = [counted("s/g/fast/1", 1001.0), counted("s/g/slow/1", 9500.0)];
+    assert_eq!(verdicts(&bad), [Verdict::Fail, Verdict::Fail]);
+    let plain = [
+        bench("s/g/fast/1", 1.0, crate::results::Unit::Ns),
+        bench("s/g/slow/1", 100.0, crate::results::Unit::Ns),
+    ];
+    assert_eq!(verdicts(&plain), [Verdict::Skipped, Verdict::Skipped]);
+}
+
+#[test]
+fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
+    let k = known();
+    let entry = Entry {
+        check: Check::Faster {
+            fast: "s/g/fast/1".into(),
+            slow: "s/g/slow/1".into(),
+            factor: 1.5,
+            on: Metric::Mean,
+        },
+        note: None,
+    };
+    // The separate means say 1.0× (FAIL); measured in turn, slow/fast is 2.0× [1.9, 2.1].
+    let data = [
+        with_interval("s/g/fast/1", 100.0, 1.0),
+        with_interval("s/g/slow/1", 100.0, 1.0),
+    ];
+    let unpaired = evaluate(std::slice::from_ref(&entry), &data, &k.ids, &|_| true);
+    assert_eq!(unpaired[0].verdict, Verdict::Fail);
+    let paired = [PairedRatio {
+        numerator: "s/g/slow/1".into(),
+        denominator: "s/g/fast/1".into(),
+        ratio: crate::stats::RatioCi {
+            point: 2.0,
+            lower: 1.9,
+            upper: 2.1,
+        },
+        pairs: 6,
+    }];
+    let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &paired);
+    assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
+    assert!(
+        ev[0].detail.contains("paired in one process, 6 pairs"),
+        "{}",
+        ev[0].detail
+    );
+}
+
+#[test]
+fn a_series_with_paired_end_points_gets_an_exponent_interval() {
+    let k = known();
+    let entry = |max: f64| Entry {
+        check: Check::Scaling {
+            series: "s/scale/f".into(),
+            max_exponent: max,
+        },
+        note: None,
+    };
+    let data = [
+        bench("s/scale/f/10", 10.0, crate::results::Unit::Ns),
+        bench("s/scale/f/100", 100.0, crate::results::Unit::Ns),
+        bench("s/scale/f/1000", 1000.0, crate::results::Unit::Ns),
+    ];
+    // 1000 / 10 measured in turn: 110× [105×, 115×] → exponent ln(110)/ln(100) = 1.021,
+    // interval [1.011, 1.030].
+    let paired = [PairedRatio {
+        numerator: "s/scale/f/1000".into(),
+        denominator: "s/scale/f/10".into(),
+        ratio: crate::stats::RatioCi {
+            point: 110.0,
+            lower: 105.0,
+            upper: 115.0,
+        },
+        pairs: 30,
+    }];
+    let v = |max: f64| evaluate_with(&[entry(max)], &data, &k.ids, &|_| true, &paired);
+    let ev = v(1.05);
+    assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
+    assert!((ev[0].measured.unwrap() - 110f64.ln() / 100f64.ln()).abs() < 1e-12);
+    assert_eq!(v(1.02)[0].verdict, Verdict::Unsure);
+    assert_eq!(v(1.0)[0].verdict, Verdict::Fail);
+    // Without the paired ratio the means' fit decides: exponent 1.0 exactly.
+    let plain = evaluate(&[entry(1.0)], &data, &k.ids, &|_| true);
+    assert_eq!(plain[0].verdict, Verdict::Pass, "{}", plain[0].detail);
+}
+
+#[test]
+fn claims_are_judged_on_the_interval_of_the_ratio() {
+    let k = known();
+    let within = |factor: f64| Entry {
+        check: Check::Within {
+            id: "s/g/fast/1".into(),
+            of: "s/g/slow/1".into(),
+            factor,
+            on: Metric::Mean,
+        },
+        note: None,
+    };
+    // 150 ± 3 over 100 ± 2: ratio 1.5, interval about [1.44, 1.56].
+    let data = [
+        with_interval("s/g/fast/1", 150.0, 3.0),
+        with_interval("s/g/slow/1", 100.0, 2.0),
+    ];
+    let verdict = |f: f64| evaluate(&[within(f)], &data, &k.ids, &|_| true)[0].verdict;
+    assert_eq!(verdict(1.6), Verdict::Pass, "whole interval below 1.6");
+    assert_eq!(verdict(1.5), Verdict::Unsure, "straddles 1.5");
+    assert_eq!(verdict(1.4), Verdict::Fail, "whole interval above 1.4");
+    assert!(!Verdict::Unsure.fails(), "UNSURE fails only with --strict");
+    let ev = evaluate(&[within(1.5)], &data, &k.ids, &|_| true);
+    assert!(
+        ev[0].detail.contains("1.50× [1.44, 1.56]"),
+        "{}",
+        ev[0].detail
+    );
+    // With repeats, the interval is a Welch interval over the run means.
+    let mut runs = data.clone();
+    runs[0].run_means = vec![150.0, 151.0, 149.0];
+    runs[1].run_means = vec![100.0, 100.5, 99.5];
+    assert_eq!(
+        evaluate(&[within(1.6)], &runs, &k.ids, &|_| true)[0].verdict,
+        Verdict::Pass
+    );
+    // A budget on a mean uses the mean's interval.
+    let budget = |max: f64| Entry {
+        check: Check::Budget(Budget {
+            id: "s/g/fast/1".into(),
+            stat: Stat::Mean,
+            max,
+            unit: Unit::Ns,
+        }),
+        note: None,
+    };
+    let v = |max: f64| evaluate(&[budget(max)], &data, &k.ids, &|_| true)[0].verdict;
+    assert_eq!(
+        (v(160.0), v(150.0), v(140.0)),
+        (Verdict::Pass, Verdict::Unsure, Verdict::Fail)
+    );
+}
+
+#[test]
+fn evaluates_every_kind() {
+    let k = known();
+    let entries = parse(Path::new("budgets.toml"), GOOD, &k).unwrap();
+    assert_eq!(entries.len(), 5);
+    let ev = evaluate(&entries, &results(10.0), &k.ids, &|_| true);
+    let verdicts: Vec<Verdict> = ev.iter().map(|e| e.verdict).collect();
+    // 10 ns ≤ 20 ns; 2 KiB > 1 KiB; 150× ≥ 100×; 10/1500 ≤ 1.5; exponent 1.0 ≤ 1.1
+    assert_eq!(
+        verdicts,
+        [
+            Verdict::Pass,
+            Verdict::Fail,
+            Verdict::Pass,
+            Verdict::Pass,
+            Verdict::Pass
+        ]
+    );
+    assert!(ev[2].detail.contains("150.00×"), "{}", ev[2].detail);
+    assert!((ev[4].measured.unwrap() - 1.0).abs() < 1e-9);
+    let ev = evaluate(&entries, &results(30.0), &k.ids, &|_| true);
+    assert_eq!(ev[0].verdict, Verdict::Fail);
+    assert_eq!(ev[2].verdict, Verdict::Fail, "50× < 100×");
+}
+
+#[test]
+fn missing_data_fails_and_filtered_data_is_skipped() {
+    let k = known();
+    let entries = parse(Path::new("b.toml"), GOOD, &k).unwrap();
+    let partial: Vec<Bench> = results(10.0)
+        .into_iter()
+        .filter(|b| b.id != "s/g/slow/1")
+        .collect();
+    let ev = evaluate(&entries, &partial, &k.ids, &|_| true);
+    assert_eq!(ev[2].verdict, Verdict::NoData);
+    assert!(ev[2].verdict.fails());
+    assert!(ev[2].detail.contains("s/g/slow/1"), "{}", ev[2].detail);
+    let only_mem = |id: &str| id.starts_with("s/mem/");
+    let ev = evaluate(
+        &entries,
+        &[bench("s/mem/x/1", 10.0, Unit::Bytes)],
+        &k.ids,
+        &only_mem,
+    );
+    let v: Vec<Verdict> = ev.iter().map(|e| e.verdict).collect();
+    assert_eq!(
+        v,
+        [
+            Verdict::Skipped,
+            Verdict::Pass,
+            Verdict::Skipped,
+            Verdict::Skipped,
+            Verdict::Skipped
+        ]
+    );
+    assert!(!Verdict::Skipped.fails());
+    // A filter that keeps only one side of a claim skips it, naming the side left out.
+    let ev = evaluate(&entries, &results(10.0), &k.ids, &|id| id != "s/g/slow/1");
+    assert_eq!(ev[2].verdict, Verdict::Skipped);
+    assert!(
+        ev[2].detail.contains("s/g/slow/1 not selected"),
+        "{}",
+        ev[2].detail
+    );
+    // A selected point of a series without a result is missing data, not a smaller fit.
+    let no_mid: Vec<Bench> = results(10.0)
+        .into_iter()
+        .filter(|b| b.id != "s/scale/f/100")
+        .collect();
+    let ev = evaluate(&entries, &no_mid, &k.ids, &|_| true);
+    assert_eq!(ev[4].verdict, Verdict::NoData, "{}", ev[4].detail);
+    let ev = evaluate(&entries, &no_mid, &k.ids, &|id| id != "s/scale/f/100");
+    assert_eq!(ev[4].verdict, Verdict::Pass, "{}", ev[4].detail);
+}
+
+#[test]
+fn evaluation_still_guards_units_and_latency() {
+    let k = known();
+    let entries = vec![
+        Entry {
+            check: Check::Budget(Budget {
+                id: "s/mem/x/1".into(),
+                stat: Stat::Mean,
+                max: 1e6,
+                unit: Unit::Ns,
+            }),
+            note: None,
+        },
+        Entry {
+            check: Check::Budget(Budget {
+                id: "s/g/fast/1".into(),
+                stat: Stat::P99,
+                max: 1e6,
+                unit: Unit::Ns,
+            }),
+            note: None,
+        },
+    ];
+    let ev = evaluate(&entries, &results(10.0), &k.ids, &|_| true);
+    assert_eq!(ev[0].verdict, Verdict::Fail);
+    assert!(ev[0].detail.contains("Bytes"), "{}", ev[0].detail);
+    assert_eq!(ev[1].verdict, Verdict::NoData);
+}
