@@ -13,7 +13,7 @@ usage:
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
                     [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
                     [--no-fail] [--force] [--strict] [--against REV]
-                    [--instructions] [--ir-threshold PCT]
+                    [--rounds N] [--instructions] [--ir-threshold PCT]
   cargo xtask compare A B [--threshold PCT] [--ir-threshold PCT] [--no-fail]
   cargo xtask report [RUN]
 
@@ -42,6 +42,8 @@ report    re-renders a run's report (default: the latest) from its results and b
   --against REV       measure REV (built in a reusable git worktree) and the working tree
                       sample by sample in turn, bench by bench (threshold default 1%); the
                       system suite and allocation benches are left out
+  --rounds N          with --against: fresh process pairs per bench (default 8 with --quick,
+                      12 full); more rounds, narrower intervals, proportionally longer
   --instructions      also count instructions and estimated cycles per iteration under
                       valgrind's callgrind, for every deterministic single-threaded bench
                       (needs valgrind); a baseline with counts is then compared on them too
@@ -88,6 +90,8 @@ pub struct BenchArgs {
     /// Whether `--threshold` / `--repeat` were given (their defaults differ with `--against`).
     pub threshold_given: bool,
     pub repeat_given: bool,
+    /// `--rounds N` with `--against`: fresh process pairs per bench (default by profile).
+    pub rounds: Option<usize>,
     /// `--instructions`: also count instructions under callgrind.
     pub instructions: bool,
     /// Relative threshold for instruction counts (0.01 = 1%).
@@ -220,6 +224,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         against: None,
         threshold_given: false,
         repeat_given: false,
+        rounds: None,
         instructions: false,
         ir_threshold: crate::instructions::DEFAULT_THRESHOLD,
     };
@@ -279,6 +284,13 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
                 };
                 args.repeat_given = true;
             }
+            Long("rounds") => {
+                let v = p.value()?.string()?;
+                args.rounds = match v.parse::<usize>() {
+                    Ok(n) if (2..=1000).contains(&n) => Some(n),
+                    _ => bail!("--rounds {v:?}: expected a whole number from 2 to 1000"),
+                };
+            }
             Long("force") => args.force = true,
             Long("instructions") => args.instructions = true,
             Long("ir-threshold") => args.ir_threshold = parse_threshold(&p.value()?.string()?)?,
@@ -289,6 +301,9 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     }
     if let Some(profile) = profile_set {
         args.profile = profile;
+    }
+    if args.rounds.is_some() && args.against.is_none() {
+        bail!("--rounds applies to --against (process pairs per bench)");
     }
     if args.against.is_some() {
         if args.instructions {
@@ -401,6 +416,12 @@ mod tests {
         assert_eq!((a.repeat, a.threshold), (1, 0.01));
         assert!(parse_str("bench --against HEAD --baseline x").is_err());
         assert!(parse_str("bench --against HEAD --repeat 3").is_err());
+        let Command::Bench(a) = parse_str("bench --against HEAD --rounds 32").unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.rounds, Some(32));
+        assert!(parse_str("bench --rounds 32").is_err());
+        assert!(parse_str("bench --against HEAD --rounds 1").is_err());
         let Command::Bench(a) = parse_str("bench --instructions --ir-threshold 0.5").unwrap()
         else {
             panic!()

@@ -216,7 +216,12 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             a,
             &plan.suites,
             &selector(&selected_suites, plan.filter.as_ref()),
-            &crate::paired::Settings::of(args.profile),
+            &crate::paired::Settings {
+                rounds: args
+                    .rounds
+                    .unwrap_or(crate::paired::Settings::of(args.profile).rounds),
+                ..crate::paired::Settings::of(args.profile)
+            },
             &plan.run_dir,
             &logs,
         )?
