@@ -128,6 +128,32 @@ pub fn build_b(ws: &Workspace, bench_root: &Path, wanted: &[String]) -> Result<V
     suites::build(&b)
 }
 
+/// Links the two binaries to paths of the same length (`<run>/bin/a/<suite>` and
+/// `<run>/bin/b/<suite>`). The path is copied onto the new process's stack, so with
+/// address-space randomization off a longer path shifts the stack for the whole run: two
+/// byte-identical binaries under `against-target/` and `against-target-b/` measured
+/// `pack_conflicts/naive/*` 6–11% apart, consistently, over 32 rounds.
+fn same_length_paths(
+    run_dir: &Path,
+    suite: &str,
+    a: &Path,
+    b: &Path,
+) -> Result<(PathBuf, PathBuf)> {
+    let mut out = Vec::new();
+    for (side, exe) in [("a", a), ("b", b)] {
+        let dir = run_dir.join("bin").join(side);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let link = dir.join(suite);
+        if !link.exists() && std::fs::hard_link(exe, &link).is_err() {
+            std::fs::copy(exe, &link)
+                .with_context(|| format!("copying {} to {}", exe.display(), link.display()))?;
+        }
+        out.push(link);
+    }
+    let b = out.pop().expect("two");
+    Ok((out.pop().expect("two"), b))
+}
+
 /// Where side A's results live in a run folder (side B's are in its `criterion/`).
 pub fn root(run_dir: &Path) -> PathBuf {
     run_dir.join("against-a")
@@ -228,17 +254,13 @@ pub fn measure(
                 continue;
             }
             let name = &b.suite.name;
+            let (a_exe, b_exe) = same_length_paths(run_dir, name, &a_built.exe, &b.exe)?;
             let log = std::fs::File::create(logs.join(format!("{name}-paired-r{}.log", r + 1)))
                 .with_context(|| format!("creating the log of suite {name}"))?;
             // Fresh processes every round: each process keeps its own placement in memory
             // for life, which biases one side by a few percent; rounds average that out.
-            let mut sa = Server::start(
-                &a_built.exe,
-                &ws.root,
-                &log,
-                &format!("{name} of {}", a.rev),
-            )?;
-            let mut sb = Server::start(&b.exe, &ws.root, &log, &format!("{name} (working tree)"))?;
+            let mut sa = Server::start(&a_exe, &ws.root, &log, &format!("{name} of {}", a.rev))?;
+            let mut sb = Server::start(&b_exe, &ws.root, &log, &format!("{name} (working tree)"))?;
             for (id, place) in ids {
                 k += 1;
                 let full = format!("{name}/{id}");
