@@ -18,8 +18,11 @@ pub struct Catalog {
     pub units: BTreeMap<String, Unit>,
     /// Benches that record per-operation latency percentiles.
     pub latency: BTreeSet<String>,
-    /// Benches `--instructions` counts (from each suite's plan, `bench_format::harness`).
+    /// Benches `--instructions` counts (from each suite's plan, `bench_format::harness`); also
+    /// the single-threaded ones, which the paired claims use.
     pub counted: BTreeSet<String>,
+    /// Each Criterion suite's plan, read once while listing, by suite name.
+    pub plans: BTreeMap<String, Vec<bench_format::harness::PlanLine>>,
 }
 
 impl Catalog {

@@ -338,13 +338,12 @@ pub fn claims(
     ws: &crate::workspace::Workspace,
     suites: &[crate::suites::Built],
     entries: &[crate::budgets::Entry],
-    known: &std::collections::BTreeSet<String>,
+    catalog: &crate::catalog::Catalog,
     selected: &dyn Fn(&str) -> bool,
     s: &Settings,
     logs: &Path,
 ) -> Result<Vec<crate::budgets::PairedRatio>> {
     use crate::budgets::{Check, Metric, PairedRatio};
-    use bench_format::harness::PlanLine;
     // A scaling series is paired between its end points (smallest and largest parameter).
     fn ends<'a>(
         e: &'a crate::budgets::Entry,
@@ -367,7 +366,7 @@ pub fn claims(
     let pairs: Vec<(&str, &str)> = entries
         .iter()
         .filter_map(|e| match &e.check {
-            Check::Scaling { .. } => ends(e, known, selected),
+            Check::Scaling { .. } => ends(e, &catalog.ids, selected),
             Check::Faster {
                 fast,
                 slow,
@@ -387,34 +386,25 @@ pub fn claims(
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
-    // Served ids, with whether each is single-threaded (counted), per suite.
-    let mut served: std::collections::BTreeMap<String, (usize, bool)> = Default::default();
-    for (i, b) in suites.iter().enumerate() {
-        if b.suite.kind != crate::workspace::SuiteKind::Criterion {
-            continue;
-        }
-        for line in crate::instructions::read_plan(ws, b)? {
-            let (id, single) = match line {
-                PlanLine::Counted { id, .. } => (id, true),
-                PlanLine::Excluded { id, .. } => (id, false),
-                PlanLine::Group { .. } => continue,
-            };
-            served.insert(format!("{}/{id}", b.suite.name), (i, single));
-        }
-    }
     let log = std::fs::File::create(logs.join("claims-paired.log"))
         .context("creating the paired claims' log")?;
     let started = Instant::now();
     let mut out = Vec::new();
     for (k, (num, den)) in pairs.iter().enumerate() {
-        let (Some(&(i, n1)), Some(&(j, n2))) = (served.get(*num), served.get(*den)) else {
+        // Only single-threaded (counted) pairs of one suite. Two multi-threaded benches set up
+        // in one process disturb each other: `pipeline/ready_driven/6` measured 1.12–1.19× of
+        // `sequential/6` when sampled in turn in one process (1, 10 and 50 ms samples alike) but
+        // 0.95× measured alone; such claims keep Criterion's separate intervals.
+        let suite_of = |id: &str| id.split_once('/').map(|(s, _)| s.to_owned());
+        let Some(i) = suites
+            .iter()
+            .position(|b| Some(&b.suite.name) == suite_of(num).as_ref())
+        else {
             continue;
         };
-        // Only single-threaded pairs. Two multi-threaded benches set up in one process disturb
-        // each other: `pipeline/ready_driven/6` measured 1.12–1.19× of `sequential/6` when
-        // sampled in turn in one process (1, 10 and 50 ms samples alike) but 0.95× measured
-        // alone; such claims keep Criterion's separate intervals.
-        if i != j || !(n1 && n2) {
+        if suite_of(num) != suite_of(den)
+            || !(catalog.counted.contains(*num) && catalog.counted.contains(*den))
+        {
             continue;
         }
         eprintln!(

@@ -207,11 +207,13 @@ fn list_into(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalog>
                 bail!("duplicate bench id {}/{id}", b.suite.name);
             }
         }
-        for line in crate::instructions::read_plan(ws, b)? {
+        let plan = crate::instructions::read_plan(ws, b)?;
+        for line in &plan {
             if let bench_format::harness::PlanLine::Counted { id, .. } = line {
                 catalog.counted.insert(format!("{}/{id}", b.suite.name));
             }
         }
+        catalog.plans.insert(b.suite.name.clone(), plan);
         for path in side_files(&home) {
             let side: SideFile = read_json(&path)?;
             if !catalog.ids.contains(&side.id) {

@@ -21,6 +21,7 @@ use anyhow::{Context, Result, bail};
 use bench_format::harness::{IDS_ENV, MEASURED_SYMBOL, MODE_COUNT, MODE_ENV, MODE_PLAN, PlanLine};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::Catalog;
 use crate::interrupt;
 use crate::suites::Built;
 use crate::workspace::{SuiteKind, Workspace};
@@ -144,8 +145,13 @@ pub fn read_plan(ws: &Workspace, built: &Built) -> Result<Vec<PlanLine>> {
     Ok(lines)
 }
 
-/// Asks every selected suite for its plan; `selected` takes a full bench id.
-pub fn plan(ws: &Workspace, suites: &[Built], selected: &dyn Fn(&str) -> bool) -> Result<Planned> {
+/// What to count, from every selected suite's plan (read once, into the catalog, while listing);
+/// `selected` takes a full bench id.
+pub fn plan(
+    catalog: &Catalog,
+    suites: &[Built],
+    selected: &dyn Fn(&str) -> bool,
+) -> Result<Planned> {
     let mut planned = Planned::default();
     for (i, built) in suites.iter().enumerate() {
         let suite = &built.suite.name;
@@ -156,7 +162,11 @@ pub fn plan(ws: &Workspace, suites: &[Built], selected: &dyn Fn(&str) -> bool) -
             });
             continue;
         }
-        for line in read_plan(ws, built)? {
+        let lines = catalog
+            .plans
+            .get(suite)
+            .with_context(|| format!("suite {suite} listed no plan"))?;
+        for line in lines.iter().cloned() {
             match line {
                 PlanLine::Counted { id, iterations } => {
                     let full = format!("{suite}/{id}");

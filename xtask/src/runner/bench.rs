@@ -147,7 +147,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         Some(version) => {
             let selected_suites: Vec<Suite> = suites.iter().map(|b| b.suite.clone()).collect();
             let sel = selector(&selected_suites, filter.as_ref());
-            let planned = instructions::plan(&ws, &suites, &sel)?;
+            let planned = instructions::plan(&catalog, &suites, &sel)?;
             if planned.is_empty() {
                 bail!(
                     "--instructions: the selected benches are all timed only (threads, timers or \
@@ -270,7 +270,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             &plan.ws,
             &plan.suites,
             &plan.entries,
-            &plan.catalog.ids,
+            &plan.catalog,
             &selector(&selected_suites, plan.filter.as_ref()),
             &crate::paired::Settings::claims(args.profile),
             &logs,
