@@ -10,6 +10,7 @@
 //! log-ratios into the verdict. Allocation benches (bytes, not time) and the `system` suite are not
 //! paired and are listed as such.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -247,6 +248,12 @@ pub fn measure(
     // Per bench: each round's geometric mean per iteration on both sides, and its throughput.
     let mut rounds: std::collections::BTreeMap<String, Rounds> = Default::default();
     let gm = paired::geo_mean;
+    // Every pair as measured, one JSON line per bench and round, for whoever wants to check the
+    // verdicts (or try another statistic) later.
+    let mut raw = std::io::BufWriter::new(
+        std::fs::File::create(logs.join("paired-pairs.jsonl"))
+            .context("creating logs/paired-pairs.jsonl")?,
+    );
     for r in 0..settings.rounds {
         let mut k = 0;
         for (a_built, b, ids) in &work {
@@ -271,13 +278,23 @@ pub fn measure(
                     started.elapsed().as_secs_f64()
                 );
                 // Which side is set up and calibrated first alternates between rounds.
-                let (pa, pb) = if r % 2 == 0 {
-                    let p = paired::measure(&mut sa, id, &mut sb, id, settings, *place)?;
-                    (gm(&p.a), (gm(&p.b), p.iters, p.elements))
+                let p = if r % 2 == 0 {
+                    paired::measure(&mut sa, id, &mut sb, id, settings, *place)?
                 } else {
                     let p = paired::measure(&mut sb, id, &mut sa, id, settings, *place)?;
-                    (gm(&p.b), (gm(&p.a), p.iters, p.elements))
+                    paired::Paired {
+                        a: p.b,
+                        b: p.a,
+                        ..p
+                    }
                 };
+                writeln!(
+                    raw,
+                    "{}",
+                    serde_json::json!({"id": full, "round": r + 1, "iters": p.iters, "a": p.a, "b": p.b})
+                )
+                .context("writing logs/paired-pairs.jsonl")?;
+                let (pa, pb) = (gm(&p.a), (gm(&p.b), p.iters, p.elements));
                 let e = rounds.entry(full).or_insert((vec![], vec![], 1, None));
                 e.0.push(pa);
                 e.1.push(pb.0);
