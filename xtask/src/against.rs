@@ -129,27 +129,31 @@ pub fn build_b(ws: &Workspace, bench_root: &Path, wanted: &[String]) -> Result<V
     suites::build(&b)
 }
 
-/// Links the two binaries to paths of the same length (`<run>/bin/a/<suite>` and
-/// `<run>/bin/b/<suite>`). The path is copied onto the new process's stack, so with
-/// address-space randomization off a longer path shifts the stack for the whole run: two
-/// byte-identical binaries under `against-target/` and `against-target-b/` measured
-/// `pack_conflicts/naive/*` 6–11% apart, consistently, over 32 rounds.
-fn same_length_paths(
-    run_dir: &Path,
-    suite: &str,
-    a: &Path,
-    b: &Path,
-) -> Result<(PathBuf, PathBuf)> {
+/// Fresh copies of the two binaries, for one round, at paths of the same length
+/// (`<run>/bin/a/<suite>` and `<run>/bin/b/<suite>`).
+///
+/// Same length: the path is copied onto the new process's stack, so with address-space
+/// randomization off a longer path shifts the stack for the whole run (two byte-identical
+/// binaries under `against-target/` and `against-target-b/` measured `pack_conflicts/naive/*`
+/// 6–11% apart, consistently, over 32 rounds).
+///
+/// Fresh: a running program's code and constants are the page-cache pages of its file, the same
+/// physical pages for every process started from that file, and where they sit in the caches
+/// is luck that lasts as long as the file. Four byte-identical copies of `swarm_primitives`
+/// measured `scheduler/heap/100` at 38.92, 38.96, 39.09 and 39.40 ns (medians of 20 processes
+/// each): a fixed difference of up to 1.2% that no number of rounds averages out. A new copy
+/// per round turns that luck into round-to-round noise, which the rounds do average out.
+fn fresh_copies(run_dir: &Path, suite: &str, a: &Path, b: &Path) -> Result<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
     for (side, exe) in [("a", a), ("b", b)] {
         let dir = run_dir.join("bin").join(side);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let link = dir.join(suite);
-        if !link.exists() && std::fs::hard_link(exe, &link).is_err() {
-            std::fs::copy(exe, &link)
-                .with_context(|| format!("copying {} to {}", exe.display(), link.display()))?;
-        }
-        out.push(link);
+        let copy = dir.join(suite);
+        // The previous round's copy goes first, so its pages are freed, not reused.
+        let _ = std::fs::remove_file(&copy);
+        std::fs::copy(exe, &copy)
+            .with_context(|| format!("copying {} to {}", exe.display(), copy.display()))?;
+        out.push(copy);
     }
     let b = out.pop().expect("two");
     Ok((out.pop().expect("two"), b))
@@ -254,6 +258,14 @@ pub fn measure(
         std::fs::File::create(logs.join("paired-pairs.jsonl"))
             .context("creating logs/paired-pairs.jsonl")?,
     );
+    // The copies are ~30 MB a suite and side: gone when this returns, whatever happens.
+    struct Remove(PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _copies = Remove(run_dir.join("bin"));
     for r in 0..settings.rounds {
         let mut k = 0;
         for (a_built, b, ids) in &work {
@@ -261,7 +273,7 @@ pub fn measure(
                 continue;
             }
             let name = &b.suite.name;
-            let (a_exe, b_exe) = same_length_paths(run_dir, name, &a_built.exe, &b.exe)?;
+            let (a_exe, b_exe) = fresh_copies(run_dir, name, &a_built.exe, &b.exe)?;
             let log = std::fs::File::create(logs.join(format!("{name}-paired-r{}.log", r + 1)))
                 .with_context(|| format!("creating the log of suite {name}"))?;
             // Fresh processes every round: each process keeps its own placement in memory
