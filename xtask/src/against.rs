@@ -24,7 +24,7 @@ use crate::suites::{self, Built};
 use crate::workspace::{SuiteKind, Workspace};
 
 /// Default threshold of an `--against` comparison (see docs/BENCHMARKS.md for what it resolves).
-pub const DEFAULT_THRESHOLD: f64 = 0.01;
+pub const DEFAULT_THRESHOLD: f64 = 0.005;
 
 /// Side A: revision REV, built.
 pub struct SideA {
@@ -274,8 +274,11 @@ pub fn measure(
             }
             let name = &b.suite.name;
             let (a_exe, b_exe) = fresh_copies(run_dir, name, &a_built.exe, &b.exe)?;
-            let log = std::fs::File::create(logs.join(format!("{name}-paired-r{}.log", r + 1)))
-                .with_context(|| format!("creating the log of suite {name}"))?;
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(logs.join(format!("{name}-paired.log")))
+                .with_context(|| format!("opening the log of suite {name}"))?;
             // Fresh processes every round: each process keeps its own placement in memory
             // for life, which biases one side by a few percent; rounds average that out.
             let mut sa = Server::start(&a_exe, &ws.root, &log, &format!("{name} of {}", a.rev))?;

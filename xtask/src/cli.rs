@@ -42,8 +42,9 @@ report    re-renders a run's report (default: the latest) from its results and b
   --against REV       measure REV (built in a reusable git worktree) and the working tree
                       sample by sample in turn, bench by bench (threshold default 1%); the
                       system suite and allocation benches are left out
-  --rounds N          with --against: fresh process pairs per bench (default 8 with --quick,
-                      12 full); more rounds, narrower intervals, proportionally longer
+  --rounds N          with --against: fresh process pairs per bench, 6 or more (default 32
+                      with --quick, 48 full); more rounds, narrower intervals, proportionally
+                      longer
   --instructions      also count instructions and estimated cycles per iteration under
                       valgrind's callgrind, for every deterministic single-threaded bench
                       (needs valgrind); a baseline with counts is then compared on them too
@@ -287,8 +288,11 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
             Long("rounds") => {
                 let v = p.value()?.string()?;
                 args.rounds = match v.parse::<usize>() {
-                    Ok(n) if (2..=1000).contains(&n) => Some(n),
-                    _ => bail!("--rounds {v:?}: expected a whole number from 2 to 1000"),
+                    Ok(n) if (6..=1000).contains(&n) => Some(n),
+                    _ => bail!(
+                        "--rounds {v:?}: expected a whole number from 6 (the fewest rounds with a \
+                         95% signed-rank interval) to 1000"
+                    ),
                 };
             }
             Long("force") => args.force = true,
@@ -422,6 +426,8 @@ mod tests {
         assert_eq!(a.rounds, Some(32));
         assert!(parse_str("bench --rounds 32").is_err());
         assert!(parse_str("bench --against HEAD --rounds 1").is_err());
+        assert!(parse_str("bench --against HEAD --rounds 5").is_err());
+        assert!(parse_str("bench --against HEAD --rounds 6").is_ok());
         let Command::Bench(a) = parse_str("bench --instructions --ir-threshold 0.5").unwrap()
         else {
             panic!()

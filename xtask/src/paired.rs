@@ -62,21 +62,24 @@ impl Settings {
     /// The settings of a profile (`--against`).
     pub fn of(profile: Profile) -> Self {
         match profile {
+            // Most of a round's noise is its two processes' placement in memory, not the
+            // samples: within a round 10 pairs give ±0.7–1%, between rounds ±2–3%
+            // (docs/BENCHMARKS.md). So a round is short and there are many.
             Profile::Quick => Self {
                 sample_ns: 1e6,
                 warmup_pairs: 2,
                 pairs: 10,
                 min_pairs: 4,
                 budget_ns: 0.1e9,
-                rounds: 8,
+                rounds: 32,
             },
             Profile::Full => Self {
-                sample_ns: 5e6,
-                warmup_pairs: 5,
-                pairs: 30,
-                min_pairs: 10,
-                budget_ns: 1e9,
-                rounds: 12,
+                sample_ns: 2e6,
+                warmup_pairs: 2,
+                pairs: 10,
+                min_pairs: 4,
+                budget_ns: 0.2e9,
+                rounds: 48,
             },
         }
     }

@@ -183,7 +183,7 @@ fn against_head_pairs_the_two_sides() {
     let out = env.xtask(&args);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("A/B measured sample by sample"), "{stdout}");
+    assert!(stdout.contains("A/B measured in rounds"), "{stdout}");
     let run = env.dir.join(env.latest().unwrap());
     let report = json(&run.join("report.json"));
     let c = &report["comparison"];
@@ -201,8 +201,22 @@ fn against_head_pairs_the_two_sides() {
             .unwrap()
             .starts_with("HEAD (")
     );
-    // One value per round on each side (8 rounds with --quick).
-    assert_eq!(report["benches"][0]["samples"].as_array().unwrap().len(), 8);
+    // One value per round on each side (32 rounds with --quick), every pair in the raw log,
+    // and the per-round copies of the binaries gone.
+    assert_eq!(
+        report["benches"][0]["samples"].as_array().unwrap().len(),
+        32
+    );
+    let raw = std::fs::read_to_string(run.join("logs/paired-pairs.jsonl")).unwrap();
+    assert_eq!(raw.lines().count(), 32);
+    for (k, line) in raw.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["id"], "swarm_primitives/scheduler/lanes/100");
+        assert_eq!(v["round"], k + 1);
+        let n = v["a"].as_array().unwrap().len();
+        assert!(n >= 4 && n == v["b"].as_array().unwrap().len(), "{line}");
+    }
+    assert!(!run.join("bin").exists());
     assert!(
         run.join("against-a/swarm_primitives/scheduler/lanes/100/new/sample.json")
             .is_file()

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::results::{Bench, Unit};
-use crate::stats::{Change, RatioCi, ratio_ci, ratio_ci_paired, ratio_ci_runs, verdict};
+use crate::stats::{Change, RatioCi, ratio_ci, ratio_ci_runs, ratio_ci_signed_rank, verdict};
 use crate::units::format;
 
 /// One bench compared with a baseline.
@@ -67,8 +67,9 @@ pub enum IntervalsOver {
     /// drift.
     #[default]
     Samples,
-    /// Paired samples (`--against REV`): a t-interval over the per-pair log-ratios of A and B
-    /// measured sample by sample in turn, so drift hits both sides.
+    /// Paired rounds (`--against REV`): each round a fresh process pair measured sample by
+    /// sample in turn, so drift hits both sides; a signed-rank interval over the rounds'
+    /// log-ratios ([`crate::stats::ratio_ci_signed_rank`]).
     Pairs,
 }
 
@@ -167,7 +168,7 @@ fn compare_with(
         // With repeats on both sides the unit is a whole run (its mean), which carries the
         // between-run drift; otherwise the per-iteration samples of the single runs.
         let ci = if paired {
-            ratio_ci_paired(&b.samples, &n.samples)
+            ratio_ci_signed_rank(&b.samples, &n.samples)
         } else if b.run_means.len() >= 2 && n.run_means.len() >= 2 {
             ratio_ci_runs(&b.run_means, &n.run_means)
         } else {

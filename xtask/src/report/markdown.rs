@@ -36,7 +36,7 @@ pub(super) fn pct(r: f64) -> String {
 /// One sentence saying what a comparison's intervals were computed over.
 pub(super) fn comparison_method(c: &Comparison) -> &'static str {
     if c.intervals_over == IntervalsOver::Pairs {
-        "A/B measured sample by sample in turn (A B, B A, ...; two processes in serve mode): intervals are t-intervals over the per-pair log-ratios, so drift between samples cancels."
+        "A/B measured in rounds, each a fresh pair of processes (serve mode) sampled in turn (A B, B A, ...), so drift between samples cancels: intervals are signed-rank (Hodges–Lehmann) intervals over the rounds' log-ratios, so one unlucky process cannot decide a verdict."
     } else if c.intervals_over == IntervalsOver::Runs {
         "Intervals are Welch t-intervals over whole-run means (`--repeat`): they include between-run drift."
     } else {
