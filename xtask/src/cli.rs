@@ -417,7 +417,7 @@ mod tests {
             panic!()
         };
         assert_eq!(a.against.as_deref(), Some("HEAD~1"));
-        assert_eq!((a.repeat, a.threshold), (1, 0.01));
+        assert_eq!((a.repeat, a.threshold), (1, crate::against::DEFAULT_THRESHOLD));
         assert!(parse_str("bench --against HEAD --baseline x").is_err());
         assert!(parse_str("bench --against HEAD --repeat 3").is_err());
         let Command::Bench(a) = parse_str("bench --against HEAD --rounds 32").unwrap() else {
