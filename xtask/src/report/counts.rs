@@ -115,7 +115,7 @@ fn comparison_title(c: &CountComparison) -> String {
     let n = |ch: Change| c.deltas.iter().filter(|d| d.change == ch).count();
     format!(
         "Instruction counts against the baseline (threshold {}%): {} regressed, {} improved, {} unchanged",
-        c.threshold * 100.0,
+        super::markdown::threshold_pct(c.threshold),
         n(Change::Regressed),
         n(Change::Improved),
         n(Change::Unchanged)

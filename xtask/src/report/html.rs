@@ -213,9 +213,9 @@ pub fn html(r: &Report) -> String {
     if let Some(c) = &r.comparison {
         let _ = write!(
             s,
-            "<h2>Compared with <code>{}</code> (threshold {:.0}%)</h2><p>{}</p><table><tr><th>bench</th><th>baseline</th><th>new</th><th>change</th><th>95% CI</th><th>detectable</th><th>verdict</th></tr>",
+            "<h2>Compared with <code>{}</code> (threshold {}%)</h2><p>{}</p><table><tr><th>bench</th><th>baseline</th><th>new</th><th>change</th><th>95% CI</th><th>detectable</th><th>verdict</th></tr>",
             esc(&c.baseline),
-            c.threshold * 100.0,
+            super::markdown::threshold_pct(c.threshold),
             esc(&comparison_method(c).replace("**", ""))
         );
         for d in &c.deltas {

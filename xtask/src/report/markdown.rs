@@ -29,6 +29,12 @@ pub(super) fn bench_extra(b: &Bench) -> String {
     parts.join("; ")
 }
 
+/// A threshold (a fraction) as a percentage, as short as it can be said: 10, 1, 0.5.
+pub(super) fn threshold_pct(t: f64) -> String {
+    let p = (t * 1e5).round() / 1e3;
+    format!("{p}")
+}
+
 pub(super) fn pct(r: f64) -> String {
     format!("{:+.1}%", (r - 1.0) * 100.0)
 }
@@ -49,9 +55,9 @@ pub fn markdown_comparison(c: &Comparison) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "## Compared with `{}` (threshold {:.0}%): {} regressed, {} unusable, {} improved, {} unchanged\n",
+        "## Compared with `{}` (threshold {}%): {} regressed, {} unusable, {} improved, {} unchanged\n",
         c.baseline,
-        c.threshold * 100.0,
+        threshold_pct(c.threshold),
         c.regressions(),
         c.unusable.len(),
         c.deltas
@@ -264,5 +270,15 @@ mod tests {
         ] {
             assert!(md.contains(needle), "missing {needle:?} in\n{md}");
         }
+    }
+
+    #[test]
+    fn thresholds_are_said_as_given() {
+        // 0.5% was shown as "0%" with a whole-number format.
+        assert_eq!(threshold_pct(0.005), "0.5");
+        assert_eq!(threshold_pct(0.10), "10");
+        assert_eq!(threshold_pct(0.01), "1");
+        assert_eq!(threshold_pct(0.0125), "1.25");
+        assert_eq!(threshold_pct(0.0), "0");
     }
 }
