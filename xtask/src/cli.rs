@@ -42,8 +42,8 @@ report    re-renders a run's report (default: the latest) from its results and b
   --against REV       measure REV (built in a reusable git worktree) and the working tree
                       sample by sample in turn, bench by bench (threshold default 1%); the
                       system suite and allocation benches are left out
-  --rounds N          with --against: fresh process pairs per bench, 6 or more (default 32
-                      with --quick, 48 full); more rounds, narrower intervals, proportionally
+  --rounds N          with --against: fresh process pairs per bench, 6 or more (default 48
+                      with --quick, 64 full); more rounds, narrower intervals, proportionally
                       longer
   --instructions      also count instructions and estimated cycles per iteration under
                       valgrind's callgrind, for every deterministic single-threaded bench
@@ -417,7 +417,10 @@ mod tests {
             panic!()
         };
         assert_eq!(a.against.as_deref(), Some("HEAD~1"));
-        assert_eq!((a.repeat, a.threshold), (1, crate::against::DEFAULT_THRESHOLD));
+        assert_eq!(
+            (a.repeat, a.threshold),
+            (1, crate::against::DEFAULT_THRESHOLD)
+        );
         assert!(parse_str("bench --against HEAD --baseline x").is_err());
         assert!(parse_str("bench --against HEAD --repeat 3").is_err());
         let Command::Bench(a) = parse_str("bench --against HEAD --rounds 32").unwrap() else {
