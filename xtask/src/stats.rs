@@ -124,18 +124,24 @@ pub fn ratio_ci_runs(base: &[f64], new: &[f64]) -> Option<RatioCi> {
     })
 }
 
+/// `ln(new[k] / base[k])` for paired values; `None` unless both sides have the same number (at
+/// least `min`) of positive, finite values.
+fn log_ratios(base: &[f64], new: &[f64], min: usize) -> Option<Vec<f64>> {
+    if base.len() != new.len()
+        || base.len() < min
+        || base.iter().chain(new).any(|&v| !(v > 0.0 && v.is_finite()))
+    {
+        return None;
+    }
+    Some(base.iter().zip(new).map(|(b, n)| (n / b).ln()).collect())
+}
+
 /// A 95% interval for `new / base` from *paired* measurements: `base[k]` and `new[k]` were
 /// measured in the same round, next to each other, so slow drift of the machine hits both. A
 /// one-sample t-interval over the log-ratios `ln(new[k] / base[k])` (geometric mean ratio).
 /// `None` unless both sides have the same number (at least 2) of positive values.
 pub fn ratio_ci_paired(base: &[f64], new: &[f64]) -> Option<RatioCi> {
-    if base.len() != new.len()
-        || base.len() < 2
-        || base.iter().chain(new).any(|&v| !(v > 0.0 && v.is_finite()))
-    {
-        return None;
-    }
-    let d: Vec<f64> = base.iter().zip(new).map(|(b, n)| (n / b).ln()).collect();
+    let d = log_ratios(base, new, 2)?;
     let (m, sd) = mean_and_sd(&d);
     let half = t975((d.len() - 1) as f64) * sd / (d.len() as f64).sqrt();
     Some(RatioCi {
@@ -159,13 +165,7 @@ pub fn ratio_ci_paired(base: &[f64], new: &[f64]) -> Option<RatioCi> {
 /// symmetric about the true one. `None` unless both sides have the same number (at least 6, the
 /// fewest for which a 95% interval exists) of positive values.
 pub fn ratio_ci_signed_rank(base: &[f64], new: &[f64]) -> Option<RatioCi> {
-    if base.len() != new.len()
-        || base.len() < 6
-        || base.iter().chain(new).any(|&v| !(v > 0.0 && v.is_finite()))
-    {
-        return None;
-    }
-    let d: Vec<f64> = base.iter().zip(new).map(|(b, n)| (n / b).ln()).collect();
+    let d = log_ratios(base, new, 6)?;
     let n = d.len();
     let mut walsh: Vec<f64> = Vec::with_capacity(n * (n + 1) / 2);
     for i in 0..n {
