@@ -281,8 +281,17 @@ pub fn measure(
                 .with_context(|| format!("opening the log of suite {name}"))?;
             // Fresh processes every round: each process keeps its own placement in memory
             // for life, which biases one side by a few percent; rounds average that out.
-            let mut sa = Server::start(&a_exe, &ws.root, &log, &format!("{name} of {}", a.rev))?;
-            let mut sb = Server::start(&b_exe, &ws.root, &log, &format!("{name} (working tree)"))?;
+            // Which side starts first alternates too: nothing about the order may favour a side.
+            let start_a = || Server::start(&a_exe, &ws.root, &log, &format!("{name} of {}", a.rev));
+            let start_b =
+                || Server::start(&b_exe, &ws.root, &log, &format!("{name} (working tree)"));
+            let (mut sa, mut sb) = if r % 2 == 0 {
+                let sa = start_a()?;
+                (sa, start_b()?)
+            } else {
+                let sb = start_b()?;
+                (start_a()?, sb)
+            };
             for (id, place) in ids {
                 k += 1;
                 let full = format!("{name}/{id}");

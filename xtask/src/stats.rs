@@ -11,7 +11,9 @@
 //! machine's speed also drifts *between* runs (two unchanged quick runs on the 2-core reference VM
 //! differed by up to 2× on some benches, with intervals of a few percent), which no single-run
 //! interval can see. With `--repeat N` on both sides the unit becomes the run: [`ratio_ci_runs`]
-//! gives a Welch t-interval over the runs' means, which includes that drift.
+//! gives a Welch t-interval over the runs' means, which includes that drift. Paired measurements
+//! have their own: [`ratio_ci_paired`] (a t-interval over pairs in one process, for claims) and
+//! [`ratio_ci_signed_rank`] (over the rounds of `--against`, robust to a few wild rounds).
 
 use bench_format::SplitMix64;
 use serde::{Deserialize, Serialize};
