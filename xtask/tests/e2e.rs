@@ -201,14 +201,14 @@ fn against_head_pairs_the_two_sides() {
             .unwrap()
             .starts_with("HEAD (")
     );
-    // One value per round on each side (32 rounds with --quick), every pair in the raw log,
+    // One value per round on each side (48 rounds with --quick), every pair in the raw log,
     // and the per-round copies of the binaries gone.
     assert_eq!(
         report["benches"][0]["samples"].as_array().unwrap().len(),
-        32
+        48
     );
     let raw = std::fs::read_to_string(run.join("logs/paired-pairs.jsonl")).unwrap();
-    assert_eq!(raw.lines().count(), 32);
+    assert_eq!(raw.lines().count(), 48);
     for (k, line) in raw.lines().enumerate() {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_eq!(v["id"], "swarm_primitives/scheduler/lanes/100");
