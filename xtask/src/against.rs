@@ -5,9 +5,9 @@
 //! its own target directory (`target/ggen-bench/against-target`), both kept between runs so a
 //! second run against the same REV builds nothing. Then, suite by suite, one bench binary of each
 //! side runs in serve mode and the [`paired`](crate::paired) engine measures every bench both sides
-//! define: A and B alternate sample by sample (about a millisecond each with `--quick`), so drift
-//! hits both sides of every pair, and [`crate::stats::ratio_ci_paired`] turns the per-pair
-//! log-ratios into the verdict. Allocation benches (bytes, not time) and the `system` suite are not
+//! define, in rounds of fresh process pairs: A and B alternate sample by sample (about a
+//! millisecond each with `--quick`), so drift hits both sides of every pair, and
+//! [`crate::stats::ratio_ci_signed_rank`] turns the rounds' log-ratios into the verdict. Allocation benches (bytes, not time) and the `system` suite are not
 //! paired and are listed as such.
 
 use std::io::Write as _;
@@ -246,9 +246,13 @@ pub fn measure(
                     .push(format!("{}: only in the working tree", full(id)));
             }
         }
-        work.push((a_built, b, ids));
+        if !ids.is_empty() {
+            let log = std::fs::File::create(logs.join(format!("{name}-paired.log")))
+                .with_context(|| format!("creating the log of suite {name}"))?;
+            work.push((a_built, b, ids, log));
+        }
     }
-    let total: usize = work.iter().map(|(_, _, ids)| ids.len()).sum();
+    let total: usize = work.iter().map(|(_, _, ids, _)| ids.len()).sum();
     // Per bench: each round's geometric mean per iteration on both sides, and its throughput.
     let mut rounds: std::collections::BTreeMap<String, Rounds> = Default::default();
     let gm = paired::geo_mean;
@@ -268,23 +272,15 @@ pub fn measure(
     let _copies = Remove(run_dir.join("bin"));
     for r in 0..settings.rounds {
         let mut k = 0;
-        for (a_built, b, ids) in &work {
-            if ids.is_empty() {
-                continue;
-            }
+        for (a_built, b, ids, log) in &work {
             let name = &b.suite.name;
             let (a_exe, b_exe) = fresh_copies(run_dir, name, &a_built.exe, &b.exe)?;
-            let log = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(logs.join(format!("{name}-paired.log")))
-                .with_context(|| format!("opening the log of suite {name}"))?;
             // Fresh processes every round: each process keeps its own placement in memory
             // for life, which biases one side by a few percent; rounds average that out.
             // Which side starts first alternates too: nothing about the order may favour a side.
-            let start_a = || Server::start(&a_exe, &ws.root, &log, &format!("{name} of {}", a.rev));
+            let start_a = || Server::start(&a_exe, &ws.root, log, &format!("{name} of {}", a.rev));
             let start_b =
-                || Server::start(&b_exe, &ws.root, &log, &format!("{name} (working tree)"));
+                || Server::start(&b_exe, &ws.root, log, &format!("{name} (working tree)"));
             let (mut sa, mut sb) = if r % 2 == 0 {
                 let sa = start_a()?;
                 (sa, start_b()?)
@@ -318,11 +314,10 @@ pub fn measure(
                     serde_json::json!({"id": full, "round": r + 1, "iters": p.iters, "a": p.a, "b": p.b})
                 )
                 .context("writing logs/paired-pairs.jsonl")?;
-                let (pa, pb) = (gm(&p.a), (gm(&p.b), p.iters, p.elements));
                 let e = rounds.entry(full).or_insert((vec![], vec![], 1, None));
-                e.0.push(pa);
-                e.1.push(pb.0);
-                (e.2, e.3) = (pb.1, pb.2);
+                e.0.push(gm(&p.a));
+                e.1.push(gm(&p.b));
+                (e.2, e.3) = (p.iters, p.elements);
             }
         }
     }

@@ -40,7 +40,7 @@ report    re-renders a run's report (default: the latest) from its results and b
   --force             let --save-baseline replace an existing baseline of that name
   --strict            an UNSURE claim (its interval straddles the limit) fails the run
   --against REV       measure REV (built in a reusable git worktree) and the working tree
-                      sample by sample in turn, bench by bench (threshold default 1%); the
+                      sample by sample in turn, bench by bench (threshold default 0.5%); the
                       system suite and allocation benches are left out
   --rounds N          with --against: fresh process pairs per bench, 6 or more (default 48
                       with --quick, 64 full); more rounds, narrower intervals, proportionally

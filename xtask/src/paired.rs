@@ -6,7 +6,8 @@
 //! Per bench: both sides set up; the iteration count is calibrated once (on side B) so that one
 //! sample lasts about [`Settings::sample_ns`], and both sides use it; a few warm-up pairs are
 //! discarded; then pairs are taken until [`Settings::pairs`] or the time budget is reached. The
-//! verdicts come from the per-pair log-ratios ([`crate::stats::ratio_ci_paired`]).
+//! verdicts come from the log-ratios: per pair for claims ([`crate::stats::ratio_ci_paired`]),
+//! per round for `--against` ([`crate::stats::ratio_ci_signed_rank`]).
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;

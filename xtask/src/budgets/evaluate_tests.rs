@@ -14,6 +14,20 @@ fn with_interval(id: &str, mean: f64, half: f64) -> Bench {
     b
 }
 
+/// `numerator / denominator` measured in turn: `[point, lower, upper]` over `pairs` pairs.
+fn paired_ratio(numerator: &str, denominator: &str, ci: [f64; 3], pairs: usize) -> PairedRatio {
+    PairedRatio {
+        numerator: numerator.into(),
+        denominator: denominator.into(),
+        ratio: crate::stats::RatioCi {
+            point: ci[0],
+            lower: ci[1],
+            upper: ci[2],
+        },
+        pairs,
+    }
+}
+
 #[test]
 fn instruction_entries_are_exact_and_skipped_without_counts() {
     let k = known();
@@ -73,16 +87,7 @@ fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
     ];
     let unpaired = evaluate(std::slice::from_ref(&entry), &data, &k.ids, &|_| true);
     assert_eq!(unpaired[0].verdict, Verdict::Fail);
-    let paired = [PairedRatio {
-        numerator: "s/g/slow/1".into(),
-        denominator: "s/g/fast/1".into(),
-        ratio: crate::stats::RatioCi {
-            point: 2.0,
-            lower: 1.9,
-            upper: 2.1,
-        },
-        pairs: 6,
-    }];
+    let paired = [paired_ratio("s/g/slow/1", "s/g/fast/1", [2.0, 1.9, 2.1], 6)];
     let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &paired);
     assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
     assert!(
@@ -109,16 +114,12 @@ fn a_series_with_paired_end_points_gets_an_exponent_interval() {
     ];
     // 1000 / 10 measured in turn: 110× [105×, 115×] → exponent ln(110)/ln(100) = 1.021,
     // interval [1.011, 1.030].
-    let paired = [PairedRatio {
-        numerator: "s/scale/f/1000".into(),
-        denominator: "s/scale/f/10".into(),
-        ratio: crate::stats::RatioCi {
-            point: 110.0,
-            lower: 105.0,
-            upper: 115.0,
-        },
-        pairs: 30,
-    }];
+    let paired = [paired_ratio(
+        "s/scale/f/1000",
+        "s/scale/f/10",
+        [110.0, 105.0, 115.0],
+        30,
+    )];
     let v = |max: f64| evaluate_with(&[entry(max)], &data, &k.ids, &|_| true, &paired);
     let ev = v(1.05);
     assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
