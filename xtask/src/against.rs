@@ -311,7 +311,7 @@ pub fn measure(
                 writeln!(
                     raw,
                     "{}",
-                    serde_json::json!({"id": full, "round": r + 1, "iters": p.iters, "a": p.a, "b": p.b})
+                    serde_json::json!({"id": full, "round": r + 1, "iters": p.iters, "setups": p.setups, "a": p.a, "b": p.b})
                 )
                 .context("writing logs/paired-pairs.jsonl")?;
                 let e = rounds.entry(full).or_insert((vec![], vec![], 1, None));

@@ -13,7 +13,7 @@ usage:
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
                     [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
                     [--no-fail] [--force] [--strict] [--against REV]
-                    [--rounds N] [--instructions] [--ir-threshold PCT]
+                    [--rounds N] [--setups N] [--instructions] [--ir-threshold PCT]
   cargo xtask compare A B [--threshold PCT] [--ir-threshold PCT] [--no-fail]
   cargo xtask report [RUN]
 
@@ -45,6 +45,9 @@ report    re-renders a run's report (default: the latest) from its results and b
   --rounds N          with --against: fresh process pairs per bench, 6 or more (default 48
                       with --quick, 64 full); more rounds, narrower intervals, proportionally
                       longer
+  --setups N          with --against: set-ups per round of each single-threaded bench, 1 to
+                      20 (default 5), its pairs shared among them; each set-up is a new draw of
+                      where the bench's data lands in memory
   --instructions      also count instructions and estimated cycles per iteration under
                       valgrind's callgrind, for every deterministic single-threaded bench
                       (needs valgrind); a baseline with counts is then compared on them too
@@ -93,6 +96,8 @@ pub struct BenchArgs {
     pub repeat_given: bool,
     /// `--rounds N` with `--against`: fresh process pairs per bench (default by profile).
     pub rounds: Option<usize>,
+    /// `--setups N` with `--against`: set-ups per round of single-threaded benches.
+    pub setups: Option<usize>,
     /// `--instructions`: also count instructions under callgrind.
     pub instructions: bool,
     /// Relative threshold for instruction counts (0.01 = 1%).
@@ -226,6 +231,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         threshold_given: false,
         repeat_given: false,
         rounds: None,
+        setups: None,
         instructions: false,
         ir_threshold: crate::instructions::DEFAULT_THRESHOLD,
     };
@@ -295,6 +301,13 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
                     ),
                 };
             }
+            Long("setups") => {
+                let v = p.value()?.string()?;
+                args.setups = match v.parse::<usize>() {
+                    Ok(n) if (1..=20).contains(&n) => Some(n),
+                    _ => bail!("--setups {v:?}: expected a whole number from 1 to 20"),
+                };
+            }
             Long("force") => args.force = true,
             Long("instructions") => args.instructions = true,
             Long("ir-threshold") => args.ir_threshold = parse_threshold(&p.value()?.string()?)?,
@@ -308,6 +321,9 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     }
     if args.rounds.is_some() && args.against.is_none() {
         bail!("--rounds applies to --against (process pairs per bench)");
+    }
+    if args.setups.is_some() && args.against.is_none() {
+        bail!("--setups applies to --against (set-ups per round)");
     }
     if args.against.is_some() {
         if args.instructions {
@@ -431,6 +447,13 @@ mod tests {
         assert!(parse_str("bench --against HEAD --rounds 1").is_err());
         assert!(parse_str("bench --against HEAD --rounds 5").is_err());
         assert!(parse_str("bench --against HEAD --rounds 6").is_ok());
+        let Command::Bench(a) = parse_str("bench --against HEAD --setups 3").unwrap() else {
+            panic!("bench");
+        };
+        assert_eq!(a.setups, Some(3));
+        assert!(parse_str("bench --setups 3").is_err());
+        assert!(parse_str("bench --against HEAD --setups 0").is_err());
+        assert!(parse_str("bench --against HEAD --setups 21").is_err());
         let Command::Bench(a) = parse_str("bench --instructions --ir-threshold 0.5").unwrap()
         else {
             panic!()

@@ -34,6 +34,9 @@ pub struct Settings {
     pub budget_ns: f64,
     /// Fresh process pairs per bench (`--against`): the verdict's unit is a round.
     pub rounds: usize,
+    /// Set-ups of a single-threaded bench per round (`--against`), its pairs shared among them;
+    /// multi-threaded benches are set up once.
+    pub setups: usize,
 }
 
 impl Settings {
@@ -47,6 +50,7 @@ impl Settings {
                 min_pairs: 10,
                 budget_ns: 0.5e9,
                 rounds: 1,
+                setups: 1,
                 ..Self::of(profile)
             },
             Profile::Full => Self {
@@ -55,6 +59,7 @@ impl Settings {
                 min_pairs: 20,
                 budget_ns: 4e9,
                 rounds: 1,
+                setups: 1,
                 ..Self::of(profile)
             },
         }
@@ -73,6 +78,7 @@ impl Settings {
                 min_pairs: 4,
                 budget_ns: 0.1e9,
                 rounds: 48,
+                setups: SETUPS,
             },
             Profile::Full => Self {
                 sample_ns: 2e6,
@@ -81,10 +87,14 @@ impl Settings {
                 min_pairs: 4,
                 budget_ns: 0.2e9,
                 rounds: 64,
+                setups: SETUPS,
             },
         }
     }
 }
+
+/// Set-ups per round of a single-threaded bench (`--against`).
+const SETUPS: usize = 5;
 
 /// A bench binary in serve mode.
 pub struct Server {
@@ -218,6 +228,8 @@ fn no_aslr_available() -> bool {
 #[derive(Debug, Clone)]
 pub struct Paired {
     pub iters: u64,
+    /// Set-ups the pairs came from (consecutive pairs share one).
+    pub setups: usize,
     pub a: Vec<f64>,
     pub b: Vec<f64>,
     pub elements: Option<u64>,
@@ -257,21 +269,48 @@ pub fn measure(
     let cpus = place.cpus();
     a.pin(&cpus);
     b.pin(&cpus);
-    a.setup(a_id)?;
-    let elements = b.setup(b_id)?;
-    let (va, vb, iters) = measure_with(
-        &mut |side_b, n| if side_b { b.run(n) } else { a.run(n) },
-        s,
-        true,
-    )?;
+    let setups = match place {
+        Placement::OneCpu => s.setups.max(1),
+        Placement::AllCpus => 1,
+    };
+    // The pairs and the budget are shared among the set-ups; calibration runs on the first.
+    let each = Settings {
+        pairs: s.pairs.div_ceil(setups),
+        min_pairs: s.min_pairs.div_ceil(setups),
+        budget_ns: s.budget_ns / setups as f64,
+        warmup_pairs: if setups > 1 { 1 } else { s.warmup_pairs },
+        ..*s
+    };
+    let mut out = Paired {
+        iters: 0,
+        setups,
+        a: Vec::new(),
+        b: Vec::new(),
+        elements: None,
+    };
+    let mut iters = None;
+    for k in 0..setups {
+        // Which side is set up first alternates between set-ups too.
+        if k % 2 == 0 {
+            a.setup(a_id)?;
+            out.elements = b.setup(b_id)?;
+        } else {
+            out.elements = b.setup(b_id)?;
+            a.setup(a_id)?;
+        }
+        let (va, vb, n) = measure_with(
+            &mut |side_b, n| if side_b { b.run(n) } else { a.run(n) },
+            &each,
+            Iters::Same(iters),
+        )?;
+        iters = Some(n);
+        out.iters = n;
+        out.a.extend(va);
+        out.b.extend(vb);
+    }
     a.finish()?;
     b.finish()?;
-    Ok(Paired {
-        iters,
-        a: va,
-        b: vb,
-        elements,
-    })
+    Ok(out)
 }
 
 /// Iterations per sample for one side: enough for [`Settings::sample_ns`].
@@ -287,22 +326,39 @@ fn calibrate(run: &mut dyn FnMut(u64) -> Result<f64>, s: &Settings) -> Result<u6
     }
 }
 
+/// How [`measure_with`] picks each side's iterations per sample.
+#[derive(Debug, Clone, Copy)]
+pub enum Iters {
+    /// The two sides of a claim, each calibrated on its own (they may differ 1000× per
+    /// iteration).
+    EachSide,
+    /// The same bench on both sides: B is calibrated, or given (`Some`, a later set-up of the
+    /// same round), and A runs the same count.
+    Same(Option<u64>),
+}
+
 /// The core of the engine: `run(side_b, iterations)` takes one sample of side A (`false`) or B
-/// (`true`). With `same_iters` (the same bench on both sides) both run B's calibrated count;
-/// otherwise each side is calibrated on its own (the two sides of a claim may differ 1000× per
-/// iteration). Then warm-up pairs, then pairs in alternating order until [`Settings::pairs`] or
-/// the budget. Returns per-iteration nanoseconds of A and B, pair by pair, and B's iterations.
+/// (`true`), with iterations per sample as `iters` says. Then warm-up pairs, then pairs in
+/// alternating order until [`Settings::pairs`] or the budget. Returns per-iteration nanoseconds of
+/// A and B, pair by pair, and B's iterations.
 pub fn measure_with(
     run: &mut dyn FnMut(bool, u64) -> Result<f64>,
     s: &Settings,
-    same_iters: bool,
+    iters: Iters,
 ) -> Result<(Vec<f64>, Vec<f64>, u64)> {
-    let ib = calibrate(&mut |n| run(true, n), s)?;
-    let ia = if same_iters {
-        run(false, ib)?;
-        ib
-    } else {
-        calibrate(&mut |n| run(false, n), s)?
+    let (ia, ib) = match iters {
+        Iters::EachSide => {
+            let ib = calibrate(&mut |n| run(true, n), s)?;
+            (calibrate(&mut |n| run(false, n), s)?, ib)
+        }
+        Iters::Same(given) => {
+            let ib = match given {
+                Some(n) => n,
+                None => calibrate(&mut |n| run(true, n), s)?,
+            };
+            run(false, ib)?;
+            (ib, ib)
+        }
     };
     for _ in 0..s.warmup_pairs {
         run(false, ia)?;
@@ -431,7 +487,7 @@ pub fn claims(
         let (vn, vd, _) = measure_with(
             &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
             s,
-            false,
+            Iters::EachSide,
         )?;
         server.finish()?;
         if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {

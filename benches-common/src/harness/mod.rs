@@ -106,7 +106,7 @@ pub struct Def {
     throughput: Option<u64>,
     counting: Counting,
     records_latency: bool,
-    setup: Box<dyn FnOnce() -> Routine>,
+    setup: Box<dyn Fn() -> Routine>,
 }
 
 impl Def {
@@ -168,7 +168,7 @@ impl Suite {
         group: &str,
         function: &str,
         parameter: impl std::fmt::Display,
-        setup: impl FnOnce() -> Routine + 'static,
+        setup: impl Fn() -> Routine + 'static,
     ) -> &mut Def {
         self.defs.push(Def {
             group: group.to_owned(),

@@ -7,10 +7,12 @@ use std::io::{BufRead as _, Write as _};
 use super::{Def, Routine, Suite};
 
 /// Answers one request per line until stdin closes; benches left set up are finished at the end.
-/// Several benches may be set up at once (the two sides of a claim); `run N` runs the one set up
-/// last, `run N ID` the one named.
+/// Several benches may be set up at once (the two sides of a claim), and one bench several times
+/// (each set-up is a new draw of where its data lands in memory; the earlier ones stay alive
+/// until `finish`, so a new one cannot reuse their memory): `run N` runs the one set up last,
+/// `run N ID` the one of that id set up last.
 pub(super) fn serve(suite: Suite) {
-    let mut defs: Vec<Option<Def>> = suite.defs.into_iter().map(Some).collect();
+    let defs: Vec<Def> = suite.defs;
     let mut current: Vec<(String, Routine)> = Vec::new();
     let finish_all = |current: &mut Vec<(String, Routine)>| {
         for (_, r) in current.drain(..) {
@@ -22,29 +24,20 @@ pub(super) fn serve(suite: Suite) {
         let Ok(line) = line else { break };
         let (command, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         let reply = match command {
-            "setup" => {
-                let found = defs
-                    .iter_mut()
-                    .find(|d| d.as_ref().is_some_and(|d| d.id() == arg))
-                    .and_then(Option::take);
-                match found {
-                    Some(def) => {
-                        let elements = def.throughput.map_or("-".to_owned(), |t| t.to_string());
-                        current.push((arg.to_owned(), (def.setup)()));
-                        format!("ready {elements}")
-                    }
-                    None => format!(
-                        "error {arg:?} is not a bench of {} (or was set up already)",
-                        suite.name
-                    ),
+            "setup" => match defs.iter().find(|d| d.id() == arg) {
+                Some(def) => {
+                    let elements = def.throughput.map_or("-".to_owned(), |t| t.to_string());
+                    current.push((arg.to_owned(), (def.setup)()));
+                    format!("ready {elements}")
                 }
-            }
+                None => format!("error {arg:?} is not a bench of {}", suite.name),
+            },
             "run" => {
                 let (n, id) = arg
                     .split_once(' ')
                     .map_or((arg, None), |(n, id)| (n, Some(id)));
                 let routine = match id {
-                    Some(id) => current.iter_mut().find(|(i, _)| i == id),
+                    Some(id) => current.iter_mut().rev().find(|(i, _)| i == id),
                     None => current.last_mut(),
                 };
                 match (routine, n.parse::<u64>()) {

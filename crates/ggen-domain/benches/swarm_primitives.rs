@@ -141,7 +141,7 @@ fn read_bench<T: Send + Sync + 'static>(
     s: &mut Suite,
     name: &str,
     scenario: Scenario,
-    make: impl FnOnce() -> Arc<T> + 'static,
+    make: impl Fn() -> Arc<T> + 'static,
     read: fn(&T) -> u64,
     bg_read: fn(&T),
     bg_write: fn(&T),

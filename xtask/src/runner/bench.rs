@@ -216,11 +216,13 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             a,
             &plan.suites,
             &selector(&selected_suites, plan.filter.as_ref()),
-            &crate::paired::Settings {
-                rounds: args
-                    .rounds
-                    .unwrap_or(crate::paired::Settings::of(args.profile).rounds),
-                ..crate::paired::Settings::of(args.profile)
+            &{
+                let d = crate::paired::Settings::of(args.profile);
+                crate::paired::Settings {
+                    rounds: args.rounds.unwrap_or(d.rounds),
+                    setups: args.setups.unwrap_or(d.setups),
+                    ..d
+                }
             },
             &plan.run_dir,
             &logs,
