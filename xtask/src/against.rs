@@ -183,7 +183,21 @@ fn served(plan: &[PlanLine]) -> Vec<(String, Placement)> {
         .collect()
 }
 
-/// One bench's rounds: each round's geometric mean per iteration on sides A and B, the last
+/// One round's value on sides A and B, from its pairs: the round's level (the geometric mean of
+/// both sides' samples) split by the round's ratio, the Hodges–Lehmann estimate of its pairs'
+/// log-ratios, so that B / A is that ratio. A pair or two that caught the machine changing
+/// speed (here `indexed/100` went from ~2950 to ~4850 ns per iteration within a round, and a
+/// pair across the switch read +57%) barely move it; the geometric mean of each side took them
+/// in full. On three whole-workspace A/A runs the rounds' interval was ±0.97% (median half-width)
+/// this way, ±1.18% with the ratio of geometric means (docs/BENCHMARKS.md).
+fn round_values(a: &[f64], b: &[f64]) -> (f64, f64) {
+    let level = (paired::geo_mean(a) * paired::geo_mean(b)).sqrt();
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| (y / x).ln()).collect();
+    let r = crate::stats::hodges_lehmann(&d).unwrap_or(f64::NAN);
+    (level * (-r / 2.0).exp(), level * (r / 2.0).exp())
+}
+
+/// One bench's rounds: each round's value per iteration on sides A and B ([`round_values`]), the last
 /// round's iterations per sample, and the elements per iteration.
 type Rounds = (Vec<f64>, Vec<f64>, u64, Option<u64>);
 
@@ -255,7 +269,6 @@ pub fn measure(
     let total: usize = work.iter().map(|(_, _, ids, _)| ids.len()).sum();
     // Per bench: each round's geometric mean per iteration on both sides, and its throughput.
     let mut rounds: std::collections::BTreeMap<String, Rounds> = Default::default();
-    let gm = paired::geo_mean;
     // Every pair as measured, one JSON line per bench and round, for whoever wants to check the
     // verdicts (or try another statistic) later.
     let mut raw = std::io::BufWriter::new(
@@ -314,9 +327,10 @@ pub fn measure(
                     serde_json::json!({"id": full, "round": r + 1, "iters": p.iters, "setups": p.setups, "a": p.a, "b": p.b})
                 )
                 .context("writing logs/paired-pairs.jsonl")?;
+                let (va, vb) = round_values(&p.a, &p.b);
                 let e = rounds.entry(full).or_insert((vec![], vec![], 1, None));
-                e.0.push(gm(&p.a));
-                e.1.push(gm(&p.b));
+                e.0.push(va);
+                e.1.push(vb);
                 (e.2, e.3) = (p.iters, p.elements);
             }
         }

@@ -168,6 +168,19 @@ pub fn ratio_ci_paired(base: &[f64], new: &[f64]) -> Option<RatioCi> {
 /// fewest for which a 95% interval exists) of positive values.
 pub fn ratio_ci_signed_rank(base: &[f64], new: &[f64]) -> Option<RatioCi> {
     let d = log_ratios(base, new, 6)?;
+    let walsh = walsh_averages(&d);
+    let m = walsh.len();
+    let median = median_sorted(&walsh);
+    let c = signed_rank_critical(d.len());
+    Some(RatioCi {
+        point: median.exp(),
+        lower: walsh[c].exp(),
+        upper: walsh[m - 1 - c].exp(),
+    })
+}
+
+/// The averages of every pair `(d[i] + d[j]) / 2`, `i ≤ j`, sorted.
+fn walsh_averages(d: &[f64]) -> Vec<f64> {
     let n = d.len();
     let mut walsh: Vec<f64> = Vec::with_capacity(n * (n + 1) / 2);
     for i in 0..n {
@@ -176,18 +189,26 @@ pub fn ratio_ci_signed_rank(base: &[f64], new: &[f64]) -> Option<RatioCi> {
         }
     }
     walsh.sort_by(f64::total_cmp);
-    let m = walsh.len();
-    let median = if m % 2 == 1 {
-        walsh[m / 2]
+    walsh
+}
+
+fn median_sorted(v: &[f64]) -> f64 {
+    let m = v.len();
+    if m % 2 == 1 {
+        v[m / 2]
     } else {
-        (walsh[m / 2 - 1] + walsh[m / 2]) / 2.0
-    };
-    let c = signed_rank_critical(n);
-    Some(RatioCi {
-        point: median.exp(),
-        lower: walsh[c].exp(),
-        upper: walsh[m - 1 - c].exp(),
-    })
+        (v[m / 2 - 1] + v[m / 2]) / 2.0
+    }
+}
+
+/// The Hodges–Lehmann estimate of where `d` is centred: the median of its Walsh averages. As
+/// efficient as the mean on normal data (95%), but a value or two far out barely move it. `None`
+/// for no values or any that is not finite.
+pub fn hodges_lehmann(d: &[f64]) -> Option<f64> {
+    if d.is_empty() || d.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    Some(median_sorted(&walsh_averages(d)))
 }
 
 /// Up to this many rounds the signed-rank interval uses the exact null distribution.
@@ -273,6 +294,21 @@ pub fn loglog_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hodges_lehmann_is_the_median_of_walsh_averages_and_shrugs_off_an_outlier() {
+        // Walsh averages of 1, 2, 3: 1, 1.5, 2, 2, 2.5, 3.
+        assert_eq!(hodges_lehmann(&[3.0, 1.0, 2.0]), Some(2.0));
+        // One pair of ten caught a switch of the machine's speed: +50% where the rest say +1%.
+        let mut d = vec![0.01; 9];
+        d.push(0.5);
+        let mean = d.iter().sum::<f64>() / 10.0;
+        let hl = hodges_lehmann(&d).unwrap();
+        assert!(mean > 0.05, "{mean}");
+        assert!((hl - 0.01).abs() < 1e-12, "{hl}");
+        assert_eq!(hodges_lehmann(&[]), None);
+        assert_eq!(hodges_lehmann(&[0.1, f64::NAN]), None);
+    }
 
     /// Deterministic noisy samples around `center` (±5% uniform).
     fn noisy(center: f64, n: usize, seed: u64) -> Vec<f64> {
