@@ -5,9 +5,12 @@
 //!
 //! Per bench: both sides set up; the iteration count is calibrated once (on side B) so that one
 //! sample lasts about [`Settings::sample_ns`], and both sides use it; a few warm-up pairs are
-//! discarded; then pairs are taken until [`Settings::pairs`] or the time budget is reached. The
-//! verdicts come from the log-ratios: per pair for claims ([`crate::stats::ratio_ci_paired`]),
-//! per round for `--against` ([`crate::stats::ratio_ci_signed_rank`]).
+//! discarded; then pairs are taken until [`Settings::pairs`] or the time budget is reached. Every
+//! timed sample of several iterations follows one untimed iteration of its own, so it does not
+//! start in caches the other side just filled. With `--against`, a cheap single-threaded bench is set up several times per
+//! round ([`Settings::setups`]), its pairs shared among the set-ups. The verdicts come from the
+//! log-ratios: per pair for claims ([`crate::stats::ratio_ci_paired`]), per round for `--against`
+//! ([`crate::stats::ratio_ci_signed_rank`] over the rounds' Hodges–Lehmann ratios).
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
@@ -370,12 +373,16 @@ pub fn measure_with(
         }
         Iters::Same(n) => (n, n),
     };
-    // Each sample follows one untimed iteration of its own: the other process has just run on
-    // this CPU, and without it a bench that works on a few MB started each sample with the
-    // other's data in the caches (`indexed_fresh/10000` read 27% slower in the sample that
-    // followed the other side than in the one that followed itself).
+    // Each sample of several iterations follows one untimed iteration of its own: the other side
+    // has just run on this CPU, and without it a bench that works on a few MB started each
+    // sample with the other's data in the caches (`indexed_fresh/10000` read 27% slower in the
+    // sample that followed the other side than in the one that followed itself). A sample of one
+    // iteration skips it: that iteration is at least a sample long, the leftovers are a small
+    // part of it, and the warm-up would double the bench's time.
     let mut sample = |side_b: bool, n: u64| -> Result<f64> {
-        run(side_b, 1)?;
+        if n > 1 {
+            run(side_b, 1)?;
+        }
         run(side_b, n)
     };
     for _ in 0..s.warmup_pairs {
@@ -523,4 +530,76 @@ pub fn claims(
         started.elapsed().as_secs_f64()
     );
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quick() -> Settings {
+        Settings::of(Profile::Quick)
+    }
+
+    #[test]
+    fn every_timed_sample_follows_one_untimed_iteration_of_its_own_side() {
+        let mut calls: Vec<(bool, u64)> = Vec::new();
+        let s = Settings {
+            pairs: 6,
+            min_pairs: 6,
+            ..quick()
+        };
+        let (va, vb, iters) = measure_with(
+            &mut |side_b, n| {
+                calls.push((side_b, n));
+                // B twice as slow as A per iteration.
+                Ok(n as f64 * if side_b { 2.0 } else { 1.0 })
+            },
+            &s,
+            Iters::Same(50),
+        )
+        .unwrap();
+        assert_eq!((va.len(), vb.len(), iters), (6, 6, 50));
+        assert!(va.iter().all(|v| *v == 1.0) && vb.iter().all(|v| *v == 2.0));
+        // Warm-up pairs, then the pairs: always (side, 1) then (side, 50).
+        assert_eq!(calls.len(), 4 * (s.warmup_pairs + 6));
+        for c in calls.chunks(2) {
+            assert_eq!((c[0].0, c[0].1, c[1].0, c[1].1), (c[1].0, 1, c[0].0, 50));
+        }
+        // Pairs alternate which side goes first: A B, B A, ...
+        let firsts: Vec<bool> = calls[4 * s.warmup_pairs..]
+            .chunks(4)
+            .map(|p| p[0].0)
+            .collect();
+        assert_eq!(firsts, [false, true, false, true, false, true]);
+    }
+
+    #[test]
+    fn a_sample_of_one_iteration_has_no_warm_up_iteration() {
+        let mut calls = Vec::new();
+        measure_with(
+            &mut |side_b, n| {
+                calls.push((side_b, n));
+                Ok(1e6)
+            },
+            &quick(),
+            Iters::Same(1),
+        )
+        .unwrap();
+        assert!(calls.len() >= 2 * (quick().warmup_pairs + quick().min_pairs));
+        assert!(calls.iter().all(|c| c.1 == 1));
+    }
+
+    #[test]
+    fn extra_set_ups_only_for_cheap_single_threaded_benches() {
+        let s = quick();
+        let cheap = s.budget_ns / 100.0;
+        assert_eq!(setups_for(&s, Placement::OneCpu, cheap, 1000), s.setups);
+        assert!(s.setups > 1);
+        // Multi-threaded, costly to set up, or a sample of fewer than 4 iterations: once.
+        assert_eq!(setups_for(&s, Placement::AllCpus, cheap, 1000), 1);
+        assert_eq!(setups_for(&s, Placement::OneCpu, s.budget_ns, 1000), 1);
+        assert_eq!(setups_for(&s, Placement::OneCpu, cheap, 3), 1);
+        let one = Settings { setups: 1, ..s };
+        assert_eq!(setups_for(&one, Placement::OneCpu, cheap, 1000), 1);
+    }
 }

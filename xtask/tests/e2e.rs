@@ -215,6 +215,9 @@ fn against_head_pairs_the_two_sides() {
         assert_eq!(v["round"], k + 1);
         let n = v["a"].as_array().unwrap().len();
         assert!(n >= 4 && n == v["b"].as_array().unwrap().len(), "{line}");
+        // A cheap single-threaded bench is set up 5 times a round (once if its set-up was slow).
+        let setups = v["setups"].as_u64().unwrap();
+        assert!(setups == 5 || setups == 1, "{line}");
     }
     assert!(!run.join("bin").exists());
     assert!(
