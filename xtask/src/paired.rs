@@ -288,7 +288,7 @@ pub fn measure(
     // The first set-up, timed, and the calibration (on side B).
     let set_up = |k: usize, a: &mut Server, b: &mut Server| -> Result<Option<u64>> {
         // Which side is set up first alternates between set-ups.
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             a.setup(a_id)?;
             b.setup(b_id)
         } else {
