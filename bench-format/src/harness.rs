@@ -19,10 +19,12 @@ pub const MODE_PLAN: &str = "plan";
 /// `GGEN_HARNESS=count`: run the benches named in [`IDS_ENV`] for counting.
 pub const MODE_COUNT: &str = "count";
 /// `GGEN_HARNESS=serve`: answer requests on stdin, one per line, each with one line on stdout:
-/// `setup <id>` → `ready <elements per iteration or ->` (sets the bench up; several may be set up
-/// at once), `run <iterations> [<id>]` → the nanoseconds those iterations of the bench set up
-/// last (or of `<id>`) took, `finish` → `done` (runs every set-up bench's after-run checks). A request that cannot be served gets `error <why>`. The paired
-/// engine of the xtask drives two such processes in turn.
+/// `setup <id>` → `ready <elements per iteration or ->` (sets the bench up; several benches may be
+/// set up at once, and one bench several times, each set-up kept until `finish`),
+/// `run <iterations> [<id>]` → the nanoseconds those iterations of the bench set up last (or of
+/// `<id>`'s latest set-up) took, `finish` → `done` (runs every set-up's after-run checks). A
+/// request that cannot be served gets `error <why>`. The paired engine of the xtask drives two
+/// such processes in turn.
 pub const MODE_SERVE: &str = "serve";
 /// Comma-separated bench ids (`group/function/parameter`) to run in count mode.
 pub const IDS_ENV: &str = "GGEN_HARNESS_IDS";

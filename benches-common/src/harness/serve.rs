@@ -2,7 +2,7 @@
 //! xtask's paired engine drives one bench at a time over stdin and stdout, so two processes (two
 //! revisions of a suite, or the two sides of a claim) are measured sample by sample, in turn.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::{BufRead, Write};
 
 use super::{Def, Routine, Suite};
 
@@ -12,6 +12,11 @@ use super::{Def, Routine, Suite};
 /// until `finish`, so a new one cannot reuse their memory): `run N` runs the one set up last,
 /// `run N ID` the one of that id set up last.
 pub(super) fn serve(suite: Suite) {
+    serve_with(suite, std::io::stdin().lock(), std::io::stdout().lock());
+}
+
+/// [`serve`] over any input and output.
+fn serve_with(suite: Suite, input: impl BufRead, mut out: impl Write) {
     let defs: Vec<Def> = suite.defs;
     let mut current: Vec<(String, Routine)> = Vec::new();
     let finish_all = |current: &mut Vec<(String, Routine)>| {
@@ -19,8 +24,7 @@ pub(super) fn serve(suite: Suite) {
             r.done();
         }
     };
-    let mut out = std::io::stdout().lock();
-    for line in std::io::stdin().lock().lines() {
+    for line in input.lines() {
         let Ok(line) = line else { break };
         let (command, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
         let reply = match command {
@@ -57,4 +61,40 @@ pub(super) fn serve(suite: Suite) {
         }
     }
     finish_all(&mut current);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    #[test]
+    fn a_bench_set_up_twice_keeps_both_set_ups_until_finish() {
+        let set_ups = Rc::new(Cell::new(0u32));
+        let finished = Rc::new(Cell::new(0u32));
+        let mut suite = Suite::new("t");
+        let (s, f) = (Rc::clone(&set_ups), Rc::clone(&finished));
+        suite
+            .bench("g", "f", 1, move || {
+                s.set(s.get() + 1);
+                let f = Rc::clone(&f);
+                Routine::iter(|| 1).finish(move || f.set(f.get() + 1))
+            })
+            .throughput(7)
+            .counted(1);
+        let input = "setup g/f/1\nsetup g/f/1\nrun 3 g/f/1\nrun 0\nsetup nope\nfinish\n";
+        let mut out = Vec::new();
+        serve_with(suite, input.as_bytes(), &mut out);
+        let out = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 6, "{out}");
+        assert_eq!(&lines[..2], ["ready 7", "ready 7"]);
+        assert!(lines[2].parse::<u64>().is_ok(), "{out}");
+        assert!(lines[3].starts_with("error run"), "{out}");
+        assert_eq!(lines[4], "error \"nope\" is not a bench of t");
+        assert_eq!(lines[5], "done");
+        assert_eq!((set_ups.get(), finished.get()), (2, 2));
+    }
 }
