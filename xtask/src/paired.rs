@@ -35,7 +35,8 @@ pub struct Settings {
     pub min_pairs: usize,
     /// Time budget for one bench's measured pairs, in ns.
     pub budget_ns: f64,
-    /// Fresh process pairs per bench (`--against`): the verdict's unit is a round.
+    /// Fresh process pairs per bench (`--against`), or per multi-threaded claim: the verdict's
+    /// unit is a round.
     pub rounds: usize,
     /// Set-ups of a single-threaded bench per round (`--against`), its pairs shared among them;
     /// multi-threaded benches are set up once.
@@ -43,8 +44,9 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings for a run's claims: one process, more pairs, samples about as long as
-    /// Criterion's (10 ms with `--quick`).
+    /// The settings for a run's claims: samples about as long as Criterion's (10 ms with
+    /// `--quick`); single-threaded pairs get more pairs in one process, multi-threaded ones 8
+    /// rounds of fresh processes (12 full).
     pub fn claims(profile: Profile) -> Self {
         match profile {
             Profile::Quick => Self {
@@ -52,7 +54,7 @@ impl Settings {
                 pairs: 30,
                 min_pairs: 10,
                 budget_ns: 0.5e9,
-                rounds: 1,
+                rounds: 8,
                 setups: 1,
                 ..Self::of(profile)
             },
@@ -61,7 +63,7 @@ impl Settings {
                 pairs: 100,
                 min_pairs: 20,
                 budget_ns: 4e9,
-                rounds: 1,
+                rounds: 12,
                 setups: 1,
                 ..Self::of(profile)
             },
@@ -416,12 +418,44 @@ pub fn geo_mean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
 }
 
+/// Samples of one side of a multi-threaded claim in its own process, after a warm-up of
+/// [`ALONE_WARMUP`] samples' time.
+const ALONE_SAMPLES: usize = 3;
+const ALONE_WARMUP: usize = 2;
+
+/// One side of a multi-threaded claim, alone: a fresh process on all CPUs sets bench `id` up,
+/// warms it up, and takes [`ALONE_SAMPLES`] samples of `iters` iterations (calibrated to about
+/// [`Settings::sample_ns`] when `None`, in the side's first round); returns their median per
+/// iteration (ns) and the iterations used.
+fn alone(server: Server, id: &str, iters: Option<u64>, s: &Settings) -> Result<(f64, u64)> {
+    let mut server = server;
+    server.pin(&Placement::AllCpus.cpus());
+    server.setup(id)?;
+    let iters = match iters {
+        Some(n) => n,
+        None => calibrate(&mut |n| server.run(n), s)?,
+    };
+    let warm = Instant::now();
+    while (warm.elapsed().as_nanos() as f64) < s.sample_ns * ALONE_WARMUP as f64 {
+        server.run(iters)?;
+    }
+    let mut v = Vec::with_capacity(ALONE_SAMPLES);
+    for _ in 0..ALONE_SAMPLES {
+        v.push(server.run(iters)?.max(f64::MIN_POSITIVE) / iters as f64);
+    }
+    server.finish()?;
+    v.sort_by(f64::total_cmp);
+    Ok((v[v.len() / 2], iters))
+}
+
 /// Measures the two sides of every mean claim (`faster`/`within`), and the end points of every
-/// scaling series, whose benches are both selected, single-threaded and served by one suite:
-/// both set up in one process of that suite, on one CPU, sampled in turn (the same process, so
-/// no difference of CPU or memory placement between the sides); returns the ratios the claims
-/// are judged on, a t-interval over the per-pair log-ratios. Claims this cannot pair keep their
-/// unpaired verdict.
+/// scaling series, whose benches are both selected and served by one suite; returns the ratios
+/// the claims are judged on. Single-threaded pairs: both benches set up in one process, on one
+/// CPU, sampled in turn (no difference of CPU or memory placement between the sides), a
+/// t-interval over the per-pair log-ratios. Multi-threaded pairs: each side alone in its own
+/// fresh process on all CPUs, in turn, for [`Settings::rounds`] rounds ([`alone`]), a
+/// signed-rank interval over the rounds' log-ratios. Claims across suites keep their unpaired
+/// verdict.
 pub fn claims(
     ws: &crate::workspace::Workspace,
     suites: &[crate::suites::Built],
@@ -431,7 +465,7 @@ pub fn claims(
     s: &Settings,
     logs: &Path,
 ) -> Result<Vec<crate::budgets::PairedRatio>> {
-    use crate::budgets::{Check, Metric, PairedRatio};
+    use crate::budgets::{Check, Metric, PairedRatio, Pairing};
     // A scaling series is paired between its end points (smallest and largest parameter).
     fn ends<'a>(
         e: &'a crate::budgets::Entry,
@@ -471,11 +505,19 @@ pub fn claims(
         })
         .filter(|(n, d)| selected(n) && selected(d))
         .collect();
+    // Two claims on the same two benches (a mean and a throughput claim) share one measurement.
+    let mut seen = std::collections::BTreeSet::new();
+    let pairs: Vec<(&str, &str)> = pairs.into_iter().filter(|p| seen.insert(*p)).collect();
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
     let log = std::fs::File::create(logs.join("claims-paired.log"))
         .context("creating the paired claims' log")?;
+    // Each round of a multi-threaded claim as measured.
+    let mut rounds_log = std::io::BufWriter::new(
+        std::fs::File::create(logs.join("claims-rounds.jsonl"))
+            .context("creating logs/claims-rounds.jsonl")?,
+    );
     let started = Instant::now();
     let mut out = Vec::new();
     for (k, (num, den)) in pairs.iter().enumerate() {
@@ -486,45 +528,88 @@ pub fn claims(
         else {
             continue;
         };
-        // Only single-threaded (counted) pairs of one suite. Multi-threaded benches measured in turn are
-        // not what they are alone: `pipeline/ready_driven/6` measured 1.12–1.19× of
-        // `sequential/6` with both set up in one process (1, 10 and 50 ms samples), and 1.10×
-        // [1.05, 1.14] with each in its own process on all CPUs (run 20261125-235946-644), but
-        // 0.93–0.98× measured alone by Criterion in five runs. Such claims keep Criterion's
-        // separate intervals.
-        if suite_of(num) != suite_of(den)
-            || !(catalog.counted.contains(*num) && catalog.counted.contains(*den))
-        {
+        if suite_of(num) != suite_of(den) {
             continue;
         }
-        eprintln!(
-            "[claim {}/{}] {num} vs {den}, paired ({:.1} s elapsed)",
-            k + 1,
-            pairs.len(),
-            started.elapsed().as_secs_f64()
-        );
         let local = |id: &'_ str| id.split_once('/').map_or("", |(_, r)| r).to_owned();
         let (ln, ld) = (local(num), local(den));
         let exe = &suites[i].exe;
         let what = format!("claim {num} vs {den}");
-        // Both in one process, on one CPU, so nothing about CPU or memory placement differs
-        // between the sides.
-        let mut server = Server::start(exe, &ws.root, &log, &what)?;
-        server.pin(&Placement::OneCpu.cpus());
-        server.setup(&ln)?;
-        server.setup(&ld)?;
-        let (vn, vd, _) = measure_with(
-            &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
-            s,
-            Iters::EachSide,
-        )?;
-        server.finish()?;
-        if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
+        let single = catalog.counted.contains(*num) && catalog.counted.contains(*den);
+        eprintln!(
+            "[claim {}/{}] {num} vs {den}, {} ({:.1} s elapsed)",
+            k + 1,
+            pairs.len(),
+            if single {
+                "paired in one process"
+            } else {
+                "in turn in fresh processes"
+            },
+            started.elapsed().as_secs_f64()
+        );
+        let measured = if single {
+            // Both in one process, on one CPU, so nothing about CPU or memory placement differs
+            // between the sides.
+            let mut server = Server::start(exe, &ws.root, &log, &what)?;
+            server.pin(&Placement::OneCpu.cpus());
+            server.setup(&ln)?;
+            server.setup(&ld)?;
+            let (vn, vd, _) = measure_with(
+                &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
+                s,
+                Iters::EachSide,
+            )?;
+            server.finish()?;
+            crate::stats::ratio_ci_paired(&vd, &vn).map(|r| (r, vn.len(), Pairing::OneProcess))
+        } else {
+            // Multi-threaded benches measured in turn in one process, or in two that live side
+            // by side, are not what they are alone: `pipeline/ready_driven/6` read 1.13–1.22×
+            // of `sequential/6` in one process (1 to 20 ms of warm-up before each 10 ms sample),
+            // 1.10× [1.05, 1.14] in two (run 20261125-235946-644), but 0.93–0.98× measured alone
+            // by Criterion in five runs, and 0.93–0.99× in six rounds of fresh processes, one
+            // per side and round. So each side runs alone in its own fresh process, in turn,
+            // round after round, and drift over seconds hits both sides.
+            let (mut vn, mut vd) = (Vec::new(), Vec::new());
+            let (mut in_, mut id_) = (None, None);
+            for r in 0..s.rounds {
+                let mut side = |num: bool| -> Result<f64> {
+                    let server = Server::start(exe, &ws.root, &log, &what)?;
+                    let (id, iters) = if num {
+                        (&ln, &mut in_)
+                    } else {
+                        (&ld, &mut id_)
+                    };
+                    let (v, n) = alone(server, id, *iters, s)?;
+                    *iters = Some(n);
+                    Ok(v)
+                };
+                // Which side runs first alternates between rounds.
+                let (n, d) = if r % 2 == 0 {
+                    let n = side(true)?;
+                    (n, side(false)?)
+                } else {
+                    let d = side(false)?;
+                    (side(true)?, d)
+                };
+                writeln!(
+                    rounds_log,
+                    "{}",
+                    serde_json::json!({"numerator": num, "denominator": den, "round": r + 1, "num_ns": n, "den_ns": d})
+                )
+                .context("writing logs/claims-rounds.jsonl")?;
+                vn.push(n);
+                vd.push(d);
+            }
+            crate::stats::ratio_ci_signed_rank(&vd, &vn)
+                .map(|r| (r, vn.len(), Pairing::FreshProcesses))
+        };
+        if let Some((ratio, pairs, how)) = measured {
             out.push(PairedRatio {
                 numerator: (*num).to_owned(),
                 denominator: (*den).to_owned(),
                 ratio,
-                pairs: vn.len(),
+                pairs,
+                how,
             });
         }
     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Budget, Check, Entry, Evaluation, Metric, PairedRatio, Stat, Verdict};
+use super::{Budget, Check, Entry, Evaluation, Metric, PairedRatio, Pairing, Stat, Verdict};
 use crate::results::Bench;
 use crate::stats::{loglog_fit, ratio_ci_runs};
 use crate::units::format;
@@ -139,7 +139,12 @@ fn paired_interval(
                 p.ratio.point,
                 p.ratio.lower,
                 p.ratio.upper,
-                format!("; paired in one process, {} pairs", p.pairs),
+                match p.how {
+                    Pairing::OneProcess => format!("; paired in one process, {} pairs", p.pairs),
+                    Pairing::FreshProcesses => {
+                        format!("; in turn in fresh processes, {} rounds", p.pairs)
+                    }
+                },
             )
         })
 }

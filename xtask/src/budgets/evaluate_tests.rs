@@ -25,6 +25,7 @@ fn paired_ratio(numerator: &str, denominator: &str, ci: [f64; 3], pairs: usize) 
             upper: ci[2],
         },
         pairs,
+        how: crate::budgets::Pairing::OneProcess,
     }
 }
 
@@ -88,13 +89,39 @@ fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
     let unpaired = evaluate(std::slice::from_ref(&entry), &data, &k.ids, &|_| true);
     assert_eq!(unpaired[0].verdict, Verdict::Fail);
     let paired = [paired_ratio("s/g/slow/1", "s/g/fast/1", [2.0, 1.9, 2.1], 6)];
-    let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &paired);
+    let ev = evaluate_with(
+        std::slice::from_ref(&entry),
+        &data,
+        &k.ids,
+        &|_| true,
+        &paired,
+    );
     assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
     assert!(
         ev[0].detail.contains("paired in one process, 6 pairs"),
         "{}",
         ev[0].detail
     );
+    // A multi-threaded claim's ratio from rounds of fresh processes says so.
+    let rounds = [PairedRatio {
+        how: crate::budgets::Pairing::FreshProcesses,
+        ..paired_ratio("s/g/slow/1", "s/g/fast/1", [2.0, 1.9, 2.1], 8)
+    }];
+    let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &rounds);
+    assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
+    assert!(
+        ev[0]
+            .detail
+            .contains("in turn in fresh processes, 8 rounds"),
+        "{}",
+        ev[0].detail
+    );
+    // A report written before `how` existed reads as one process.
+    let old: PairedRatio = serde_json::from_str(
+        r#"{"numerator":"a","denominator":"b","ratio":{"point":1.0,"lower":0.9,"upper":1.1},"pairs":6}"#,
+    )
+    .unwrap();
+    assert_eq!(old.how, crate::budgets::Pairing::OneProcess);
 }
 
 #[test]

@@ -142,15 +142,30 @@ impl Metric {
     }
 }
 
-/// A claim's two sides measured in turn by the paired engine ([`crate::paired`]), in one
-/// process: `numerator / denominator` with its 95% interval over the per-pair log-ratios. When a
-/// run has one for a claim, the claim is judged on it instead of on two separate means.
+/// A claim's two sides measured in turn by the paired engine ([`crate::paired`]):
+/// `numerator / denominator` with its 95% interval. When a run has one for a claim, the claim is
+/// judged on it instead of on two separate means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedRatio {
     pub numerator: String,
     pub denominator: String,
     pub ratio: crate::stats::RatioCi,
+    /// Pairs of samples ([`Pairing::OneProcess`]) or rounds ([`Pairing::FreshProcesses`]).
     pub pairs: usize,
+    /// How the sides were put in turn (reports before it existed: one process).
+    #[serde(default)]
+    pub how: Pairing,
+}
+
+/// How a claim's two sides were measured in turn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pairing {
+    /// Single-threaded: both benches set up in one process on one CPU, sample by sample.
+    #[default]
+    OneProcess,
+    /// Multi-threaded: each side alone in a fresh process, in turn, round by round.
+    FreshProcesses,
 }
 
 /// A check and its note.
