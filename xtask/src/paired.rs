@@ -448,6 +448,20 @@ fn alone(server: Server, id: &str, iters: Option<u64>, s: &Settings) -> Result<(
     Ok((v[v.len() / 2], iters))
 }
 
+/// The limits the claims on one pair of benches put on their ratio: `(true, f)` for "at least
+/// `f`", `(false, f)` for "at most `f`".
+type Limits = Vec<(bool, f64)>;
+
+/// Whether interval `ci` of `num / den` decides every claim on the pair, PASS or FAIL, none
+/// UNSURE; `limits` are `(true, f)` for "at least `f`" and `(false, f)` for "at most `f`".
+fn decides(limits: &[(bool, f64)], ci: &crate::stats::RatioCi) -> bool {
+    limits.iter().all(|&(at_least, f)| {
+        let good = |x: f64| if at_least { x >= f } else { x <= f };
+        crate::budgets::Verdict::of_interval(ci.lower, ci.upper, good)
+            != crate::budgets::Verdict::Unsure
+    })
+}
+
 /// Measures the two sides of every mean claim (`faster`/`within`), and the end points of every
 /// scaling series, whose benches are both selected and served by one suite; returns the ratios
 /// the claims are judged on. Single-threaded pairs: both benches set up in one process, on one
@@ -485,29 +499,35 @@ pub fn claims(
         let (first, last) = (pts.first()?, pts.last()?);
         (last.1 > first.1).then_some((last.0, first.0))
     }
-    let pairs: Vec<(&str, &str)> = entries
-        .iter()
-        .filter_map(|e| match &e.check {
-            Check::Scaling { .. } => ends(e, &catalog.ids, selected),
+    // Each pair with the limits its claims put on `num / den` (`true`: at least; `false`: at
+    // most); a scaling series is judged on an exponent and has none here.
+    let mut pairs: Vec<(&str, &str, Limits)> = Vec::new();
+    for e in entries {
+        let (pair, limit) = match &e.check {
+            Check::Scaling { .. } => (ends(e, &catalog.ids, selected), None),
             Check::Faster {
                 fast,
                 slow,
                 on: Metric::Mean,
-                ..
-            } => Some((slow.as_str(), fast.as_str())),
+                factor,
+            } => (Some((slow.as_str(), fast.as_str())), Some((true, *factor))),
             Check::Within {
                 id,
                 of,
                 on: Metric::Mean,
-                ..
-            } => Some((id.as_str(), of.as_str())),
-            _ => None,
-        })
-        .filter(|(n, d)| selected(n) && selected(d))
-        .collect();
-    // Two claims on the same two benches (a mean and a throughput claim) share one measurement.
-    let mut seen = std::collections::BTreeSet::new();
-    let pairs: Vec<(&str, &str)> = pairs.into_iter().filter(|p| seen.insert(*p)).collect();
+                factor,
+            } => (Some((id.as_str(), of.as_str())), Some((false, *factor))),
+            _ => (None, None),
+        };
+        let Some((n, d)) = pair.filter(|(n, d)| selected(n) && selected(d)) else {
+            continue;
+        };
+        // Two claims on the same two benches share one measurement.
+        match pairs.iter_mut().find(|p| (p.0, p.1) == (n, d)) {
+            Some(p) => p.2.extend(limit),
+            None => pairs.push((n, d, limit.into_iter().collect())),
+        }
+    }
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
@@ -520,7 +540,7 @@ pub fn claims(
     );
     let started = Instant::now();
     let mut out = Vec::new();
-    for (k, (num, den)) in pairs.iter().enumerate() {
+    for (k, (num, den, limits)) in pairs.iter().enumerate() {
         let suite_of = |id: &str| id.split_once('/').map(|(s, _)| s.to_owned());
         let Some(i) = suites
             .iter()
@@ -571,7 +591,10 @@ pub fn claims(
             // round after round, and drift over seconds hits both sides.
             let (mut vn, mut vd) = (Vec::new(), Vec::new());
             let (mut in_, mut id_) = (None, None);
-            for r in 0..s.rounds {
+            // The default rounds; if their interval leaves a claim on the pair UNSURE, twice as
+            // many more, once: two looks in all (docs/BENCHMARKS.md, "Claims").
+            let (mut r, mut want) = (0, s.rounds);
+            while r < want {
                 let mut side = |num: bool| -> Result<f64> {
                     let server = Server::start(exe, &ws.root, &log, &what)?;
                     let (id, iters) = if num {
@@ -599,6 +622,13 @@ pub fn claims(
                 .context("writing logs/claims-rounds.jsonl")?;
                 vn.push(n);
                 vd.push(d);
+                r += 1;
+                if r == s.rounds
+                    && crate::stats::ratio_ci_signed_rank(&vd, &vn)
+                        .is_some_and(|ci| !decides(limits, &ci))
+                {
+                    want = 3 * s.rounds;
+                }
             }
             crate::stats::ratio_ci_signed_rank(&vd, &vn)
                 .map(|r| (r, vn.len(), Pairing::FreshProcesses))
@@ -692,6 +722,28 @@ mod tests {
         .unwrap();
         assert!(calls.len() >= 2 * (quick().warmup_pairs + quick().min_pairs));
         assert!(calls.iter().all(|c| c.1 == 1));
+    }
+
+    #[test]
+    fn an_interval_decides_a_pair_only_when_no_claim_on_it_is_unsure() {
+        let ci = |lower, upper| crate::stats::RatioCi {
+            point: (lower + upper) / 2.0,
+            lower,
+            upper,
+        };
+        // At most 1.05: [0.93, 1.04] passes, [1.06, 1.2] fails, [0.93, 1.05] passes (≤ holds at
+        // the limit), [0.93, 1.06] is unsure.
+        assert!(decides(&[(false, 1.05)], &ci(0.93, 1.04)));
+        assert!(decides(&[(false, 1.05)], &ci(1.06, 1.2)));
+        assert!(decides(&[(false, 1.05)], &ci(0.93, 1.05)));
+        assert!(!decides(&[(false, 1.05)], &ci(0.93, 1.06)));
+        // At least 1.6: [1.54, 1.87] is unsure.
+        assert!(!decides(&[(true, 1.6)], &ci(1.54, 1.87)));
+        assert!(decides(&[(true, 1.6)], &ci(1.61, 1.87)));
+        // Two claims on one pair: both must be decided; none (a scaling series) is decided.
+        assert!(!decides(&[(true, 1.3), (false, 1.5)], &ci(1.4, 1.6)));
+        assert!(decides(&[(true, 1.3), (false, 1.7)], &ci(1.4, 1.6)));
+        assert!(decides(&[], &ci(0.1, 10.0)));
     }
 
     #[test]
