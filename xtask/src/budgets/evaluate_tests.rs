@@ -102,6 +102,20 @@ fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
         "{}",
         ev[0].detail
     );
+    // The ratio measured in turn leads; the separate means (1.0×) follow, named as such.
+    assert!(
+        ev[0]
+            .detail
+            .starts_with("2.00× [1.90, 2.10] in turn (need ≥ 1.5×;")
+            && ev[0].detail.contains("; separate means "),
+        "{}",
+        ev[0].detail
+    );
+    assert!(
+        !unpaired[0].detail.contains("in turn"),
+        "{}",
+        unpaired[0].detail
+    );
     // A multi-threaded claim's ratio from rounds of fresh processes says so.
     let rounds = [PairedRatio {
         how: crate::budgets::Pairing::FreshProcesses,
