@@ -41,6 +41,21 @@ fn alone(server: Server, id: &str, iters: Option<u64>, s: &Settings) -> Result<(
     Ok((v[v.len() / 2], iters))
 }
 
+/// Whether the suite's serve mode can run bench `id` (`suite/group/function/parameter`): its
+/// plan lists it as counted or uncounted, not as part of an allocation group.
+fn served(catalog: &crate::catalog::Catalog, id: &str) -> bool {
+    use bench_format::harness::PlanLine;
+    let Some((suite, rest)) = id.split_once('/') else {
+        return false;
+    };
+    catalog.plans.get(suite).is_some_and(|plan| {
+        plan.iter().any(|l| match l {
+            PlanLine::Counted { id, .. } | PlanLine::Excluded { id, .. } => id == rest,
+            PlanLine::Group { .. } => false,
+        })
+    })
+}
+
 /// The limits the claims on one pair of benches put on their ratio: `(true, f)` for "at least
 /// `f`", `(false, f)` for "at most `f`".
 type Limits = Vec<(bool, f64)>;
@@ -141,7 +156,9 @@ pub fn claims(
         else {
             continue;
         };
-        if suite_of(num) != suite_of(den) {
+        // Both benches in one suite, and served (time benches of a Criterion suite; an
+        // allocation group's bytes are exact and keep their own verdict).
+        if suite_of(num) != suite_of(den) || !served(catalog, num) || !served(catalog, den) {
             continue;
         }
         let local = |id: &'_ str| id.split_once('/').map_or("", |(_, r)| r).to_owned();
@@ -247,6 +264,35 @@ pub fn claims(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_benches_a_plan_lists_are_served() {
+        use bench_format::harness::PlanLine;
+        let mut catalog = crate::catalog::Catalog::default();
+        catalog.plans.insert(
+            "s".into(),
+            vec![
+                PlanLine::Counted {
+                    id: "g/a/1".into(),
+                    iterations: 10,
+                },
+                PlanLine::Excluded {
+                    id: "g/b/1".into(),
+                    reason: "threads".into(),
+                },
+                PlanLine::Group {
+                    group: "memory_pressure".into(),
+                    reason: "bytes".into(),
+                },
+            ],
+        );
+        assert!(served(&catalog, "s/g/a/1"));
+        assert!(served(&catalog, "s/g/b/1"));
+        // An allocation group's benches, another suite (`system`), a malformed id: not served.
+        assert!(!served(&catalog, "s/memory_pressure/global/1"));
+        assert!(!served(&catalog, "system/startup/version/1"));
+        assert!(!served(&catalog, "nosuite"));
+    }
 
     #[test]
     fn an_interval_decides_a_pair_only_when_no_claim_on_it_is_unsure() {
