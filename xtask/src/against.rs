@@ -7,8 +7,9 @@
 //! side runs in serve mode and the [`paired`](crate::paired) engine measures every bench both sides
 //! define, in rounds of fresh process pairs: A and B alternate sample by sample (about a
 //! millisecond each with `--quick`), so drift hits both sides of every pair, and
-//! [`crate::stats::ratio_ci_signed_rank`] turns the rounds' log-ratios into the verdict. Allocation benches (bytes, not time) and the `system` suite are not
-//! paired and are listed as such.
+//! [`crate::stats::ratio_ci_signed_rank`] turns the rounds' log-ratios into the verdict.
+//! Allocation benches (bytes, not time) and the `system` suite are not paired and are listed as
+//! such.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -197,8 +198,8 @@ fn round_values(a: &[f64], b: &[f64]) -> (f64, f64) {
     (level * (-r / 2.0).exp(), level * (r / 2.0).exp())
 }
 
-/// One bench's rounds: each round's value per iteration on sides A and B ([`round_values`]), the last
-/// round's iterations per sample, and the elements per iteration.
+/// One bench's rounds: each round's value per iteration on sides A and B ([`round_values`]), the
+/// last round's iterations per sample, and the elements per iteration.
 type Rounds = (Vec<f64>, Vec<f64>, u64, Option<u64>);
 
 /// Measures every selected bench on both sides, pair by pair, writing side A's results under

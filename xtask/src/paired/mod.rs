@@ -7,10 +7,12 @@
 //! sample lasts about [`Settings::sample_ns`], and both sides use it; a few warm-up pairs are
 //! discarded; then pairs are taken until [`Settings::pairs`] or the time budget is reached. Every
 //! timed sample of several iterations follows one untimed iteration of its own, so it does not
-//! start in caches the other side just filled. With `--against`, a cheap single-threaded bench is set up several times per
-//! round ([`Settings::setups`]), its pairs shared among the set-ups. The verdicts come from the
-//! log-ratios: per pair for claims ([`crate::stats::ratio_ci_paired`]), per round for `--against`
-//! ([`crate::stats::ratio_ci_signed_rank`] over the rounds' Hodges–Lehmann ratios).
+//! start in caches the other side just filled. With `--against`, a cheap single-threaded bench
+//! is set up several times per round ([`Settings::setups`]), its pairs shared among the set-ups.
+//! The verdicts come from the log-ratios: per pair for single-threaded claims
+//! ([`crate::stats::ratio_ci_paired`]), per round for `--against` and multi-threaded claims
+//! ([`crate::stats::ratio_ci_signed_rank`]; an `--against` round's ratio is the Hodges–Lehmann
+//! estimate of its pairs).
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
