@@ -193,8 +193,9 @@ fn served(plan: &[PlanLine]) -> Vec<(String, Placement)> {
 /// this way, ±1.18% with the ratio of geometric means (docs/BENCHMARKS.md).
 fn round_values(a: &[f64], b: &[f64]) -> (f64, f64) {
     let level = (paired::geo_mean(a) * paired::geo_mean(b)).sqrt();
-    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| (y / x).ln()).collect();
-    let r = crate::stats::hodges_lehmann(&d).unwrap_or(f64::NAN);
+    let r = crate::stats::log_ratios(a, b, 1)
+        .and_then(|d| crate::stats::hodges_lehmann(&d))
+        .unwrap_or(f64::NAN);
     (level * (-r / 2.0).exp(), level * (r / 2.0).exp())
 }
 

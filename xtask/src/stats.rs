@@ -128,7 +128,7 @@ pub fn ratio_ci_runs(base: &[f64], new: &[f64]) -> Option<RatioCi> {
 
 /// `ln(new[k] / base[k])` for paired values; `None` unless both sides have the same number (at
 /// least `min`) of positive, finite values.
-fn log_ratios(base: &[f64], new: &[f64], min: usize) -> Option<Vec<f64>> {
+pub fn log_ratios(base: &[f64], new: &[f64], min: usize) -> Option<Vec<f64>> {
     if base.len() != new.len()
         || base.len() < min
         || base.iter().chain(new).any(|&v| !(v > 0.0 && v.is_finite()))

@@ -20,8 +20,7 @@ const ALONE_WARMUP: usize = 2;
 /// warms it up, and takes [`ALONE_SAMPLES`] samples of `iters` iterations (calibrated to about
 /// [`Settings::sample_ns`] when `None`, in the side's first round); returns their median per
 /// iteration (ns) and the iterations used.
-fn alone(server: Server, id: &str, iters: Option<u64>, s: &Settings) -> Result<(f64, u64)> {
-    let mut server = server;
+fn alone(mut server: Server, id: &str, iters: Option<u64>, s: &Settings) -> Result<(f64, u64)> {
     server.pin(&Placement::AllCpus.cpus());
     server.setup(id)?;
     let iters = match iters {
