@@ -471,3 +471,92 @@ fn a_swarm_bounds_all_pipelines_together_and_leaks_no_permit() {
     );
     assert_eq!(swarm.available(), swarm.permits());
 }
+
+/// Records the tokio task each stage ran on, after spinning for `spin`.
+struct TaskProbe {
+    spin: Duration,
+    tasks: Arc<Mutex<Vec<(String, Option<tokio::task::Id>)>>>,
+}
+
+impl Agent for TaskProbe {
+    fn name(&self) -> &str {
+        "task-probe"
+    }
+    fn run<'a>(&'a self, input: &'a StageInput) -> AgentFuture<'a> {
+        Box::pin(async move {
+            let t = std::time::Instant::now();
+            while t.elapsed() < self.spin {
+                std::hint::spin_loop();
+            }
+            self.tasks
+                .lock()
+                .unwrap()
+                .push((input.stage.to_string(), tokio::task::try_id()));
+            Ok(Artifact {
+                kind: ArtifactKind::Digest,
+                content: String::new(),
+                source_stage: input.stage.to_string(),
+                quality_score: 1.0,
+                run_offset_ms: 0,
+            })
+        })
+    }
+}
+
+/// A diamond (a → {b, c} → d) of [`TaskProbe`] stages, run twice inside one spawned task; returns
+/// the driving task's id and, per run, the task ids `b` and `c` ran on.
+fn diamond_tasks(spin: Duration) -> (tokio::task::Id, Vec<Vec<Option<tokio::task::Id>>>) {
+    let tasks = Arc::new(Mutex::new(Vec::new()));
+    let agent = || -> Arc<dyn Agent> {
+        Arc::new(TaskProbe {
+            spin,
+            tasks: Arc::clone(&tasks),
+        })
+    };
+    let p = Pipeline::builder()
+        .stage(StageSpec::new("a"), agent())
+        .stage(StageSpec::new("b").deps(&["a"]), agent())
+        .stage(StageSpec::new("c").deps(&["a"]), agent())
+        .stage(StageSpec::new("d").deps(&["b", "c"]), agent())
+        .build()
+        .unwrap();
+    let limits = Limits::new(2);
+    let (driver, runs) = exec(async move {
+        let handle = tokio::spawn(async move {
+            let mut runs = Vec::new();
+            for _ in 0..2 {
+                tasks.lock().unwrap().clear();
+                assert!(p.run("x", &limits).await.succeeded());
+                let t = tasks.lock().unwrap();
+                runs.push(
+                    t.iter()
+                        .filter(|(s, _)| s == "b" || s == "c")
+                        .map(|(_, id)| *id)
+                        .collect::<Vec<_>>(),
+                );
+            }
+            (tokio::task::id(), runs)
+        });
+        handle.await.unwrap()
+    });
+    (driver, runs)
+}
+
+#[test]
+fn short_independent_stages_run_on_the_driving_task_once_known_short() {
+    let (driver, runs) = diamond_tasks(Duration::ZERO);
+    assert_eq!(runs.len(), 2);
+    // First run: nothing is known about b and c, so both are spawned (tasks of their own).
+    assert!(runs[0].iter().all(|id| *id != Some(driver)), "{runs:?}");
+    // Second run: both took far less than INLINE_BELOW, so both ran on the driving task.
+    assert_eq!(runs[1], vec![Some(driver); 2], "{runs:?}");
+}
+
+#[test]
+fn long_independent_stages_are_still_spawned() {
+    let (driver, runs) = diamond_tasks(ggen_ai::pipeline::INLINE_BELOW * 3);
+    for run in &runs {
+        assert_eq!(run.len(), 2);
+        assert!(run.iter().all(|id| *id != Some(driver)), "{runs:?}");
+    }
+}

@@ -67,6 +67,7 @@ impl PipelineBuilder {
                 agent,
                 deps,
                 dependents,
+                last_ns: std::sync::atomic::AtomicU64::new(u64::MAX),
             })
             .collect();
         Ok(Pipeline {

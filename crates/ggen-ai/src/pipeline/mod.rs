@@ -39,6 +39,7 @@ mod twins;
 pub use dag::PipelineBuilder;
 pub use limits::Limits;
 pub use outcome::{PipelineReport, StageOutcome, StageStatus};
+pub use run::INLINE_BELOW;
 pub use tokio_util::sync::CancellationToken;
 
 use std::sync::Arc;
@@ -131,6 +132,9 @@ struct Stage {
     agent: Arc<dyn Agent>,
     deps: Vec<usize>,
     dependents: Vec<usize>,
+    /// How long the stage's last successful run took, in ns (`u64::MAX` until it has run): the
+    /// ready-driven engine polls stages known to be short on the driving task (see `run`).
+    last_ns: std::sync::atomic::AtomicU64,
 }
 
 /// A validated DAG of stages. Cheap to share (`Arc` inside); run it as often as needed.

@@ -4,7 +4,13 @@
 //! its starvation bound). When exactly one stage can run and none is running, the engine polls it
 //! on the driving task instead of spawning it: a spawn→join hand-off costs a cross-thread wake-up
 //! (tens of µs on the 2-core reference VM) and buys no parallelism then. Independent stages are
-//! still spawned and run in parallel under the semaphore.
+//! still spawned and run in parallel under the semaphore, unless every ready stage is short: a
+//! stage whose last successful run took less than [`INLINE_BELOW`] is polled on the driving task
+//! too, one after the other. A hand-off to another worker costs about as much as such a stage,
+//! and it made one agent of the sustained swarm hop between the runtime's workers once per
+//! pipeline (the second of two spawned stages wakes a parked worker, which steals the first):
+//! per operation 1.7–2.0 µs between fresh processes instead of 1.1 µs on one CPU
+//! (docs/BENCHMARKS.md, "Claims").
 
 use std::collections::BTreeMap;
 
@@ -20,6 +26,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::stage::{StageResult, run_stage};
 use super::{Limits, Pipeline, PipelineReport, StageOutcome, StageStatus};
+use std::sync::atomic::Ordering;
+
+/// A stage whose last successful run took less than this is short: when only short stages are
+/// ready and none is running, they run on the driving task, one after the other, instead of
+/// being spawned (a cross-thread hand-off costs about this much).
+pub const INLINE_BELOW: Duration = Duration::from_micros(20);
 use crate::artifact::Artifact;
 
 /// Bookkeeping shared by the three drivers.
@@ -73,6 +85,11 @@ impl<'p> Run<'p> {
     /// Records a result; if the stage did not succeed, marks its unfinished descendants Skipped.
     pub(super) fn finish(&mut self, i: usize, r: StageResult) {
         let failed = r.status != StageStatus::Succeeded;
+        if !failed {
+            let ns = u64::try_from(r.elapsed.as_nanos()).unwrap_or(u64::MAX - 1);
+            // Relaxed: a hint for later runs' choice of where to poll a stage, nothing more.
+            self.pipeline.stages[i].last_ns.store(ns, Ordering::Relaxed);
+        }
         self.results[i] = Some(r);
         if failed {
             let mut stack = self.pipeline.stages[i].dependents.clone();
@@ -155,73 +172,85 @@ impl Pipeline {
         let mut running: HashMap<tokio::task::Id, usize> = HashMap::default();
         // The ready queue: one FIFO lane per stage priority, with the scheduler's starvation bound.
         let mut ready: PriorityScheduler<usize> = PriorityScheduler::new();
-        for i in (0..self.stages.len()).filter(|&i| remaining[i] == 0) {
+        // Ready stages not known to be short (see `INLINE_BELOW`).
+        let mut long_ready = 0usize;
+        let short = |i: usize| {
+            self.stages[i].last_ns.load(Ordering::Relaxed) < INLINE_BELOW.as_nanos() as u64
+        };
+        let make_ready = |ready: &mut PriorityScheduler<usize>, long: &mut usize, i: usize| {
+            *long += usize::from(!short(i));
             ready.push(self.stages[i].spec.priority, i);
+        };
+        for i in (0..self.stages.len()).filter(|&i| remaining[i] == 0) {
+            make_ready(&mut ready, &mut long_ready, i);
         }
         let sem = || Some(Arc::clone(&limits.semaphore));
         loop {
-            let (i, result) = if set.is_empty() && ready.len() == 1 {
-                // The only stage that can run: poll it here, on the driving task. Spawning it would
-                // cost a cross-thread wake-up per stage and gain no parallelism.
-                let i = ready.pop().expect("one stage is ready");
-                let stage = run.stage_future(i, sem());
-                let result = match cancel {
-                    Some(token) => tokio::select! {
-                        biased;
-                        // Dropping the stage future releases any permit it holds.
-                        () = token.cancelled() => return run.report(StageStatus::Cancelled),
-                        r = stage => r,
-                    },
-                    None => stage.await,
-                };
-                (i, result)
-            } else {
-                while let Some(i) = ready.pop() {
-                    let handle = set.spawn(run.stage_future(i, sem()));
-                    running.insert(handle.id(), i);
-                }
-                let joined = match cancel {
-                    Some(token) => tokio::select! {
-                        biased;
-                        () = token.cancelled() => {
-                            // Aborting drops the stage futures, releasing any permits they hold.
-                            set.shutdown().await;
-                            return run.report(StageStatus::Cancelled);
-                        }
-                        j = set.join_next_with_id() => j,
-                    },
-                    None => set.join_next_with_id().await,
-                };
-                let Some(joined) = joined else { break };
-                match joined {
-                    Ok((id, r)) => (running.remove(&id).expect("spawned stage"), r),
-                    Err(e) => {
-                        // Panics are caught inside the stage; this is a panic outside the agent.
-                        let i = running.remove(&e.id()).expect("spawned stage");
-                        let msg = if e.is_panic() {
-                            "stage task panicked".into()
-                        } else {
-                            "stage task aborted".into()
-                        };
-                        (
-                            i,
-                            StageResult {
-                                status: StageStatus::Panicked(msg),
-                                attempts: 0,
-                                elapsed: Duration::ZERO,
-                                artifact: None,
-                            },
-                        )
+            let (i, result) =
+                if set.is_empty() && (ready.len() == 1 || (ready.len() > 1 && long_ready == 0)) {
+                    // The only stage that can run, or one of several short ones: poll it here, on the
+                    // driving task. Spawning it would cost a cross-thread wake-up and gain nothing.
+                    let i = ready.pop().expect("a stage is ready");
+                    long_ready -= usize::from(!short(i));
+                    let stage = run.stage_future(i, sem());
+                    let result = match cancel {
+                        Some(token) => tokio::select! {
+                            biased;
+                            // Dropping the stage future releases any permit it holds.
+                            () = token.cancelled() => return run.report(StageStatus::Cancelled),
+                            r = stage => r,
+                        },
+                        None => stage.await,
+                    };
+                    (i, result)
+                } else {
+                    long_ready = 0;
+                    while let Some(i) = ready.pop() {
+                        let handle = set.spawn(run.stage_future(i, sem()));
+                        running.insert(handle.id(), i);
                     }
-                }
-            };
+                    let joined = match cancel {
+                        Some(token) => tokio::select! {
+                            biased;
+                            () = token.cancelled() => {
+                                // Aborting drops the stage futures, releasing any permits they hold.
+                                set.shutdown().await;
+                                return run.report(StageStatus::Cancelled);
+                            }
+                            j = set.join_next_with_id() => j,
+                        },
+                        None => set.join_next_with_id().await,
+                    };
+                    let Some(joined) = joined else { break };
+                    match joined {
+                        Ok((id, r)) => (running.remove(&id).expect("spawned stage"), r),
+                        Err(e) => {
+                            // Panics are caught inside the stage; this is a panic outside the agent.
+                            let i = running.remove(&e.id()).expect("spawned stage");
+                            let msg = if e.is_panic() {
+                                "stage task panicked".into()
+                            } else {
+                                "stage task aborted".into()
+                            };
+                            (
+                                i,
+                                StageResult {
+                                    status: StageStatus::Panicked(msg),
+                                    attempts: 0,
+                                    elapsed: Duration::ZERO,
+                                    artifact: None,
+                                },
+                            )
+                        }
+                    }
+                };
             let ok = result.status == StageStatus::Succeeded;
             run.finish(i, result);
             if ok {
                 for &d in &self.stages[i].dependents {
                     remaining[d] -= 1;
                     if remaining[d] == 0 && run.results[d].is_none() && run.deps_succeeded(d) {
-                        ready.push(self.stages[d].spec.priority, d);
+                        make_ready(&mut ready, &mut long_ready, d);
                     }
                 }
             }
