@@ -115,6 +115,34 @@ pub fn record_latency_and_counters(id: &str, samples: &mut [u64], counters: &[(&
     });
 }
 
+/// Adds named counters to bench `id`'s side file, keeping what it already holds (unit, latency,
+/// other counters); creates a wall-time side file when there is none.
+pub fn add_counters(id: &str, counters: &[(&str, f64)]) {
+    let home = criterion_home();
+    let mut side = read_in(&home, id).unwrap_or(SideFile {
+        schema: SIDE_SCHEMA,
+        id: id.to_owned(),
+        unit: Unit::Ns,
+        latency_ns: None,
+        counters: BTreeMap::new(),
+        records_latency: false,
+    });
+    for (k, v) in counters {
+        side.counters.insert((*k).to_owned(), *v);
+    }
+    record(side);
+}
+
+/// The side file of bench `id` under `home`, if there is a readable one.
+fn read_in(home: &Path, id: &str) -> Option<SideFile> {
+    let parts: Vec<&str> = id.split('/').collect();
+    let [_, g, f, p] = parts[..] else { return None };
+    let bytes = std::fs::read(home.join(g).join(f).join(p).join(SIDE_FILE)).ok()?;
+    serde_json::from_slice(&bytes)
+        .ok()
+        .filter(|s: &SideFile| s.id == id)
+}
+
 fn record(side: SideFile) {
     if let Err(e) = write_in(&criterion_home(), &side) {
         eprintln!("warning: could not write side file for {}: {e}", side.id);

@@ -93,7 +93,7 @@ pub(super) fn count(suite: Suite, ids: &[String]) {
         let mut routine = (def.setup)();
         routine.run(1);
         ggen_harness_measured(&mut routine, iterations);
-        routine.done();
+        routine.done(&format!("{}/{id}", suite.name));
         println!("{}", PlanLine::Counted { id, iterations });
     }
 }

@@ -27,6 +27,7 @@
 //!
 //! The protocol with the xtask (modes, the measured symbol) is `bench_format::harness`.
 
+pub mod contention;
 mod count;
 mod serve;
 
@@ -41,8 +42,11 @@ pub use bench_format::harness::PlanLine;
 
 /// What a bench does per call: run `iters` iterations and say how long they took.
 pub struct Routine {
-    run: Box<dyn FnMut(u64) -> Duration>,
+    run: Box<dyn FnMut(u64) -> contention::Sample>,
     finish: Option<Box<dyn FnOnce()>>,
+    /// Contended: samples are checked for their contenders' progress and retaken
+    /// ([`contention`]); what the rule did so far.
+    proof: Option<contention::Proof>,
 }
 
 impl Routine {
@@ -59,10 +63,26 @@ impl Routine {
 
     /// `f(iters)` runs `iters` iterations and returns the time they took (Criterion's
     /// `iter_custom`): for benches that time only part of the work or spread it over threads.
-    pub fn custom(f: impl FnMut(u64) -> Duration + 'static) -> Self {
+    pub fn custom(mut f: impl FnMut(u64) -> Duration + 'static) -> Self {
+        Self {
+            run: Box::new(move |iters| contention::Sample {
+                elapsed: f(iters),
+                proven: true,
+            }),
+            finish: None,
+            proof: None,
+        }
+    }
+
+    /// A contended bench: `f(iters)` runs `iters` iterations and says whether its contenders
+    /// were seen running throughout ([`contention::timed_in_chunks`]). An unproven sample is
+    /// retaken (at most [`contention::RETAKES`] times); the count of retaken and still-unproven
+    /// samples goes to the bench's side file, and serve mode marks an unproven sample.
+    pub fn contended(f: impl FnMut(u64) -> contention::Sample + 'static) -> Self {
         Self {
             run: Box::new(f),
             finish: None,
+            proof: Some(contention::Proof::default()),
         }
     }
 
@@ -80,12 +100,31 @@ impl Routine {
     }
 
     fn run(&mut self, iters: u64) -> Duration {
-        (self.run)(iters)
+        self.sample(iters).elapsed
     }
 
-    fn done(self) {
+    /// One sample; a contended routine's unproven samples are retaken first.
+    fn sample(&mut self, iters: u64) -> contention::Sample {
+        match &mut self.proof {
+            Some(proof) => contention::take_proven(|| (self.run)(iters), proof),
+            None => (self.run)(iters),
+        }
+    }
+
+    /// Runs the after-run step; a contended routine's proof counts are added to the side file
+    /// of bench `id` (`suite/group/function/parameter`).
+    fn done(self, id: &str) {
         if let Some(f) = self.finish {
             f();
+        }
+        if let Some(p) = self.proof {
+            crate::side::add_counters(
+                id,
+                &[
+                    ("samples_retaken", p.retaken as f64),
+                    ("samples_unproven", p.unproven as f64),
+                ],
+            );
         }
     }
 }
@@ -235,7 +274,7 @@ impl Suite {
                     b.iter_custom(|iters| r.run(iters));
                 });
                 match routine.into_inner() {
-                    Some(r) => r.done(),
+                    Some(r) => r.done(&id),
                     None if def.records_latency => crate::side::record_latency(&id, &mut []),
                     None => {}
                 }

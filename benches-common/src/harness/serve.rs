@@ -18,10 +18,11 @@ pub(super) fn serve(suite: Suite) {
 /// [`serve`] over any input and output.
 fn serve_with(suite: Suite, input: impl BufRead, mut out: impl Write) {
     let defs: Vec<Def> = suite.defs;
+    let name = suite.name;
     let mut current: Vec<(String, Routine)> = Vec::new();
     let finish_all = |current: &mut Vec<(String, Routine)>| {
-        for (_, r) in current.drain(..) {
-            r.done();
+        for (id, r) in current.drain(..) {
+            r.done(&format!("{name}/{id}"));
         }
     };
     for line in input.lines() {
@@ -45,7 +46,15 @@ fn serve_with(suite: Suite, input: impl BufRead, mut out: impl Write) {
                     None => current.last_mut(),
                 };
                 match (routine, n.parse::<u64>()) {
-                    (Some((_, r)), Ok(n)) if n > 0 => r.run(n).as_nanos().to_string(),
+                    (Some((_, r)), Ok(n)) if n > 0 => {
+                        let s = r.sample(n);
+                        let ns = s.elapsed.as_nanos();
+                        if s.proven {
+                            ns.to_string()
+                        } else {
+                            format!("{ns} unproven")
+                        }
+                    }
                     (None, _) => format!("error run {arg:?}: no such bench set up"),
                     _ => format!("error run {arg:?}: expected a positive iteration count"),
                 }

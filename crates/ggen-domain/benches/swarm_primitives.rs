@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
+use benches_common::harness::contention::{self, Progress, Sample};
 use benches_common::harness::{Routine, Suite};
 use benches_common::side;
 use benches_common::workload::proposals::{self, KindDesc, ProposalSpec};
@@ -50,10 +51,12 @@ fn initial() -> Value {
     (0..16).collect()
 }
 
-/// Background threads running `work` in a loop until stopped.
+/// Background threads running `work` in a loop until stopped, each ticking its own
+/// [`Progress`] per operation so a sample can prove they ran during it.
 struct Background {
     stop: Arc<AtomicBool>,
     handles: Vec<std::thread::JoinHandle<u64>>,
+    progress: Vec<Arc<Progress>>,
 }
 
 impl Background {
@@ -63,16 +66,24 @@ impl Background {
         let stop = Arc::new(AtomicBool::new(false));
         let ready = Arc::new(AtomicU64::new(0));
         let work = Arc::new(work);
-        let handles = (0..threads)
-            .map(|_| {
-                let (stop, ready, work) =
-                    (Arc::clone(&stop), Arc::clone(&ready), Arc::clone(&work));
+        let progress: Vec<Arc<Progress>> =
+            (0..threads).map(|_| Arc::new(Progress::new())).collect();
+        let handles = progress
+            .iter()
+            .map(|p| {
+                let (stop, ready, work, p) = (
+                    Arc::clone(&stop),
+                    Arc::clone(&ready),
+                    Arc::clone(&work),
+                    Arc::clone(p),
+                );
                 std::thread::spawn(move || {
                     work();
                     ready.fetch_add(1, Ordering::Release);
                     let mut n = 1u64;
                     while !stop.load(Ordering::Relaxed) {
                         work();
+                        p.tick();
                         n += 1;
                     }
                     n
@@ -82,7 +93,32 @@ impl Background {
         while ready.load(Ordering::Acquire) < threads as u64 {
             std::thread::yield_now();
         }
-        Self { stop, handles }
+        let bg = Self {
+            stop,
+            handles,
+            progress,
+        };
+        bg.with_sources(|sources| contention::settle(sources, 20));
+        bg
+    }
+
+    /// Calls `f` with a reader of each thread's progress.
+    fn with_sources<R>(&self, f: impl FnOnce(&[&dyn Fn() -> u64]) -> R) -> R {
+        let reads: Vec<_> = self.progress.iter().map(|p| move || p.get()).collect();
+        let sources: Vec<&dyn Fn() -> u64> = reads.iter().map(|r| r as &dyn Fn() -> u64).collect();
+        f(&sources)
+    }
+
+    /// Times `iters` calls of `op` in chunks, proven only if every background thread advanced
+    /// in every chunk ([`contention`]).
+    fn time(&self, iters: u64, mut op: impl FnMut()) -> Sample {
+        self.with_sources(|sources| {
+            contention::timed_in_chunks(iters, sources.to_vec(), |n| {
+                for _ in 0..n {
+                    op();
+                }
+            })
+        })
     }
 
     /// Stops and joins the threads; returns how many operations they ran.
@@ -152,18 +188,15 @@ fn read_bench<T: Send + Sync + 'static>(
         match scenario {
             Scenario::Idle => Routine::iter(move || read(&shared)),
             // The background thread runs only while a sample is taken (started before the clock,
-            // stopped after it), so nothing spins between samples or beside another process.
-            _ => Routine::custom(move |iters| {
-                let bg = background(scenario, &shared, bg_read, bg_write);
-                let start = Instant::now();
-                for _ in 0..iters {
+            // stopped after it), so nothing spins between samples or beside another process. A
+            // sample in which it did not run throughout is retaken (`contention`).
+            _ => Routine::contended(move |iters| {
+                let bg = background(scenario, &shared, bg_read, bg_write).expect("contended");
+                let sample = bg.time(iters, || {
                     black_box(read(&shared));
-                }
-                let elapsed = start.elapsed();
-                if let Some(bg) = bg {
-                    assert!(bg.stop() > 0, "background thread did no work");
-                }
-                elapsed
+                });
+                assert!(bg.stop() > 0, "background thread did no work");
+                sample
             }),
         }
     });
@@ -256,23 +289,44 @@ where
             Arc::clone(&commits),
             Arc::clone(&retries),
         );
-        Routine::custom(move |iters| {
+        // Each committer ticks its own progress and checks the other's in chunks: a sample in
+        // which one ran while the other waited for a CPU is retaken (`contention`).
+        let progress = [Progress::new(), Progress::new()];
+        Routine::contended(move |iters| {
             let half = iters / 2;
+            for p in &progress {
+                p.reset();
+            }
             let start = Instant::now();
-            std::thread::scope(|s| {
-                for n in [half, iters - half] {
-                    let (store, retries) = (&store, &retries);
-                    s.spawn(move || {
-                        let mut r = 0u64;
-                        for _ in 0..n {
-                            r += u64::from(store.update(|v| v + 1).retries);
-                        }
-                        retries.fetch_add(r, Ordering::Relaxed);
-                    });
-                }
+            let proven = std::thread::scope(|s| {
+                let threads: Vec<_> = [half, iters - half]
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, n)| {
+                        let (store, retries, progress) = (&store, &retries, &progress);
+                        s.spawn(move || {
+                            let (mine, other) = (&progress[k], &progress[1 - k]);
+                            let read_other = || other.get();
+                            let mut r = 0u64;
+                            let sample = contention::timed_in_chunks(n, vec![&read_other], |m| {
+                                for _ in 0..m {
+                                    r += u64::from(store.update(|v| v + 1).retries);
+                                    mine.tick();
+                                }
+                            });
+                            mine.done();
+                            retries.fetch_add(r, Ordering::Relaxed);
+                            sample.proven
+                        })
+                    })
+                    .collect();
+                threads.into_iter().all(|t| t.join().expect("committer"))
             });
             commits.fetch_add(iters, Ordering::Relaxed);
-            start.elapsed()
+            Sample {
+                elapsed: start.elapsed(),
+                proven,
+            }
         })
         .finish(move || {
             let commits = c.load(Ordering::Relaxed);

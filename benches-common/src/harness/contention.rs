@@ -1,0 +1,383 @@
+//! Proof that a contended bench was contended: a sample counts only if its contenders (the
+//! background reader or writer, the other committer, the other agents) made progress while it
+//! was timed.
+//!
+//! Why: on a 2-core VM the OS may leave a freshly started background thread waiting for a CPU
+//! for a whole sample, or run it on the measuring thread's CPU between samples. Such a sample
+//! measures the *uncontended* operation and used to be counted anyway (`rwlock/readers` read
+//! 12 ns, the idle figure, in 9 of 24 rounds of one run). Now:
+//!
+//! - each contender owns a [`Progress`] counter and [`Progress::tick`]s it once per operation
+//!   (a plain store to its own cache line: no read-modify-write, no line shared with the measured
+//!   data);
+//! - the measured loop runs in [`CHUNKS`] chunks ([`timed_in_chunks`]); after each chunk a
+//!   [`Watch`] reads every contender's counter; the sample is *proven* only if every contender
+//!   advanced (or had finished its share) in every chunk, i.e. ran throughout the sample;
+//! - an unproven sample is retaken by the harness ([`Routine::contended`](super::Routine::contended)),
+//!   at most [`RETAKES`] times; the retakes, and samples still unproven after them, are counted
+//!   and written to the bench's side file (`samples_retaken`, `samples_unproven`); serve mode
+//!   marks an unproven sample on its reply, and the xtask never bases a verdict on it.
+//!
+//! Cost: one relaxed load per contender per chunk on the measuring side (eight per sample), and
+//! one relaxed store per operation on the contender's side.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Chunks per sample: a contender must advance in each.
+pub const CHUNKS: u64 = 8;
+
+/// Times an unproven sample is retaken before it is reported as unproven.
+pub const RETAKES: u32 = 10;
+
+/// Counter value meaning "this contender finished its share of the work".
+const DONE: u64 = u64::MAX;
+
+/// One contender's operation counter, alone on its cache line (128 bytes: two 64-byte lines,
+/// as adjacent-line prefetchers pair them).
+#[repr(align(128))]
+#[derive(Debug, Default)]
+pub struct Progress {
+    ops: AtomicU64,
+}
+
+impl Progress {
+    /// A counter at zero.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// One more operation. Only the owning thread calls it (a load and a store, both relaxed:
+    /// the watcher needs to see the value change, not any data it guards).
+    #[inline]
+    pub fn tick(&self) {
+        let n = self.ops.load(Ordering::Relaxed);
+        if n != DONE {
+            self.ops.store(n + 1, Ordering::Relaxed);
+        }
+    }
+
+    /// The contender finished its share: from now on it counts as advancing (a thread that
+    /// ends before the others is not starved).
+    pub fn done(&self) {
+        self.ops.store(DONE, Ordering::Relaxed);
+    }
+
+    /// Back to zero, before a new sample.
+    pub fn reset(&self) {
+        self.ops.store(0, Ordering::Relaxed);
+    }
+
+    /// Operations so far ([`u64::MAX`] once done).
+    pub fn get(&self) -> u64 {
+        self.ops.load(Ordering::Relaxed)
+    }
+}
+
+/// A timed sample and whether its contenders were seen running throughout it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Wall time of the sample's iterations.
+    pub elapsed: Duration,
+    /// Whether every contender was seen advancing in every chunk.
+    pub proven: bool,
+}
+
+/// The shortest stretch a check covers. A chunk shorter than this is merged with the next:
+/// over a few nanoseconds a contender that runs all along may not finish one operation (a
+/// contended `RwLock` read takes ~100 ns, a swarm operation ~1 µs), while a contender waiting
+/// for a CPU waits for a scheduler time slice (milliseconds). A sample shorter than this is
+/// not checked (see [`timed_in_chunks`]).
+pub const MIN_CHUNK: Duration = Duration::from_micros(50);
+
+/// Watches contenders' progress from the measuring side: [`Watch::check`] after each chunk.
+pub struct Watch<'a> {
+    sources: Vec<&'a dyn Fn() -> u64>,
+    last: Vec<u64>,
+    last_at: Instant,
+    min_chunk: Duration,
+    proven: bool,
+}
+
+impl<'a> Watch<'a> {
+    /// Starts watching: reads every source now.
+    pub fn new(sources: Vec<&'a dyn Fn() -> u64>) -> Self {
+        Self::with_min_chunk(sources, MIN_CHUNK)
+    }
+
+    /// [`Watch::new`] with another shortest stretch (tests).
+    fn with_min_chunk(sources: Vec<&'a dyn Fn() -> u64>, min_chunk: Duration) -> Self {
+        let last = sources.iter().map(|f| f()).collect();
+        Self {
+            sources,
+            last,
+            last_at: Instant::now(),
+            min_chunk,
+            proven: true,
+        }
+    }
+
+    /// After a chunk: every source must have advanced since the last check (or be [`DONE`]).
+    /// Within [`MIN_CHUNK`] of the last check, nothing is checked yet: the chunk is merged with
+    /// the next.
+    pub fn check(&mut self) {
+        let now = Instant::now();
+        if now.duration_since(self.last_at) < self.min_chunk {
+            return;
+        }
+        self.last_at = now;
+        for (f, last) in self.sources.iter().zip(&mut self.last) {
+            let now = f();
+            if now == *last && now != DONE {
+                self.proven = false;
+            }
+            *last = now;
+        }
+    }
+
+    /// Whether every check so far saw every source advance.
+    pub fn proven(&self) -> bool {
+        self.proven
+    }
+}
+
+/// Runs `body(n)` over `iters` iterations in [`CHUNKS`] chunks (fewer when `iters` is smaller),
+/// checking `contenders` after each, and times the whole.
+pub fn timed_in_chunks(
+    iters: u64,
+    contenders: Vec<&dyn Fn() -> u64>,
+    body: impl FnMut(u64),
+) -> Sample {
+    chunked(iters, Watch::new(contenders), body)
+}
+
+fn chunked(iters: u64, mut watch: Watch<'_>, mut body: impl FnMut(u64)) -> Sample {
+    let chunks = CHUNKS.min(iters.max(1));
+    let start = Instant::now();
+    // A sample shorter than MIN_CHUNK is not checked at all: over so short a stretch a contender
+    // that runs all along may not finish one operation. Such samples (Criterion's first warm-up
+    // calls) are not retaken; the samples Criterion keeps and those the xtask's engines take
+    // last milliseconds.
+    for k in 0..chunks {
+        // Chunk k runs iterations [iters*k/chunks, iters*(k+1)/chunks).
+        let n = iters * (k + 1) / chunks - iters * k / chunks;
+        body(n);
+        watch.check();
+    }
+    Sample {
+        elapsed: start.elapsed(),
+        proven: watch.proven(),
+    }
+}
+
+/// Waits until `contenders` are seen running *beside* the caller: the caller spins for
+/// [`MIN_CHUNK`] without yielding, and every contender must advance meanwhile. A new thread
+/// often starts on its parent's CPU and runs there only when the parent is preempted, until
+/// the scheduler moves it; between tries the caller sleeps briefly, which lets the scheduler
+/// place the two apart. Gives up after `tries`; returns whether they were seen together (the
+/// samples' own checks decide in any case).
+pub fn settle(contenders: &[&dyn Fn() -> u64], tries: u32) -> bool {
+    for _ in 0..tries {
+        let before: Vec<u64> = contenders.iter().map(|f| f()).collect();
+        let t = Instant::now();
+        while t.elapsed() < MIN_CHUNK {
+            std::hint::spin_loop();
+        }
+        if contenders
+            .iter()
+            .zip(&before)
+            .all(|(f, b)| f() != *b || *b == DONE)
+        {
+            return true;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    false
+}
+
+/// What the retake rule did over a bench's samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Proof {
+    /// Samples retaken because their contenders were not seen running throughout.
+    pub retaken: u64,
+    /// Samples still unproven after [`RETAKES`] retakes (reported as such, never judged).
+    pub unproven: u64,
+}
+
+/// Takes a sample with `take`, retaking it up to [`RETAKES`] times while it is unproven;
+/// updates `proof` and returns the last sample taken.
+pub fn take_proven(mut take: impl FnMut() -> Sample, proof: &mut Proof) -> Sample {
+    let mut s = take();
+    let mut tries = 0;
+    while !s.proven && tries < RETAKES {
+        proof.retaken += 1;
+        tries += 1;
+        s = take();
+    }
+    if !s.proven {
+        proof.unproven += 1;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    /// A watch that checks after every chunk, however short.
+    fn zero(sources: Vec<&dyn Fn() -> u64>) -> Watch<'_> {
+        Watch::with_min_chunk(sources, Duration::ZERO)
+    }
+
+    #[test]
+    fn chunks_shorter_than_the_minimum_are_merged() {
+        // The contender advances only in every other chunk; with chunks far shorter than
+        // MIN_CHUNK, the checks cover several chunks each and the sample is proven.
+        let p = Progress::new();
+        let read = || p.get();
+        let mut chunk = 0;
+        let s = timed_in_chunks(8, vec![&read], |_| {
+            chunk += 1;
+            if chunk % 2 == 0 {
+                p.tick();
+            }
+        });
+        assert!(s.proven, "shorter than MIN_CHUNK: not checked");
+        // Checked after every chunk, the same pattern is unproven.
+        let mut chunk = 0;
+        let s = chunked(8, zero(vec![&read]), |_| {
+            chunk += 1;
+            if chunk % 2 == 0 {
+                p.tick();
+            }
+        });
+        assert!(!s.proven);
+    }
+
+    #[test]
+    fn a_contender_that_never_runs_leaves_the_sample_unproven() {
+        let idle = Progress::new();
+        let read = || idle.get();
+        let s = chunked(1000, zero(vec![&read]), |n| {
+            std::hint::black_box(n);
+        });
+        assert!(!s.proven);
+        // The same over chunks of MIN_CHUNK or more.
+        let s = timed_in_chunks(8, vec![&read], |_| {
+            let t = Instant::now();
+            while t.elapsed() < MIN_CHUNK {
+                std::hint::spin_loop();
+            }
+        });
+        assert!(!s.proven);
+    }
+
+    #[test]
+    fn a_contender_that_stops_halfway_leaves_the_sample_unproven() {
+        let p = Progress::new();
+        let read = || p.get();
+        let mut chunk = 0;
+        let s = chunked(800, zero(vec![&read]), |_| {
+            chunk += 1;
+            if chunk <= 4 {
+                p.tick();
+            }
+        });
+        assert_eq!(chunk, 8);
+        assert!(!s.proven);
+    }
+
+    #[test]
+    fn a_contender_advancing_every_chunk_or_done_proves_the_sample() {
+        let (a, b) = (Progress::new(), Progress::new());
+        let (ra, rb) = (|| a.get(), || b.get());
+        let mut chunk = 0;
+        let s = chunked(8, zero(vec![&ra, &rb]), |n| {
+            assert_eq!(n, 1);
+            chunk += 1;
+            a.tick();
+            // b finishes its share after three chunks: finished is not starved.
+            if chunk < 3 {
+                b.tick();
+            } else {
+                b.done();
+            }
+        });
+        assert!(s.proven);
+        // Fewer iterations than chunks: one chunk per iteration.
+        a.done();
+        let mut calls = 0;
+        let s = chunked(3, zero(vec![&ra]), |_| calls += 1);
+        assert_eq!(calls, 3);
+        assert!(s.proven, "a is done, so it counts as advancing");
+    }
+
+    #[test]
+    fn a_real_background_thread_proves_its_samples() {
+        let p = Arc::new(Progress::new());
+        let stop = Arc::new(AtomicBool::new(false));
+        let (bp, bs) = (Arc::clone(&p), Arc::clone(&stop));
+        let h = std::thread::spawn(move || {
+            while !bs.load(Ordering::Relaxed) {
+                bp.tick();
+            }
+        });
+        while p.get() == 0 {
+            std::thread::yield_now();
+        }
+        let read = || p.get();
+        let mut proof = Proof::default();
+        // Each chunk lasts ~2 ms, ample time for the running thread to tick on a machine with
+        // two CPUs or with one (a time slice).
+        let s = take_proven(
+            || {
+                timed_in_chunks(8, vec![&read], |_| {
+                    let t = Instant::now();
+                    while t.elapsed() < Duration::from_millis(2) {
+                        std::thread::yield_now();
+                    }
+                })
+            },
+            &mut proof,
+        );
+        stop.store(true, Ordering::Relaxed);
+        h.join().unwrap();
+        assert!(s.proven, "{proof:?}");
+    }
+
+    #[test]
+    fn unproven_samples_are_retaken_then_counted() {
+        let mut proof = Proof::default();
+        let mut calls = 0;
+        let s = take_proven(
+            || {
+                calls += 1;
+                Sample {
+                    elapsed: Duration::from_nanos(calls),
+                    proven: calls == 3,
+                }
+            },
+            &mut proof,
+        );
+        assert_eq!((s.proven, calls), (true, 3));
+        assert_eq!(
+            proof,
+            Proof {
+                retaken: 2,
+                unproven: 0
+            }
+        );
+        let s = take_proven(
+            || Sample {
+                elapsed: Duration::ZERO,
+                proven: false,
+            },
+            &mut proof,
+        );
+        assert!(!s.proven);
+        assert_eq!(proof.retaken, 2 + u64::from(RETAKES));
+        assert_eq!(proof.unproven, 1);
+    }
+}
