@@ -313,6 +313,7 @@ pub fn measure(
                     started.elapsed().as_secs_f64()
                 );
                 // Which side is set up and calibrated first alternates between rounds.
+                let unproven_before = sa.unproven() + sb.unproven();
                 let p = if r % 2 == 0 {
                     paired::measure(&mut sa, id, &mut sb, id, settings, *place)?
                 } else {
@@ -329,6 +330,12 @@ pub fn measure(
                     serde_json::json!({"id": full, "round": r + 1, "iters": p.iters, "setups": p.setups, "a": p.a, "b": p.b})
                 )
                 .context("writing logs/paired-pairs.jsonl")?;
+                if sa.unproven() + sb.unproven() > unproven_before {
+                    // A contended bench whose contender did not run throughout a sample: the
+                    // round measured something else and is not used.
+                    eprintln!("  round {} of {full} not used: a sample's contenders were not seen running throughout it", r + 1);
+                    continue;
+                }
                 let (va, vb) = round_values(&p.a, &p.b);
                 let e = rounds.entry(full).or_insert((vec![], vec![], 1, None));
                 e.0.push(va);

@@ -136,6 +136,7 @@ pub fn sample_report() -> Report {
                     max_exponent: 1.1,
                 },
                 note: Some("near-linear".into()),
+                cpus: None,
             },
             verdict: Verdict::Pass,
             detail: "exponent 1.000".into(),

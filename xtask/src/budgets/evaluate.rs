@@ -28,17 +28,19 @@ pub fn evaluate(
     known: &BTreeSet<String>,
     selected: &dyn Fn(&str) -> bool,
 ) -> Vec<Evaluation> {
-    evaluate_with(entries, benches, known, selected, &[])
+    evaluate_with(entries, benches, known, selected, &[], 2)
 }
 
 /// Evaluates every entry. `selected(id)` says whether the run was meant to measure `id`; a
-/// claim with a [`PairedRatio`] in `paired` is judged on it.
+/// claim with a [`PairedRatio`] in `paired` is judged on it; an entry needing more CPUs than
+/// `cpus` (the machine's) is SKIPPED with that reason.
 pub fn evaluate_with(
     entries: &[Entry],
     benches: &[Bench],
     known: &BTreeSet<String>,
     selected: &dyn Fn(&str) -> bool,
     paired: &[PairedRatio],
+    cpus: usize,
 ) -> Vec<Evaluation> {
     let find = |id: &str| benches.iter().find(|b| b.id == id);
     entries
@@ -55,6 +57,11 @@ pub fn evaluate_with(
             let scaling = matches!(entry.check, Check::Scaling { .. });
             if chosen.is_empty() {
                 return skipped("filtered out of this run".into());
+            }
+            if let Some(need) = entry.cpus.filter(|&n| n > cpus) {
+                return skipped(format!(
+                    "needs {need} CPUs; this machine has {cpus}, so it cannot show what the claim is about"
+                ));
             }
             // A claim needs both of its sides; a filter that keeps one side skips it (the run
             // was not meant to check it). A scaling series is fitted over its selected points.
@@ -125,6 +132,32 @@ pub(crate) fn series_ends<'a, 'b>(
     }
 }
 
+/// A claim measured in turn whose every round was unproven (a contended bench whose
+/// contenders were not seen running): NO_DATA, saying why.
+fn all_rounds_invalid(paired: &[PairedRatio], num: &str, den: &str) -> Option<String> {
+    paired
+        .iter()
+        .find(|p| p.numerator == num && p.denominator == den && p.pairs == 0 && p.invalid > 0)
+        .map(|p| {
+            format!(
+                "all {} rounds measured in turn were unproven: a contended bench's contenders were not seen running throughout its samples (is another process using the CPUs?)",
+                p.invalid
+            )
+        })
+}
+
+/// " (k rounds not used: ...)" when some rounds of a pair were unproven.
+fn invalid_note(p: &PairedRatio) -> String {
+    if p.invalid == 0 {
+        String::new()
+    } else {
+        format!(
+            ", {} more not used: contenders not seen running throughout",
+            p.invalid
+        )
+    }
+}
+
 /// The paired ratio `num / den` and its interval, if the run measured one, with a note.
 fn paired_interval(
     paired: &[PairedRatio],
@@ -133,7 +166,9 @@ fn paired_interval(
 ) -> Option<(f64, f64, f64, String)> {
     paired
         .iter()
-        .find(|p| p.numerator == num && p.denominator == den)
+        .find(|p| {
+            p.numerator == num && p.denominator == den && p.pairs > 0 && p.efficiency.is_none()
+        })
         .map(|p| {
             (
                 p.ratio.point,
@@ -142,7 +177,11 @@ fn paired_interval(
                 match p.how {
                     Pairing::OneProcess => format!("; paired in one process, {} pairs", p.pairs),
                     Pairing::FreshProcesses => {
-                        format!("; in turn in fresh processes, {} rounds", p.pairs)
+                        format!(
+                            "; in turn in fresh processes, {} rounds{}",
+                            p.pairs,
+                            invalid_note(p)
+                        )
                     }
                 },
             )
@@ -170,6 +209,32 @@ fn evaluate_one<'a>(
     ids: &[&str],
     paired: &[PairedRatio],
 ) -> Evaluation {
+    let invalid = match &entry.check {
+        Check::Faster {
+            fast,
+            slow,
+            on: Metric::Mean,
+            ..
+        } => all_rounds_invalid(paired, slow, fast),
+        Check::Within {
+            id,
+            of,
+            on: Metric::Mean,
+            ..
+        } => all_rounds_invalid(paired, id, of),
+        Check::Efficiency {
+            parallel, serial, ..
+        } => all_rounds_invalid(paired, parallel, serial),
+        _ => None,
+    };
+    if let Some(detail) = invalid {
+        return Evaluation {
+            entry: entry.clone(),
+            verdict: Verdict::NoData,
+            detail,
+            measured: None,
+        };
+    }
     let pass = |ok: bool| if ok { Verdict::Pass } else { Verdict::Fail };
     let uncounted = |id: &str| {
         (
@@ -321,6 +386,18 @@ fn evaluate_one<'a>(
                 Some(ratio),
             )
         }
+        Check::Efficiency {
+            parallel,
+            serial,
+            machine_parallel,
+            machine_serial,
+            at_least,
+        } => efficiency(
+            [parallel, serial, machine_parallel, machine_serial],
+            *at_least,
+            find,
+            paired,
+        ),
         Check::Scaling { max_exponent, .. } => {
             let points: Vec<(f64, f64)> = ids
                 .iter()
@@ -368,6 +445,61 @@ fn evaluate_one<'a>(
         verdict,
         detail,
         measured,
+    }
+}
+
+/// An efficiency claim: judged on its rounds' interval when measured in turn, else on the
+/// separate means' point (no interval: PASS or FAIL).
+fn efficiency<'a>(
+    [parallel, serial, mp, ms]: [&String; 4],
+    at_least: f64,
+    find: &dyn Fn(&str) -> Option<&'a Bench>,
+    paired: &[PairedRatio],
+) -> (Verdict, String, Option<f64>) {
+    let rounds = paired.iter().find(|p| {
+        p.numerator == *parallel && p.denominator == *serial && p.efficiency.is_some()
+    });
+    if let Some(p) = rounds {
+        let (e, m) = (p.efficiency.expect("found"), p.machine.expect("with efficiency"));
+        let speedup = 1.0 / p.ratio.point;
+        return (
+            Verdict::of_interval(e.lower, e.upper, |x| x >= at_least),
+            format!(
+                "machine {:.2}× [{:.2}, {:.2}] on independent work; code {speedup:.2}×: efficiency {:.2} [{:.2}, {:.2}] (need ≥ {at_least}; in turn in fresh processes, {} rounds{})",
+                m.point,
+                m.lower,
+                m.upper,
+                e.point,
+                e.lower,
+                e.upper,
+                p.pairs,
+                invalid_note(p)
+            ),
+            Some(e.point),
+        );
+    }
+    let mean = |id: &str| find(id).map(|b| b.mean.point);
+    match (mean(parallel), mean(serial), mean(mp), mean(ms)) {
+        (Some(p), Some(s), Some(mp), Some(ms)) => {
+            let (code, machine) = (s / p, ms / mp);
+            let e = code / machine;
+            (
+                if e >= at_least {
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                },
+                format!(
+                    "machine {machine:.2}×; code {code:.2}×: efficiency {e:.2} (need ≥ {at_least}; from the run's separate means, no interval)"
+                ),
+                Some(e),
+            )
+        }
+        _ => (
+            Verdict::NoData,
+            "a side of the efficiency claim has no result".into(),
+            None,
+        ),
     }
 }
 

@@ -26,7 +26,112 @@ fn paired_ratio(numerator: &str, denominator: &str, ci: [f64; 3], pairs: usize) 
         },
         pairs,
         how: crate::budgets::Pairing::OneProcess,
+        machine: None,
+        efficiency: None,
+        invalid: 0,
     }
+}
+
+/// An efficiency claim on `s/g/fast/1` (parallel) vs `s/g/slow/1` (serial), the machine's
+/// benches `s/scale/f/100` (parallel) and `s/scale/f/10` (serial).
+fn efficiency_entry(at_least: f64, cpus: Option<usize>) -> Entry {
+    Entry {
+        check: Check::Efficiency {
+            parallel: "s/g/fast/1".into(),
+            serial: "s/g/slow/1".into(),
+            machine_parallel: "s/scale/f/100".into(),
+            machine_serial: "s/scale/f/10".into(),
+            at_least,
+        },
+        note: None,
+        cpus,
+    }
+}
+
+/// Rounds of an efficiency claim: the code's time ratio, the machine's speedup, the efficiency.
+fn efficiency_rounds(eff: [f64; 3], invalid: usize, rounds: usize) -> PairedRatio {
+    let ci = |[point, lower, upper]: [f64; 3]| crate::stats::RatioCi {
+        point,
+        lower,
+        upper,
+    };
+    PairedRatio {
+        machine: Some(ci([1.9, 1.8, 2.0])),
+        efficiency: Some(ci(eff)),
+        invalid,
+        how: crate::budgets::Pairing::FreshProcesses,
+        ..paired_ratio("s/g/fast/1", "s/g/slow/1", [0.6, 0.55, 0.65], rounds)
+    }
+}
+
+#[test]
+fn efficiency_claims_are_judged_on_the_efficiency_interval_and_skipped_without_the_cpus() {
+    let k = known();
+    let data = vec![
+        bench("s/g/fast/1", 600.0, Unit::Ns),
+        bench("s/g/slow/1", 1000.0, Unit::Ns),
+        bench("s/scale/f/100", 500.0, Unit::Ns),
+        bench("s/scale/f/10", 1000.0, Unit::Ns),
+    ];
+    let judge = |entry: Entry, paired: &[PairedRatio], cpus: usize| {
+        evaluate_with(&[entry], &data, &k.ids, &|_| true, paired, cpus).remove(0)
+    };
+    let rounds = [efficiency_rounds([0.85, 0.8, 0.9], 1, 8)];
+    let ev = judge(efficiency_entry(0.7, Some(2)), &rounds, 2);
+    assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
+    assert!(ev.detail.starts_with("machine 1.90× [1.80, 2.00] on independent work; code 1.67×: efficiency 0.85 [0.80, 0.90]"), "{}", ev.detail);
+    assert!(ev.detail.contains("8 rounds, 1 more not used"), "{}", ev.detail);
+    assert_eq!(judge(efficiency_entry(0.95, Some(2)), &rounds, 2).verdict, Verdict::Fail);
+    assert_eq!(judge(efficiency_entry(0.85, Some(2)), &rounds, 2).verdict, Verdict::Unsure);
+    // Fewer CPUs than the claim needs: SKIPPED, saying so, whatever was measured.
+    let ev = judge(efficiency_entry(0.7, Some(2)), &rounds, 1);
+    assert_eq!(ev.verdict, Verdict::Skipped);
+    assert_eq!(
+        ev.detail,
+        "needs 2 CPUs; this machine has 1, so it cannot show what the claim is about"
+    );
+    // Not measured in turn: the separate means' point (speedup 1.67 of the machine's 2.0).
+    let ev = judge(efficiency_entry(0.8, None), &[], 1);
+    assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
+    assert_eq!(ev.measured.map(|m| (m * 1000.0).round()), Some(833.0));
+    assert_eq!(judge(efficiency_entry(0.9, None), &[], 1).verdict, Verdict::Fail);
+}
+
+#[test]
+fn a_claim_whose_every_round_was_unproven_has_no_data() {
+    let k = known();
+    let data = vec![
+        bench("s/g/fast/1", 600.0, Unit::Ns),
+        bench("s/g/slow/1", 1000.0, Unit::Ns),
+    ];
+    let entry = Entry {
+        check: Check::Faster {
+            fast: "s/g/fast/1".into(),
+            slow: "s/g/slow/1".into(),
+            factor: 1.2,
+            on: Metric::Mean,
+        },
+        note: None,
+        cpus: Some(2),
+    };
+    let nan = [f64::NAN; 3];
+    let unproven = PairedRatio {
+        invalid: 8,
+        how: crate::budgets::Pairing::FreshProcesses,
+        ..paired_ratio("s/g/slow/1", "s/g/fast/1", nan, 0)
+    };
+    let ev = evaluate_with(&[entry.clone()], &data, &k.ids, &|_| true, &[unproven], 2).remove(0);
+    assert_eq!(ev.verdict, Verdict::NoData);
+    assert!(ev.detail.starts_with("all 8 rounds measured in turn were unproven"), "{}", ev.detail);
+    // Some rounds unproven, the rest decide, and the detail says how many were left out.
+    let some = PairedRatio {
+        invalid: 3,
+        how: crate::budgets::Pairing::FreshProcesses,
+        ..paired_ratio("s/g/slow/1", "s/g/fast/1", [1.6, 1.5, 1.7], 8)
+    };
+    let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &[some], 2).remove(0);
+    assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
+    assert!(ev.detail.contains("8 rounds, 3 more not used"), "{}", ev.detail);
 }
 
 #[test]
@@ -80,6 +185,7 @@ fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
             on: Metric::Mean,
         },
         note: None,
+        cpus: None,
     };
     // The separate means say 1.0× (FAIL); measured in turn, slow/fast is 2.0× [1.9, 2.1].
     let data = [
@@ -95,6 +201,7 @@ fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
         &k.ids,
         &|_| true,
         &paired,
+        2,
     );
     assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
     assert!(
@@ -121,7 +228,7 @@ fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
         how: crate::budgets::Pairing::FreshProcesses,
         ..paired_ratio("s/g/slow/1", "s/g/fast/1", [2.0, 1.9, 2.1], 8)
     }];
-    let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &rounds);
+    let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &rounds, 2);
     assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
     assert!(
         ev[0]
@@ -147,6 +254,7 @@ fn a_series_with_paired_end_points_gets_an_exponent_interval() {
             max_exponent: max,
         },
         note: None,
+        cpus: None,
     };
     let data = [
         bench("s/scale/f/10", 10.0, crate::results::Unit::Ns),
@@ -161,7 +269,7 @@ fn a_series_with_paired_end_points_gets_an_exponent_interval() {
         [110.0, 105.0, 115.0],
         30,
     )];
-    let v = |max: f64| evaluate_with(&[entry(max)], &data, &k.ids, &|_| true, &paired);
+    let v = |max: f64| evaluate_with(&[entry(max)], &data, &k.ids, &|_| true, &paired, 2);
     let ev = v(1.05);
     assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
     assert!((ev[0].measured.unwrap() - 110f64.ln() / 100f64.ln()).abs() < 1e-12);
@@ -183,6 +291,7 @@ fn claims_are_judged_on_the_interval_of_the_ratio() {
             on: Metric::Mean,
         },
         note: None,
+        cpus: None,
     };
     // 150 ± 3 over 100 ± 2: ratio 1.5, interval about [1.44, 1.56].
     let data = [
@@ -217,6 +326,7 @@ fn claims_are_judged_on_the_interval_of_the_ratio() {
             unit: Unit::Ns,
         }),
         note: None,
+        cpus: None,
     };
     let v = |max: f64| evaluate(&[budget(max)], &data, &k.ids, &|_| true)[0].verdict;
     assert_eq!(
@@ -312,6 +422,7 @@ fn evaluation_still_guards_units_and_latency() {
                 unit: Unit::Ns,
             }),
             note: None,
+            cpus: None,
         },
         Entry {
             check: Check::Budget(Budget {
@@ -321,6 +432,7 @@ fn evaluation_still_guards_units_and_latency() {
                 unit: Unit::Ns,
             }),
             note: None,
+            cpus: None,
         },
     ];
     let ev = evaluate(&entries, &results(10.0), &k.ids, &|_| true);

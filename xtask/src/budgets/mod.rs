@@ -30,7 +30,18 @@
 //! [[scaling]]                     # log-log slope of mean over the numeric parameter
 //! series = "suite/group/function"
 //! max_exponent = 1.09
+//!
+//! [[efficiency]]                  # a speedup judged against the machine's own, same rounds
+//! parallel = "suite/g/work/2"     # (serial / parallel) / (machine_serial / machine_parallel)
+//! serial = "suite/g/work/1"
+//! machine_parallel = "suite/machine/independent/2"
+//! machine_serial = "suite/machine/independent/1"
+//! at_least = 0.7
+//! cpus = 2                        # SKIPPED on a machine with fewer CPUs
 //! ```
+//!
+//! A `[[claim]]` may also say `cpus = N`: it needs N CPUs (a contended bench needs its contender
+//! on a CPU of its own) and is SKIPPED, with that reason, on a machine with fewer.
 //!
 //! Every entry may have a `note`. Verdicts come from intervals, not single means: PASS (the whole
 //! 95% interval satisfies the entry), FAIL (the whole interval violates it), UNSURE (it straddles
@@ -117,6 +128,16 @@ pub enum Check {
     },
     /// Log-log slope of `mean` over the numeric parameter of `series/*` is at most `max_exponent`.
     Scaling { series: String, max_exponent: f64 },
+    /// `(serial / parallel) / (machine_serial / machine_parallel) >= at_least`: the code's
+    /// speedup as a share of the machine's own speedup on independent work, both measured in
+    /// the same rounds ([`crate::paired::claims`]).
+    Efficiency {
+        parallel: String,
+        serial: String,
+        machine_parallel: String,
+        machine_serial: String,
+        at_least: f64,
+    },
 }
 
 /// What a claim compares: the benches' means (time or bytes), or their instruction counts.
@@ -150,6 +171,16 @@ pub struct PairedRatio {
     pub numerator: String,
     pub denominator: String,
     pub ratio: crate::stats::RatioCi,
+    /// For an efficiency claim: the machine's speedup (`machine_serial / machine_parallel`) and
+    /// the efficiency, each over the same rounds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<crate::stats::RatioCi>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency: Option<crate::stats::RatioCi>,
+    /// Rounds not used: a contended bench's sample whose contenders were not seen running
+    /// throughout it.
+    #[serde(default)]
+    pub invalid: usize,
     /// Pairs of samples ([`Pairing::OneProcess`]) or rounds ([`Pairing::FreshProcesses`]).
     pub pairs: usize,
     /// How the sides were put in turn (reports before it existed: one process).
@@ -173,6 +204,9 @@ pub enum Pairing {
 pub struct Entry {
     pub check: Check,
     pub note: Option<String>,
+    /// CPUs the entry needs; on a machine with fewer it is SKIPPED, saying so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<usize>,
 }
 
 /// The outcome of one check.
@@ -255,6 +289,17 @@ impl Entry {
             } => {
                 format!("{series}: scaling exponent ≤ {max_exponent}")
             }
+            Check::Efficiency {
+                parallel,
+                serial,
+                machine_parallel,
+                at_least,
+                ..
+            } => {
+                format!(
+                    "{parallel} vs {serial}: speedup ≥ {at_least} × the machine's ({machine_parallel})"
+                )
+            }
         }
     }
 
@@ -265,6 +310,13 @@ impl Entry {
             Check::Faster { fast, slow, .. } => vec![fast, slow],
             Check::Within { id, of, .. } => vec![id, of],
             Check::Scaling { series, .. } => series_ids(series, known),
+            Check::Efficiency {
+                parallel,
+                serial,
+                machine_parallel,
+                machine_serial,
+                ..
+            } => vec![parallel, serial, machine_parallel, machine_serial],
         }
     }
 }

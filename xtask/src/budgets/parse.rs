@@ -20,6 +20,20 @@ struct File {
     claim: Vec<ClaimEntry>,
     #[serde(default)]
     scaling: Vec<ScalingEntry>,
+    #[serde(default)]
+    efficiency: Vec<EfficiencyEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EfficiencyEntry {
+    parallel: String,
+    serial: String,
+    machine_parallel: String,
+    machine_serial: String,
+    at_least: f64,
+    cpus: Option<usize>,
+    note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,6 +70,8 @@ struct ClaimEntry {
     of: Option<String>,
     /// `"mean"` (the default) or `"instructions"`.
     stat: Option<String>,
+    /// CPUs the claim needs (SKIPPED on a machine with fewer).
+    cpus: Option<usize>,
     note: Option<String>,
 }
 
@@ -144,6 +160,7 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
                     unit: catalog.unit(&b.id),
                 }),
                 note: b.note.clone(),
+                cpus: None,
             });
             continue;
         }
@@ -180,6 +197,7 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
                 unit,
             }),
             note: b.note.clone(),
+            cpus: None,
         });
     }
     for (i, c) in file.claim.iter().enumerate() {
@@ -244,9 +262,20 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
                 path.display()
             );
         }
+        if ids[0] == ids[1] {
+            bail!(
+                "{}: {what}: compares {} with itself; a claim needs two different benches",
+                path.display(),
+                ids[0]
+            );
+        }
+        if c.cpus == Some(0) {
+            bail!("{}: {what}: cpus must be at least 1", path.display());
+        }
         out.push(Entry {
             check,
             note: c.note.clone(),
+            cpus: c.cpus,
         });
     }
     for (i, s) in file.scaling.iter().enumerate() {
@@ -291,6 +320,56 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
                 max_exponent: s.max_exponent,
             },
             note: s.note.clone(),
+            cpus: None,
+        });
+    }
+    for (i, e) in file.efficiency.iter().enumerate() {
+        let what = format!("[[efficiency]] #{} ({})", i + 1, e.parallel);
+        let ids = [
+            &e.parallel,
+            &e.serial,
+            &e.machine_parallel,
+            &e.machine_serial,
+        ];
+        for id in ids {
+            check_id(path, &what, id, known)?;
+            if catalog.unit(id) != crate::results::Unit::Ns {
+                bail!("{}: {what}: {id} is not a time bench", path.display());
+            }
+        }
+        let suite = |id: &str| id.split('/').next().unwrap_or("").to_owned();
+        if ids.iter().any(|id| suite(id) != suite(&e.parallel)) {
+            bail!(
+                "{}: {what}: the four benches must be in one suite (they are measured in turn, in fresh processes of its binary)",
+                path.display()
+            );
+        }
+        if e.parallel == e.serial || e.machine_parallel == e.machine_serial {
+            bail!(
+                "{}: {what}: parallel and serial must be different benches",
+                path.display()
+            );
+        }
+        if !(e.at_least.is_finite() && e.at_least > 0.0) {
+            bail!(
+                "{}: {what}: at_least must be a positive number, got {}",
+                path.display(),
+                e.at_least
+            );
+        }
+        if e.cpus == Some(0) {
+            bail!("{}: {what}: cpus must be at least 1", path.display());
+        }
+        out.push(Entry {
+            check: Check::Efficiency {
+                parallel: e.parallel.clone(),
+                serial: e.serial.clone(),
+                machine_parallel: e.machine_parallel.clone(),
+                machine_serial: e.machine_serial.clone(),
+                at_least: e.at_least,
+            },
+            note: e.note.clone(),
+            cpus: e.cpus,
         });
     }
     Ok(out)

@@ -19,8 +19,14 @@ const ALONE_WARMUP: usize = 2;
 /// One side of a multi-threaded claim, alone: a fresh process on all CPUs sets bench `id` up,
 /// warms it up, and takes [`ALONE_SAMPLES`] samples of `iters` iterations (calibrated to about
 /// [`Settings::sample_ns`] when `None`, in the side's first round); returns their median per
-/// iteration (ns) and the iterations used.
-fn alone(mut server: Server, id: &str, iters: Option<u64>, s: &Settings) -> Result<(f64, u64)> {
+/// iteration (ns), the iterations used, and whether every measured sample was proven (a
+/// contended bench's contenders seen running throughout it).
+fn alone(
+    mut server: Server,
+    id: &str,
+    iters: Option<u64>,
+    s: &Settings,
+) -> Result<(f64, u64, bool)> {
     server.pin(&Placement::AllCpus.cpus());
     server.setup(id)?;
     let iters = match iters {
@@ -31,13 +37,15 @@ fn alone(mut server: Server, id: &str, iters: Option<u64>, s: &Settings) -> Resu
     while (warm.elapsed().as_nanos() as f64) < s.sample_ns * ALONE_WARMUP as f64 {
         server.run(iters)?;
     }
+    let before = server.unproven();
     let mut v = Vec::with_capacity(ALONE_SAMPLES);
     for _ in 0..ALONE_SAMPLES {
         v.push(server.run(iters)?.max(f64::MIN_POSITIVE) / iters as f64);
     }
+    let proven = server.unproven() == before;
     server.finish()?;
     v.sort_by(f64::total_cmp);
-    Ok((v[v.len() / 2], iters))
+    Ok((v[v.len() / 2], iters, proven))
 }
 
 /// Whether the suite's serve mode can run bench `id` (`suite/group/function/parameter`): its
@@ -69,14 +77,92 @@ fn decides(limits: &[(bool, f64)], ci: &crate::stats::RatioCi) -> bool {
     })
 }
 
-/// Measures the two sides of every mean claim (`faster`/`within`), and the end points of every
-/// scaling series, whose benches are both selected and served by one suite; returns the ratios
-/// the claims are judged on. Single-threaded pairs: both benches set up in one process, on one
-/// CPU, sampled in turn (no difference of CPU or memory placement between the sides), a
-/// t-interval over the per-pair log-ratios. Multi-threaded pairs: each side alone in its own
-/// fresh process on all CPUs, in turn, for [`Settings::rounds`] rounds ([`alone`]), a
-/// signed-rank interval over the rounds' log-ratios. Claims across suites keep their unpaired
-/// verdict.
+/// A pair of benches of one suite measured in turn, with the limits its claims put on
+/// `num / den` (`true`: at least; `false`: at most), and for an efficiency claim the machine's
+/// benches (`machine_parallel`, `machine_serial`) and the least efficiency.
+struct Pair<'a> {
+    num: &'a str,
+    den: &'a str,
+    limits: Limits,
+    machine: Option<(&'a str, &'a str, f64)>,
+}
+
+/// The rounds of one multi-threaded pair so far: per round, the sides' per-iteration ns
+/// (`num`, `den`, and the machine's `parallel`, `serial` for an efficiency claim).
+#[derive(Default)]
+struct Rounds {
+    v: [Vec<f64>; 4],
+    iters: [Option<u64>; 4],
+    invalid: usize,
+    done: usize,
+    want: usize,
+}
+
+/// The interval a multi-threaded pair's rounds give: the time ratio `num / den`, and for an
+/// efficiency claim the machine's speedup `serial / parallel` and the efficiency
+/// `(den / num) / (machine serial / machine parallel)`, each a signed-rank interval over the
+/// rounds' log-ratios.
+fn round_intervals(
+    r: &Rounds,
+    efficiency: bool,
+) -> Option<(
+    crate::stats::RatioCi,
+    Option<crate::stats::RatioCi>,
+    Option<crate::stats::RatioCi>,
+)> {
+    use crate::stats::ratio_ci_signed_rank as ci;
+    let [vn, vd, vmp, vms] = &r.v;
+    let ratio = ci(vd, vn)?;
+    if !efficiency {
+        return Some((ratio, None, None));
+    }
+    let machine = ci(vmp, vms)?;
+    // eff = (d / n) / (ms / mp) = (d · mp) / (n · ms).
+    let top: Vec<f64> = vd.iter().zip(vmp).map(|(d, mp)| d * mp).collect();
+    let bottom: Vec<f64> = vn.iter().zip(vms).map(|(n, ms)| n * ms).collect();
+    let eff = ci(&bottom, &top)?;
+    Some((ratio, Some(machine), Some(eff)))
+}
+
+/// Whether a multi-threaded pair's rounds decide its claims (see [`decides`]); an efficiency
+/// claim is decided on the efficiency's interval.
+fn rounds_decide(p: &Pair<'_>, r: &Rounds) -> bool {
+    match round_intervals(r, p.machine.is_some()) {
+        Some((_, _, Some(eff))) => {
+            decides(&[(true, p.machine.expect("efficiency").2)], &eff)
+        }
+        Some((ratio, _, None)) => decides(&p.limits, &ratio),
+        None => false,
+    }
+}
+
+/// The order multi-threaded rounds are taken in: round 1 of every pair, then round 2 of every
+/// pair, and so on, so each claim's rounds are spread over the whole claims phase (a change in
+/// the machine's state during the phase widens every claim's interval instead of shifting one
+/// claim's rounds wholesale). `want[i]` is the rounds pair `i` wants; returns `(pair, round)`.
+fn interleaved(want: &[usize]) -> Vec<(usize, usize)> {
+    let most = want.iter().copied().max().unwrap_or(0);
+    (0..most)
+        .flat_map(|r| {
+            want.iter()
+                .enumerate()
+                .filter(move |(_, w)| r < **w)
+                .map(move |(i, _)| (i, r))
+        })
+        .collect()
+}
+
+/// Measures the two sides of every mean claim (`faster`/`within`), the end points of every
+/// scaling series, and the four benches of every efficiency claim, whose benches are selected
+/// and served by one suite; returns the ratios the claims are judged on. Single-threaded pairs:
+/// both benches set up in one process, on one CPU, sampled in turn (no difference of CPU or
+/// memory placement between the sides), a t-interval over the per-pair log-ratios.
+/// Multi-threaded pairs: each side alone in its own fresh process on all CPUs, in turn, for
+/// [`Settings::rounds`] rounds ([`alone`]), the rounds of all pairs interleaved
+/// ([`interleaved`]); a round in which a contended bench's sample was unproven is not used; a
+/// signed-rank interval over the rounds' log-ratios. Entries needing more CPUs than `cpus` are
+/// not measured (they are SKIPPED). Claims across suites keep their unpaired verdict.
+#[allow(clippy::too_many_arguments)]
 pub fn claims(
     ws: &crate::workspace::Workspace,
     suites: &[crate::suites::Built],
@@ -85,6 +171,7 @@ pub fn claims(
     selected: &dyn Fn(&str) -> bool,
     s: &Settings,
     logs: &Path,
+    cpus: usize,
 ) -> Result<Vec<crate::budgets::PairedRatio>> {
     use crate::budgets::{Check, Metric, PairedRatio, Pairing};
     // A scaling series is paired between its end points (smallest and largest parameter).
@@ -106,33 +193,71 @@ pub fn claims(
         let (first, last) = (pts.first()?, pts.last()?);
         (last.1 > first.1).then_some((last.0, first.0))
     }
-    // Each pair with the limits its claims put on `num / den` (`true`: at least; `false`: at
-    // most); a scaling series is judged on an exponent and has none here.
-    let mut pairs: Vec<(&str, &str, Limits)> = Vec::new();
+    let suite_of = |id: &str| id.split_once('/').map(|(s, _)| s.to_owned());
+    let mut pairs: Vec<Pair<'_>> = Vec::new();
     for e in entries {
-        let (pair, limit) = match &e.check {
-            Check::Scaling { .. } => (ends(e, &catalog.ids, selected), None),
+        if e.cpus.is_some_and(|n| n > cpus) {
+            continue;
+        }
+        let (pair, limit, machine) = match &e.check {
+            Check::Scaling { .. } => (ends(e, &catalog.ids, selected), None, None),
             Check::Faster {
                 fast,
                 slow,
                 on: Metric::Mean,
                 factor,
-            } => (Some((slow.as_str(), fast.as_str())), Some((true, *factor))),
+            } => (
+                Some((slow.as_str(), fast.as_str())),
+                Some((true, *factor)),
+                None,
+            ),
             Check::Within {
                 id,
                 of,
                 on: Metric::Mean,
                 factor,
-            } => (Some((id.as_str(), of.as_str())), Some((false, *factor))),
-            _ => (None, None),
+            } => (
+                Some((id.as_str(), of.as_str())),
+                Some((false, *factor)),
+                None,
+            ),
+            Check::Efficiency {
+                parallel,
+                serial,
+                machine_parallel,
+                machine_serial,
+                at_least,
+            } => {
+                let m = (machine_parallel.as_str(), machine_serial.as_str(), *at_least);
+                let both = selected(m.0) && selected(m.1) && served(catalog, m.0) && served(catalog, m.1);
+                if !both {
+                    continue;
+                }
+                (Some((parallel.as_str(), serial.as_str())), None, Some(m))
+            }
+            _ => (None, None, None),
         };
         let Some((n, d)) = pair.filter(|(n, d)| selected(n) && selected(d)) else {
             continue;
         };
-        // Two claims on the same two benches share one measurement.
-        match pairs.iter_mut().find(|p| (p.0, p.1) == (n, d)) {
-            Some(p) => p.2.extend(limit),
-            None => pairs.push((n, d, limit.into_iter().collect())),
+        // Both benches in one suite, and served (time benches of a Criterion suite; an
+        // allocation group's bytes are exact and keep their own verdict).
+        if suite_of(n) != suite_of(d) || !served(catalog, n) || !served(catalog, d) {
+            continue;
+        }
+        // Two claims on the same two benches share one measurement (an efficiency claim is
+        // measured on its own: it has two more benches per round).
+        match pairs
+            .iter_mut()
+            .find(|p| (p.num, p.den) == (n, d) && p.machine.is_none() && machine.is_none())
+        {
+            Some(p) => p.limits.extend(limit),
+            None => pairs.push(Pair {
+                num: n,
+                den: d,
+                limits: limit.into_iter().collect(),
+                machine,
+            }),
         }
     }
     if pairs.is_empty() {
@@ -146,110 +271,164 @@ pub fn claims(
             .context("creating logs/claims-rounds.jsonl")?,
     );
     let started = Instant::now();
-    let mut out = Vec::new();
-    for (k, (num, den, limits)) in pairs.iter().enumerate() {
-        let suite_of = |id: &str| id.split_once('/').map(|(s, _)| s.to_owned());
-        let Some(i) = suites
+    let exe_of = |id: &str| {
+        suites
             .iter()
-            .position(|b| Some(&b.suite.name) == suite_of(num).as_ref())
-        else {
-            continue;
-        };
-        // Both benches in one suite, and served (time benches of a Criterion suite; an
-        // allocation group's bytes are exact and keep their own verdict).
-        if suite_of(num) != suite_of(den) || !served(catalog, num) || !served(catalog, den) {
+            .find(|b| Some(&b.suite.name) == suite_of(id).as_ref())
+            .map(|b| b.exe.clone())
+    };
+    let local = |id: &str| id.split_once('/').map_or("", |(_, r)| r).to_owned();
+    let mut out = Vec::new();
+    let mut multi: Vec<usize> = Vec::new();
+    for (k, p) in pairs.iter().enumerate() {
+        let single = p.machine.is_none()
+            && catalog.counted.contains(p.num)
+            && catalog.counted.contains(p.den);
+        if !single {
+            multi.push(k);
             continue;
         }
-        let local = |id: &'_ str| id.split_once('/').map_or("", |(_, r)| r).to_owned();
+        let Some(exe) = exe_of(p.num) else { continue };
+        let (num, den) = (p.num, p.den);
         let (ln, ld) = (local(num), local(den));
-        let exe = &suites[i].exe;
-        let what = format!("claim {num} vs {den}");
-        let single = catalog.counted.contains(*num) && catalog.counted.contains(*den);
         eprintln!(
-            "[claim {}/{}] {num} vs {den}, {} ({:.1} s elapsed)",
+            "[claim {}/{}] {num} vs {den}, paired in one process ({:.1} s elapsed)",
             k + 1,
             pairs.len(),
-            if single {
-                "paired in one process"
-            } else {
-                "in turn in fresh processes"
-            },
             started.elapsed().as_secs_f64()
         );
-        let measured = if single {
-            // Both in one process, on one CPU, so nothing about CPU or memory placement differs
-            // between the sides.
-            let mut server = Server::start(exe, &ws.root, &log, &what)?;
-            server.pin(&Placement::OneCpu.cpus());
-            server.setup(&ln)?;
-            server.setup(&ld)?;
-            let (vn, vd, _) = measure_with(
-                &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
-                s,
-                Iters::EachSide,
-            )?;
-            server.finish()?;
-            crate::stats::ratio_ci_paired(&vd, &vn).map(|r| (r, vn.len(), Pairing::OneProcess))
-        } else {
-            // Multi-threaded benches measured in turn in one process, or in two that live side
-            // by side, are not what they are alone: `pipeline/ready_driven/6` read 1.13–1.22×
-            // of `sequential/6` in one process (1 to 20 ms of warm-up before each 10 ms sample),
-            // 1.10× [1.05, 1.14] in two (run 20261125-235946-644), but 0.93–0.98× measured alone
-            // by Criterion in five runs, and 0.93–0.99× in six rounds of fresh processes, one
-            // per side and round. So each side runs alone in its own fresh process, in turn,
-            // round after round, and drift over seconds hits both sides.
-            let (mut vn, mut vd) = (Vec::new(), Vec::new());
-            let (mut in_, mut id_) = (None, None);
-            // The default rounds; if their interval leaves a claim on the pair UNSURE, twice as
-            // many more, once: two looks in all (docs/BENCHMARKS.md, "Claims").
-            let (mut r, mut want) = (0, s.rounds);
-            while r < want {
-                let mut side = |num: bool| -> Result<f64> {
-                    let server = Server::start(exe, &ws.root, &log, &what)?;
-                    let (id, iters) = if num {
-                        (&ln, &mut in_)
-                    } else {
-                        (&ld, &mut id_)
-                    };
-                    let (v, n) = alone(server, id, *iters, s)?;
-                    *iters = Some(n);
-                    Ok(v)
-                };
-                // Which side runs first alternates between rounds.
-                let (n, d) = if r % 2 == 0 {
-                    let n = side(true)?;
-                    (n, side(false)?)
-                } else {
-                    let d = side(false)?;
-                    (side(true)?, d)
-                };
-                writeln!(
-                    rounds_log,
-                    "{}",
-                    serde_json::json!({"numerator": num, "denominator": den, "round": r + 1, "num_ns": n, "den_ns": d})
-                )
-                .context("writing logs/claims-rounds.jsonl")?;
-                vn.push(n);
-                vd.push(d);
-                r += 1;
-                if r == s.rounds
-                    && crate::stats::ratio_ci_signed_rank(&vd, &vn)
-                        .is_some_and(|ci| !decides(limits, &ci))
-                {
-                    want = 3 * s.rounds;
-                }
-            }
-            crate::stats::ratio_ci_signed_rank(&vd, &vn)
-                .map(|r| (r, vn.len(), Pairing::FreshProcesses))
-        };
-        if let Some((ratio, pairs, how)) = measured {
+        // Both in one process, on one CPU, so nothing about CPU or memory placement differs
+        // between the sides.
+        let mut server = Server::start(&exe, &ws.root, &log, &format!("claim {num} vs {den}"))?;
+        server.pin(&Placement::OneCpu.cpus());
+        server.setup(&ln)?;
+        server.setup(&ld)?;
+        let (vn, vd, _) = measure_with(
+            &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
+            s,
+            Iters::EachSide,
+        )?;
+        server.finish()?;
+        if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
             out.push(PairedRatio {
-                numerator: (*num).to_owned(),
-                denominator: (*den).to_owned(),
+                numerator: num.to_owned(),
+                denominator: den.to_owned(),
                 ratio,
-                pairs,
-                how,
+                machine: None,
+                efficiency: None,
+                invalid: 0,
+                pairs: vn.len(),
+                how: Pairing::OneProcess,
             });
+        }
+    }
+    // Multi-threaded benches measured in turn in one process, or in two that live side by
+    // side, are not what they are alone (`pipeline/ready_driven/6` read 1.10-1.22x of
+    // `sequential/6` that way, 0.93-0.99x alone; docs/BENCHMARKS.md, "Claims"). So each side
+    // runs alone in its own fresh process, in turn, round after round, and drift over seconds
+    // hits both sides; the rounds of all pairs are interleaved.
+    let mut rounds: Vec<Rounds> = multi
+        .iter()
+        .map(|_| Rounds {
+            want: s.rounds,
+            ..Rounds::default()
+        })
+        .collect();
+    // Two looks: the default rounds; where their interval leaves a claim UNSURE, twice as many
+    // more, interleaved again among the pairs that need them.
+    for look in 0..2 {
+        let want: Vec<usize> = rounds
+            .iter()
+            .map(|r| r.want.saturating_sub(r.done))
+            .collect();
+        let order = interleaved(&want);
+        if order.is_empty() {
+            break;
+        }
+        eprintln!(
+            "[claims] look {}: {} round(s) of {} multi-threaded claim(s), each side in a fresh process ({:.1} s elapsed)",
+            look + 1,
+            order.len(),
+            want.iter().filter(|w| **w > 0).count(),
+            started.elapsed().as_secs_f64()
+        );
+        for (i, _) in order {
+            let p = &pairs[multi[i]];
+            let r = &mut rounds[i];
+            let Some(exe) = exe_of(p.num) else { continue };
+            let what = format!("claim {} vs {}", p.num, p.den);
+            let mut ids = vec![local(p.num), local(p.den)];
+            if let Some((mp, ms, _)) = p.machine {
+                ids.extend([local(mp), local(ms)]);
+            }
+            let mut values = [0.0f64; 4];
+            let mut proven = true;
+            // Which side runs first alternates between rounds.
+            let order: Vec<usize> = if r.done % 2 == 0 {
+                (0..ids.len()).collect()
+            } else {
+                (0..ids.len()).rev().collect()
+            };
+            for j in order {
+                let server = Server::start(&exe, &ws.root, &log, &what)?;
+                let (v, n, ok) = alone(server, &ids[j], r.iters[j], s)?;
+                r.iters[j] = Some(n);
+                values[j] = v;
+                proven &= ok;
+            }
+            r.done += 1;
+            writeln!(
+                rounds_log,
+                "{}",
+                serde_json::json!({"numerator": p.num, "denominator": p.den, "round": r.done,
+                    "num_ns": values[0], "den_ns": values[1],
+                    "machine_parallel_ns": p.machine.map(|_| values[2]),
+                    "machine_serial_ns": p.machine.map(|_| values[3]),
+                    "proven": proven})
+            )
+            .context("writing logs/claims-rounds.jsonl")?;
+            if !proven {
+                r.invalid += 1;
+                continue;
+            }
+            for (j, v) in values.iter().enumerate().take(ids.len()) {
+                r.v[j].push(*v);
+            }
+        }
+        for (i, r) in rounds.iter_mut().enumerate() {
+            if look == 0 && !rounds_decide(&pairs[multi[i]], r) {
+                r.want = 3 * s.rounds;
+            }
+        }
+    }
+    for (i, r) in rounds.iter().enumerate() {
+        let p = &pairs[multi[i]];
+        match round_intervals(r, p.machine.is_some()) {
+            Some((ratio, machine, efficiency)) => out.push(PairedRatio {
+                numerator: p.num.to_owned(),
+                denominator: p.den.to_owned(),
+                ratio,
+                machine,
+                efficiency,
+                invalid: r.invalid,
+                pairs: r.v[0].len(),
+                how: Pairing::FreshProcesses,
+            }),
+            None if r.invalid > 0 => out.push(PairedRatio {
+                numerator: p.num.to_owned(),
+                denominator: p.den.to_owned(),
+                ratio: crate::stats::RatioCi {
+                    point: f64::NAN,
+                    lower: f64::NAN,
+                    upper: f64::NAN,
+                },
+                machine: None,
+                efficiency: None,
+                invalid: r.invalid,
+                pairs: 0,
+                how: Pairing::FreshProcesses,
+            }),
+            None => {}
         }
     }
     eprintln!(
@@ -291,6 +470,58 @@ mod tests {
         assert!(!served(&catalog, "s/memory_pressure/global/1"));
         assert!(!served(&catalog, "system/startup/version/1"));
         assert!(!served(&catalog, "nosuite"));
+    }
+
+    #[test]
+    fn rounds_of_all_pairs_are_interleaved() {
+        assert_eq!(
+            interleaved(&[2, 3, 0, 1]),
+            vec![(0, 0), (1, 0), (3, 0), (0, 1), (1, 1), (1, 2)]
+        );
+        assert!(interleaved(&[]).is_empty());
+        // Each pair's rounds are spread over the whole order, not bunched: with 3 pairs of 8
+        // rounds, a pair's first and last rounds are 21 places apart of 24.
+        let order = interleaved(&[8, 8, 8]);
+        let at: Vec<usize> = order
+            .iter()
+            .enumerate()
+            .filter(|(_, (p, _))| *p == 1)
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!((at.len(), at[0], at[7]), (8, 1, 22));
+    }
+
+    #[test]
+    fn efficiency_is_the_speedup_over_the_machines_speedup() {
+        // Each round: num (parallel) 600 ns, den (serial) 1000 ns: speedup 1.667; the machine
+        // 500 ns on two threads vs 1000 ns on one: 2.0; efficiency 0.833 in every round.
+        let r = Rounds {
+            v: [
+                vec![600.0; 8],
+                vec![1000.0; 8],
+                vec![500.0; 8],
+                vec![1000.0; 8],
+            ],
+            ..Rounds::default()
+        };
+        let (ratio, machine, eff) = round_intervals(&r, true).unwrap();
+        assert!((ratio.point - 0.6).abs() < 1e-9, "{ratio:?}");
+        assert!((machine.unwrap().point - 2.0).abs() < 1e-9);
+        let eff = eff.unwrap();
+        assert!((eff.point - 1.0 / 1.2).abs() < 1e-9, "{eff:?}");
+        // A machine whose second CPU gives nothing (1.0x) makes the same code fully efficient.
+        let r = Rounds {
+            v: [
+                vec![600.0; 8],
+                vec![1000.0; 8],
+                vec![1000.0; 8],
+                vec![1000.0; 8],
+            ],
+            ..Rounds::default()
+        };
+        let (_, _, eff) = round_intervals(&r, true).unwrap();
+        assert!((eff.unwrap().point - 1.0 / 0.6).abs() < 1e-9);
+        assert!(round_intervals(&r, false).unwrap().1.is_none());
     }
 
     #[test]

@@ -125,6 +125,9 @@ pub struct Server {
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
     what: String,
+    /// Samples the bench marked unproven: a contended bench whose contenders were not seen
+    /// running throughout, even after its retakes (`benches_common::harness::contention`).
+    unproven: usize,
 }
 
 impl Server {
@@ -155,6 +158,7 @@ impl Server {
             stdin,
             stdout,
             what: what.to_owned(),
+            unproven: 0,
         })
     }
 
@@ -201,10 +205,17 @@ impl Server {
         self.run_request(&format!("run {iters} {id}"))
     }
 
+    /// Samples this process marked unproven so far (see the field). A round with any is not
+    /// used for a verdict.
+    pub fn unproven(&self) -> usize {
+        self.unproven
+    }
+
     fn run_request(&mut self, request: &str) -> Result<f64> {
         let reply = self.ask(request)?;
-        reply
-            .parse::<f64>()
+        let (ns, unproven) = parse_run_reply(&reply);
+        self.unproven += usize::from(unproven);
+        ns.parse::<f64>()
             .ok()
             .filter(|v| v.is_finite() && *v >= 0.0)
             .with_context(|| format!("{}: unexpected reply {reply:?} to run", self.what))
@@ -224,6 +235,14 @@ impl Server {
     /// Finishes the bench set up last (its after-run checks run here).
     pub fn finish(&mut self) -> Result<()> {
         self.ask("finish").map(drop)
+    }
+}
+
+/// A `run` reply: the nanoseconds, and whether the sample is marked `unproven`.
+fn parse_run_reply(reply: &str) -> (&str, bool) {
+    match reply.strip_suffix(" unproven") {
+        Some(ns) => (ns, true),
+        None => (reply, false),
     }
 }
 

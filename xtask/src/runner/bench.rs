@@ -276,6 +276,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             &selector(&selected_suites, plan.filter.as_ref()),
             &crate::paired::Settings::claims(args.profile),
             &logs,
+            crate::host::cores(),
         )?
     } else {
         Vec::new()
@@ -331,6 +332,7 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
             &plan.catalog.ids,
             &selected,
             &m.paired_claims,
+            crate::host::cores(),
         )
     };
     let comparison = match &plan.against {

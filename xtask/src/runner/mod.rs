@@ -233,6 +233,7 @@ pub fn report_cmd(run: Option<&str>) -> Result<Outcome> {
             &known,
             &selector(&suites, filter.as_ref()),
             &old.paired_claims,
+            old.header.cores,
         )
     };
     let report = Report {
