@@ -333,7 +333,10 @@ pub fn measure(
                 if sa.unproven() + sb.unproven() > unproven_before {
                     // A contended bench whose contender did not run throughout a sample: the
                     // round measured something else and is not used.
-                    eprintln!("  round {} of {full} not used: a sample's contenders were not seen running throughout it", r + 1);
+                    eprintln!(
+                        "  round {} of {full} not used: a sample's contenders were not seen running throughout it",
+                        r + 1
+                    );
                     continue;
                 }
                 let (va, vb) = round_values(&p.a, &p.b);

@@ -12,7 +12,7 @@ usage:
   cargo xtask bench [--quick|--full] [-p CRATE]... [--bench SUITE]... [--filter REGEX]
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
                     [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
-                    [--no-fail] [--force] [--strict] [--against REV]
+                    [--no-fail] [--force] [--strict] [--gate-deterministic] [--against REV]
                     [--rounds N] [--setups N] [--instructions] [--ir-threshold PCT]
   cargo xtask compare A B [--threshold PCT] [--ir-threshold PCT] [--no-fail]
   cargo xtask report [RUN]
@@ -39,6 +39,10 @@ report    re-renders a run's report (default: the latest) from its results and b
   --no-fail           report failures without failing
   --force             let --save-baseline replace an existing baseline of that name
   --strict            an UNSURE claim (its interval straddles the limit) fails the run
+  --gate-deterministic
+                      only deterministic entries (instruction counts, bytes) and entries
+                      marked `gate = true` fail the run; wall-clock verdicts are reported (the
+                      pull-request gate: a shared runner's timings are not the code's)
   --against REV       measure REV (built in a reusable git worktree) and the working tree
                       sample by sample in turn, bench by bench (threshold default 0.5%); the
                       system suite and allocation benches are left out
@@ -89,6 +93,9 @@ pub struct BenchArgs {
     pub force: bool,
     /// `--strict`: UNSURE claims fail the run.
     pub strict: bool,
+    /// `--gate-deterministic`: only deterministic entries, and those marked `gate = true`,
+    /// fail the run.
+    pub gate_deterministic: bool,
     /// `--against REV`: paired A/B against a revision.
     pub against: Option<String>,
     /// Whether `--threshold` / `--repeat` were given (their defaults differ with `--against`).
@@ -227,6 +234,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         repeat: 1,
         force: false,
         strict: false,
+        gate_deterministic: false,
         against: None,
         threshold_given: false,
         repeat_given: false,
@@ -312,6 +320,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
             Long("instructions") => args.instructions = true,
             Long("ir-threshold") => args.ir_threshold = parse_threshold(&p.value()?.string()?)?,
             Long("strict") => args.strict = true,
+            Long("gate-deterministic") => args.gate_deterministic = true,
             Short('h') | Long("help") => return Ok(Command::Help),
             other => bail!("{}", other.unexpected()),
         }

@@ -195,6 +195,49 @@ pub fn settle(contenders: &[&dyn Fn() -> u64], tries: u32) -> bool {
     false
 }
 
+/// Runs `iters` iterations of `op(thread)` split over `threads` scoped threads (started for
+/// this sample, so the time includes starting them: about as long for one thread as for
+/// several), each ticking its own [`Progress`] and checking the others' in chunks; proven only
+/// if every thread saw every other advance (or finish) throughout.
+pub fn crew(iters: u64, threads: usize, op: impl Fn(usize) + Sync) -> Sample {
+    let threads = threads.max(1);
+    let progress: Vec<Progress> = (0..threads).map(|_| Progress::new()).collect();
+    let start = Instant::now();
+    let proven = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let (progress, op) = (&progress, &op);
+                let share =
+                    iters * (k as u64 + 1) / threads as u64 - iters * k as u64 / threads as u64;
+                s.spawn(move || {
+                    let reads: Vec<_> = (0..threads)
+                        .filter(|&j| j != k)
+                        .map(|j| move || progress[j].get())
+                        .collect();
+                    let sources: Vec<&dyn Fn() -> u64> =
+                        reads.iter().map(|r| r as &dyn Fn() -> u64).collect();
+                    let sample = timed_in_chunks(share, sources, |n| {
+                        for _ in 0..n {
+                            op(k);
+                            progress[k].tick();
+                        }
+                    });
+                    progress[k].done();
+                    sample.proven
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("crew thread"))
+            .fold(true, |a, b| a & b)
+    });
+    Sample {
+        elapsed: start.elapsed(),
+        proven,
+    }
+}
+
 /// What the retake rule did over a bench's samples.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Proof {

@@ -29,6 +29,7 @@
 
 pub mod contention;
 mod count;
+pub mod machine;
 mod serve;
 
 use std::cell::RefCell;

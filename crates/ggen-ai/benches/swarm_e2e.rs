@@ -12,6 +12,9 @@
 //!   while two agents commit continuously: the per-read latency percentiles readers get under
 //!   write load (a snapshot read never waits for a writer; a mutex read does).
 //!
+//! - `machine/{independent,shared_line}/{1,2}`: what the machine gives on 1 and 2 threads
+//!   (`benches_common::harness::machine`), for the efficiency claims on `sustained`.
+//!
 //! Fixed work per sample (a number of committed operations), not a fixed duration: Criterion
 //! chooses the counts, and the throughput is read from the time they took.
 
@@ -174,5 +177,7 @@ fn main() {
     let mut s = Suite::new(SUITE);
     sustained(&mut s);
     reads(&mut s);
+    // The machine's own speedup, for the efficiency claims on `sustained` (budgets.toml).
+    benches_common::harness::machine::add(&mut s, &[1, 2]);
     s.main();
 }

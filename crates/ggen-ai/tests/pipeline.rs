@@ -472,10 +472,13 @@ fn a_swarm_bounds_all_pipelines_together_and_leaks_no_permit() {
     assert_eq!(swarm.available(), swarm.permits());
 }
 
+/// Each stage's name and the tokio task it ran on.
+type StageTasks = Arc<Mutex<Vec<(String, Option<tokio::task::Id>)>>>;
+
 /// Records the tokio task each stage ran on, after spinning for `spin`.
 struct TaskProbe {
     spin: Duration,
-    tasks: Arc<Mutex<Vec<(String, Option<tokio::task::Id>)>>>,
+    tasks: StageTasks,
 }
 
 impl Agent for TaskProbe {
@@ -506,7 +509,7 @@ impl Agent for TaskProbe {
 /// A diamond (a → {b, c} → d) of [`TaskProbe`] stages, run twice inside one spawned task; returns
 /// the driving task's id and, per run, the task ids `b` and `c` ran on.
 fn diamond_tasks(spin: Duration) -> (tokio::task::Id, Vec<Vec<Option<tokio::task::Id>>>) {
-    let tasks = Arc::new(Mutex::new(Vec::new()));
+    let tasks: StageTasks = Arc::new(Mutex::new(Vec::new()));
     let agent = || -> Arc<dyn Agent> {
         Arc::new(TaskProbe {
             spin,

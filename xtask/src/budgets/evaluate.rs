@@ -456,11 +456,14 @@ fn efficiency<'a>(
     find: &dyn Fn(&str) -> Option<&'a Bench>,
     paired: &[PairedRatio],
 ) -> (Verdict, String, Option<f64>) {
-    let rounds = paired.iter().find(|p| {
-        p.numerator == *parallel && p.denominator == *serial && p.efficiency.is_some()
-    });
+    let rounds = paired
+        .iter()
+        .find(|p| p.numerator == *parallel && p.denominator == *serial && p.efficiency.is_some());
     if let Some(p) = rounds {
-        let (e, m) = (p.efficiency.expect("found"), p.machine.expect("with efficiency"));
+        let (e, m) = (
+            p.efficiency.expect("found"),
+            p.machine.expect("with efficiency"),
+        );
         let speedup = 1.0 / p.ratio.point;
         return (
             Verdict::of_interval(e.lower, e.upper, |x| x >= at_least),

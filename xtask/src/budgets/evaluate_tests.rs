@@ -45,6 +45,7 @@ fn efficiency_entry(at_least: f64, cpus: Option<usize>) -> Entry {
         },
         note: None,
         cpus,
+        gate: false,
     }
 }
 
@@ -80,9 +81,19 @@ fn efficiency_claims_are_judged_on_the_efficiency_interval_and_skipped_without_t
     let ev = judge(efficiency_entry(0.7, Some(2)), &rounds, 2);
     assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
     assert!(ev.detail.starts_with("machine 1.90× [1.80, 2.00] on independent work; code 1.67×: efficiency 0.85 [0.80, 0.90]"), "{}", ev.detail);
-    assert!(ev.detail.contains("8 rounds, 1 more not used"), "{}", ev.detail);
-    assert_eq!(judge(efficiency_entry(0.95, Some(2)), &rounds, 2).verdict, Verdict::Fail);
-    assert_eq!(judge(efficiency_entry(0.85, Some(2)), &rounds, 2).verdict, Verdict::Unsure);
+    assert!(
+        ev.detail.contains("8 rounds, 1 more not used"),
+        "{}",
+        ev.detail
+    );
+    assert_eq!(
+        judge(efficiency_entry(0.95, Some(2)), &rounds, 2).verdict,
+        Verdict::Fail
+    );
+    assert_eq!(
+        judge(efficiency_entry(0.85, Some(2)), &rounds, 2).verdict,
+        Verdict::Unsure
+    );
     // Fewer CPUs than the claim needs: SKIPPED, saying so, whatever was measured.
     let ev = judge(efficiency_entry(0.7, Some(2)), &rounds, 1);
     assert_eq!(ev.verdict, Verdict::Skipped);
@@ -94,7 +105,10 @@ fn efficiency_claims_are_judged_on_the_efficiency_interval_and_skipped_without_t
     let ev = judge(efficiency_entry(0.8, None), &[], 1);
     assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
     assert_eq!(ev.measured.map(|m| (m * 1000.0).round()), Some(833.0));
-    assert_eq!(judge(efficiency_entry(0.9, None), &[], 1).verdict, Verdict::Fail);
+    assert_eq!(
+        judge(efficiency_entry(0.9, None), &[], 1).verdict,
+        Verdict::Fail
+    );
 }
 
 #[test]
@@ -113,6 +127,7 @@ fn a_claim_whose_every_round_was_unproven_has_no_data() {
         },
         note: None,
         cpus: Some(2),
+        gate: false,
     };
     let nan = [f64::NAN; 3];
     let unproven = PairedRatio {
@@ -120,9 +135,22 @@ fn a_claim_whose_every_round_was_unproven_has_no_data() {
         how: crate::budgets::Pairing::FreshProcesses,
         ..paired_ratio("s/g/slow/1", "s/g/fast/1", nan, 0)
     };
-    let ev = evaluate_with(&[entry.clone()], &data, &k.ids, &|_| true, &[unproven], 2).remove(0);
+    let ev = evaluate_with(
+        std::slice::from_ref(&entry),
+        &data,
+        &k.ids,
+        &|_| true,
+        &[unproven],
+        2,
+    )
+    .remove(0);
     assert_eq!(ev.verdict, Verdict::NoData);
-    assert!(ev.detail.starts_with("all 8 rounds measured in turn were unproven"), "{}", ev.detail);
+    assert!(
+        ev.detail
+            .starts_with("all 8 rounds measured in turn were unproven"),
+        "{}",
+        ev.detail
+    );
     // Some rounds unproven, the rest decide, and the detail says how many were left out.
     let some = PairedRatio {
         invalid: 3,
@@ -131,7 +159,11 @@ fn a_claim_whose_every_round_was_unproven_has_no_data() {
     };
     let ev = evaluate_with(&[entry], &data, &k.ids, &|_| true, &[some], 2).remove(0);
     assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
-    assert!(ev.detail.contains("8 rounds, 3 more not used"), "{}", ev.detail);
+    assert!(
+        ev.detail.contains("8 rounds, 3 more not used"),
+        "{}",
+        ev.detail
+    );
 }
 
 #[test]
@@ -186,6 +218,7 @@ fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
         },
         note: None,
         cpus: None,
+        gate: false,
     };
     // The separate means say 1.0× (FAIL); measured in turn, slow/fast is 2.0× [1.9, 2.1].
     let data = [
@@ -255,6 +288,7 @@ fn a_series_with_paired_end_points_gets_an_exponent_interval() {
         },
         note: None,
         cpus: None,
+        gate: false,
     };
     let data = [
         bench("s/scale/f/10", 10.0, crate::results::Unit::Ns),
@@ -292,6 +326,7 @@ fn claims_are_judged_on_the_interval_of_the_ratio() {
         },
         note: None,
         cpus: None,
+        gate: false,
     };
     // 150 ± 3 over 100 ± 2: ratio 1.5, interval about [1.44, 1.56].
     let data = [
@@ -327,6 +362,7 @@ fn claims_are_judged_on_the_interval_of_the_ratio() {
         }),
         note: None,
         cpus: None,
+        gate: false,
     };
     let v = |max: f64| evaluate(&[budget(max)], &data, &k.ids, &|_| true)[0].verdict;
     assert_eq!(
@@ -423,6 +459,7 @@ fn evaluation_still_guards_units_and_latency() {
             }),
             note: None,
             cpus: None,
+            gate: false,
         },
         Entry {
             check: Check::Budget(Budget {
@@ -433,6 +470,7 @@ fn evaluation_still_guards_units_and_latency() {
             }),
             note: None,
             cpus: None,
+            gate: false,
         },
     ];
     let ev = evaluate(&entries, &results(10.0), &k.ids, &|_| true);

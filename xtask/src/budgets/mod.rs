@@ -40,6 +40,10 @@
 //! cpus = 2                        # SKIPPED on a machine with fewer CPUs
 //! ```
 //!
+//! Any entry may say `gate = true`: with `--gate-deterministic` (the pull-request job) only
+//! deterministic entries (instruction counts, bytes) and entries marked so fail the run; the
+//! other wall-clock verdicts are reported.
+//!
 //! A `[[claim]]` may also say `cpus = N`: it needs N CPUs (a contended bench needs its contender
 //! on a CPU of its own) and is SKIPPED, with that reason, on a machine with fewer.
 //!
@@ -207,6 +211,9 @@ pub struct Entry {
     /// CPUs the entry needs; on a machine with fewer it is SKIPPED, saying so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpus: Option<usize>,
+    /// `gate = true`: a wall-clock entry that fails the run even with `--gate-deterministic`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gate: bool,
 }
 
 /// The outcome of one check.
@@ -265,6 +272,22 @@ pub struct Evaluation {
 }
 
 impl Entry {
+    /// Whether the entry is judged on exact figures that repeat on any machine: instruction
+    /// counts, or bytes (allocated bytes, binary size). Wall-clock entries are not.
+    pub fn deterministic(&self) -> bool {
+        match &self.check {
+            Check::Budget(b) => b.stat == Stat::Instructions || b.unit == Unit::Bytes,
+            Check::Faster { on, .. } | Check::Within { on, .. } => *on == Metric::Instructions,
+            Check::Scaling { .. } | Check::Efficiency { .. } => false,
+        }
+    }
+
+    /// Whether a failure of this entry fails the run under `--gate-deterministic` (the PR gate):
+    /// deterministic entries, and those marked `gate = true`.
+    pub fn gates(&self) -> bool {
+        self.gate || self.deterministic()
+    }
+
     /// A one-line description of the claim.
     pub fn describe(&self) -> String {
         match &self.check {

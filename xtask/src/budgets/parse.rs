@@ -33,6 +33,8 @@ struct EfficiencyEntry {
     machine_serial: String,
     at_least: f64,
     cpus: Option<usize>,
+    #[serde(default)]
+    gate: bool,
     note: Option<String>,
 }
 
@@ -40,6 +42,8 @@ struct EfficiencyEntry {
 #[serde(deny_unknown_fields)]
 struct BudgetEntry {
     id: String,
+    #[serde(default)]
+    gate: bool,
     #[serde(default = "default_stat")]
     stat: String,
     max: Max,
@@ -72,6 +76,8 @@ struct ClaimEntry {
     stat: Option<String>,
     /// CPUs the claim needs (SKIPPED on a machine with fewer).
     cpus: Option<usize>,
+    #[serde(default)]
+    gate: bool,
     note: Option<String>,
 }
 
@@ -80,6 +86,8 @@ struct ClaimEntry {
 struct ScalingEntry {
     series: String,
     max_exponent: f64,
+    #[serde(default)]
+    gate: bool,
     note: Option<String>,
 }
 
@@ -161,6 +169,7 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
                 }),
                 note: b.note.clone(),
                 cpus: None,
+                gate: b.gate,
             });
             continue;
         }
@@ -198,6 +207,7 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
             }),
             note: b.note.clone(),
             cpus: None,
+            gate: b.gate,
         });
     }
     for (i, c) in file.claim.iter().enumerate() {
@@ -276,6 +286,7 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
             check,
             note: c.note.clone(),
             cpus: c.cpus,
+            gate: c.gate,
         });
     }
     for (i, s) in file.scaling.iter().enumerate() {
@@ -321,6 +332,7 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
             },
             note: s.note.clone(),
             cpus: None,
+            gate: s.gate,
         });
     }
     for (i, e) in file.efficiency.iter().enumerate() {
@@ -370,6 +382,7 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
             },
             note: e.note.clone(),
             cpus: e.cpus,
+            gate: e.gate,
         });
     }
     Ok(out)
@@ -454,6 +467,92 @@ mod tests {
         )
         .unwrap();
         assert_eq!(entries[0].ids(&k.ids).len(), 3);
+    }
+
+    #[test]
+    fn a_claim_on_one_bench_twice_and_bad_efficiency_entries_are_refused() {
+        let k = known();
+        let err = |t: &str| format!("{:#}", parse(Path::new("b.toml"), t, &k).unwrap_err());
+        let e = err("[[claim]]\nfaster = \"s/g/fast/1\"\nthan = \"s/g/fast/1\"\nby_at_least = 2\n");
+        assert_eq!(
+            e,
+            "b.toml: [[claim]] #1: compares s/g/fast/1 with itself; a claim needs two different benches"
+        );
+        let e = err("[[claim]]\nid = \"s/g/slow/1\"\nwithin = 1.5\nof = \"s/g/slow/1\"\n");
+        assert!(
+            e.contains("[[claim]] #1: compares s/g/slow/1 with itself"),
+            "{e}"
+        );
+        let eff = |parallel: &str, at_least: &str, cpus: &str| {
+            format!(
+                "[[efficiency]]\nparallel = \"{parallel}\"\nserial = \"s/g/slow/1\"\nmachine_parallel = \"s/scale/f/100\"\nmachine_serial = \"s/scale/f/10\"\nat_least = {at_least}\n{cpus}"
+            )
+        };
+        let e = err(&eff("s/g/slow/1", "0.7", ""));
+        assert!(e.contains("parallel and serial must be different"), "{e}");
+        let e = err(&eff("s/g/fast/1", "0", ""));
+        assert!(
+            e.contains("at_least must be a positive number, got 0"),
+            "{e}"
+        );
+        let e = err(&eff("s/mem/x/1", "0.7", ""));
+        assert!(e.contains("s/mem/x/1 is not a time bench"), "{e}");
+        let e = err(&eff("s/g/fast/1", "0.7", "cpus = 0\n"));
+        assert!(e.contains("cpus must be at least 1"), "{e}");
+        let ok = parse(
+            Path::new("b.toml"),
+            &eff("s/g/fast/1", "0.7", "cpus = 2\n"),
+            &k,
+        )
+        .unwrap();
+        assert_eq!(ok[0].cpus, Some(2));
+        assert!(
+            !ok[0].gates(),
+            "a wall-clock entry does not gate with --gate-deterministic"
+        );
+    }
+
+    #[test]
+    fn only_deterministic_entries_and_those_marked_gate_gate() {
+        let k = known();
+        let entries = parse(
+            Path::new("b.toml"),
+            r#"
+[[budget]]
+id = "s/mem/x/1"
+max = "1KiB"
+
+[[budget]]
+id = "s/g/fast/1"
+stat = "instructions"
+max = 100
+
+[[budget]]
+id = "s/g/fast/1"
+max = "1ms"
+
+[[claim]]
+faster = "s/g/fast/1"
+than = "s/g/slow/1"
+by_at_least = 2
+gate = true
+
+[[claim]]
+faster = "s/g/fast/1"
+than = "s/g/slow/1"
+by_at_least = 2
+stat = "instructions"
+
+[[claim]]
+faster = "s/g/fast/1"
+than = "s/g/slow/1"
+by_at_least = 2
+"#,
+            &k,
+        )
+        .unwrap();
+        let gates: Vec<bool> = entries.iter().map(Entry::gates).collect();
+        assert_eq!(gates, [true, true, false, true, true, false]);
     }
 
     #[test]

@@ -128,9 +128,7 @@ fn round_intervals(
 /// claim is decided on the efficiency's interval.
 fn rounds_decide(p: &Pair<'_>, r: &Rounds) -> bool {
     match round_intervals(r, p.machine.is_some()) {
-        Some((_, _, Some(eff))) => {
-            decides(&[(true, p.machine.expect("efficiency").2)], &eff)
-        }
+        Some((_, _, Some(eff))) => decides(&[(true, p.machine.expect("efficiency").2)], &eff),
         Some((ratio, _, None)) => decides(&p.limits, &ratio),
         None => false,
     }
@@ -228,8 +226,13 @@ pub fn claims(
                 machine_serial,
                 at_least,
             } => {
-                let m = (machine_parallel.as_str(), machine_serial.as_str(), *at_least);
-                let both = selected(m.0) && selected(m.1) && served(catalog, m.0) && served(catalog, m.1);
+                let m = (
+                    machine_parallel.as_str(),
+                    machine_serial.as_str(),
+                    *at_least,
+                );
+                let both =
+                    selected(m.0) && selected(m.1) && served(catalog, m.0) && served(catalog, m.1);
                 if !both {
                     continue;
                 }
@@ -364,7 +367,7 @@ pub fn claims(
             let mut values = [0.0f64; 4];
             let mut proven = true;
             // Which side runs first alternates between rounds.
-            let order: Vec<usize> = if r.done % 2 == 0 {
+            let order: Vec<usize> = if r.done.is_multiple_of(2) {
                 (0..ids.len()).collect()
             } else {
                 (0..ids.len()).rev().collect()

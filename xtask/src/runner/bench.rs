@@ -465,11 +465,24 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
     if !measured.failed.is_empty() {
         eprintln!("failed suites: {}", measured.failed.join(", "));
     }
+    // With --gate-deterministic, wall-clock verdicts are information (unless marked `gate`).
+    let gating = |e: &&crate::budgets::Evaluation| !args.gate_deterministic || e.entry.gates();
     let unsure = report
         .evaluations
         .iter()
+        .filter(gating)
         .filter(|e| e.verdict == crate::budgets::Verdict::Unsure)
         .count();
+    let reported_only = report
+        .evaluations
+        .iter()
+        .filter(|e| !gating(e) && e.verdict.fails())
+        .count();
+    if reported_only > 0 {
+        eprintln!(
+            "{reported_only} wall-clock claim(s) failed; reported, not failing (--gate-deterministic)"
+        );
+    }
     if unsure > 0 {
         eprintln!(
             "{unsure} claim(s) UNSURE: their 95% interval straddles the limit, so this run cannot \
@@ -481,7 +494,19 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
             }
         );
     }
-    let bad = report.failed() || !measured.failed.is_empty() || (args.strict && unsure > 0);
+    let claims_failed = report
+        .evaluations
+        .iter()
+        .filter(gating)
+        .any(|e| e.verdict.fails());
+    let comparison_failed = report
+        .comparison
+        .as_ref()
+        .is_some_and(crate::report::Comparison::failed);
+    let bad = claims_failed
+        || comparison_failed
+        || !measured.failed.is_empty()
+        || (args.strict && unsure > 0);
     if bad && args.no_fail {
         eprintln!("failures reported, not failing (--no-fail)");
     }
