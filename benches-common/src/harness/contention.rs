@@ -238,6 +238,39 @@ pub fn crew(iters: u64, threads: usize, op: impl Fn(usize) + Sync) -> Sample {
     }
 }
 
+/// Whether at least `at_least` sources were active in every stretch of `span`, from time
+/// stamps of their operations (one list per source, each stamp an offset from the span's start,
+/// taken every so many operations): the span is cut into [`CHUNKS`] chunks and each chunk needs
+/// stamps of `at_least` sources. With as many sources as CPUs, pass their number (all of them
+/// must run throughout); with more (16 agents on 2 CPUs take turns), the CPUs' count (that many
+/// ran at once in every stretch). Chunks shorter than [`MIN_CHUNK`], or than four times the
+/// stamps' expected spacing, cannot tell a pause from the gap between two stamps: then the span
+/// is not checked (true).
+pub fn stamps_cover(stamps: &[Vec<Duration>], span: Duration, at_least: usize) -> bool {
+    let total: usize = stamps.iter().map(Vec::len).sum();
+    if stamps.is_empty() || span.is_zero() {
+        return true;
+    }
+    let chunk = span / CHUNKS as u32;
+    // Expected spacing of one source's stamps if all were active all along.
+    let spacing = span.mul_f64(stamps.len() as f64 / total.max(1) as f64);
+    if chunk < MIN_CHUNK || chunk < spacing * 4 {
+        return true;
+    }
+    let mut active = [0usize; CHUNKS as usize];
+    for s in stamps {
+        let mut seen = [false; CHUNKS as usize];
+        for t in s {
+            let k = (t.as_nanos() / chunk.as_nanos().max(1)) as usize;
+            seen[k.min(CHUNKS as usize - 1)] = true;
+        }
+        for (a, s) in active.iter_mut().zip(seen) {
+            *a += usize::from(s);
+        }
+    }
+    active.iter().all(|&a| a >= at_least.min(stamps.len()))
+}
+
 /// What the retake rule did over a bench's samples.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Proof {
@@ -388,6 +421,55 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         h.join().unwrap();
         assert!(s.proven, "{proof:?}");
+    }
+
+    #[test]
+    fn stamps_must_cover_every_chunk_of_a_long_enough_span() {
+        let ms = Duration::from_millis;
+        let every = |step: u64, until: u64| -> Vec<Duration> {
+            (0..until / step)
+                .map(|k| Duration::from_micros(k * step))
+                .collect()
+        };
+        let span = ms(10);
+        // Two agents stamping every 20 µs throughout: covered.
+        assert!(stamps_cover(
+            &[every(20, 10_000), every(20, 10_000)],
+            span,
+            2
+        ));
+        // The second stops after 6 ms: the last chunks have none of its stamps.
+        assert!(!stamps_cover(
+            &[every(20, 10_000), every(20, 6_000)],
+            span,
+            2
+        ));
+        // One that never committed.
+        assert!(!stamps_cover(&[every(20, 10_000), vec![]], span, 2));
+        // Only one of the two needs to run throughout when one is asked for.
+        assert!(stamps_cover(&[every(20, 10_000), vec![]], span, 1));
+        // Three taking turns (each active in two thirds of the span, one at a time never): two
+        // at once in every chunk is met only where the turns overlap.
+        let from = |a: u64, b: u64| -> Vec<Duration> {
+            (a / 20..b / 20)
+                .map(|k| Duration::from_micros(k * 20))
+                .collect()
+        };
+        let turns = [from(0, 6_700), from(3_300, 10_000), from(0, 10_000)];
+        assert!(stamps_cover(&turns, span, 2));
+        assert!(!stamps_cover(&turns, span, 3));
+        // A span too short to tell (chunks under MIN_CHUNK): not checked.
+        assert!(stamps_cover(
+            &[every(1, 300), vec![]],
+            Duration::from_micros(300),
+            2
+        ));
+        // Stamps too sparse for the chunks (a stamp every 2 ms, chunks of 1.25 ms): not checked.
+        assert!(stamps_cover(
+            &[every(2_000, 10_000), every(2_000, 10_000)],
+            span,
+            2
+        ));
     }
 
     #[test]

@@ -7,7 +7,10 @@
 //!   many permits) against the composed design (`SnapshotStore` + optimistic commits checked by
 //!   the domain's conflict index), the `Mutex<HashMap>` twin, and a sharded `DashMap`. Side files:
 //!   per-operation commit latency (first read to commit), and counters `retries_per_op`,
-//!   `conflicts_per_op` and `lost_updates` (asserted to be 0 before it is recorded).
+//!   `conflicts_per_op` and `lost_updates` (asserted to be 0 before it is recorded). With two or
+//!   more agents a sample counts only if min(agents, CPUs) agents committed in every eighth of
+//!   it (from time stamps of every 8th commit); others are retaken (`samples_retaken`,
+//!   `samples_unproven`).
 //! - `reads/{snapshot,mutex,dashmap}/2`: single reads of one key, each timed, by a reader thread
 //!   while two agents commit continuously: the per-read latency percentiles readers get under
 //!   write load (a snapshot read never waits for a writer; a mutex read does).
@@ -25,6 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use benches_common::harness::contention::{self, Sample};
 use benches_common::harness::{Routine, Suite};
 use benches_common::side;
 use ggen_ai::sustained::{self, MutexWorld, ShardedWorld, SnapshotWorld, Until, World};
@@ -83,7 +87,11 @@ fn sustained(s: &mut Suite) {
                 assert_eq!(check.lost_updates, 0, "{name}/{agents}");
                 let totals = Rc::new(RefCell::new(Totals::default()));
                 let recorded = Rc::clone(&totals);
-                Routine::custom(move |iters| {
+                // With several agents, a sample counts only if as many agents as the machine has
+                // CPUs (all of them, when fewer) were committing in every stretch of it
+                // (`contention::stamps_cover`); otherwise it is retaken.
+                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+                Routine::contended(move |iters| {
                     let r = runtime::execute(sustained::run(
                         make(),
                         Arc::clone(&hive),
@@ -91,6 +99,8 @@ fn sustained(s: &mut Suite) {
                         Until::Ops(iters),
                     ))
                     .expect("runtime");
+                    let proven = agents < 2
+                        || contention::stamps_cover(&r.activity, r.elapsed, agents.min(cpus));
                     let mut t = totals.borrow_mut();
                     t.lost += r.lost_updates;
                     t.ops += r.committed;
@@ -100,7 +110,10 @@ fn sustained(s: &mut Suite) {
                         t.latencies.extend(r.commit_ns);
                     }
                     // Scale to exactly `iters` operations (a few more may have finished).
-                    r.elapsed.mul_f64(iters as f64 / r.committed.max(1) as f64)
+                    Sample {
+                        elapsed: r.elapsed.mul_f64(iters as f64 / r.committed.max(1) as f64),
+                        proven,
+                    }
                 })
                 .finish(move || {
                     let mut t = recorded.borrow_mut();
@@ -131,7 +144,9 @@ fn reads(s: &mut Suite) {
             let hive = published();
             let samples = Rc::new(RefCell::new(Vec::<u64>::new()));
             let recorded = Rc::clone(&samples);
-            Routine::custom(move |iters| {
+            // The two writers must be committing throughout the reads: the table's counters must
+            // grow in every chunk of the sample (`contention`), else the sample is retaken.
+            Routine::contended(move |iters| {
                 let world = make();
                 let stop = Arc::new(AtomicBool::new(false));
                 let load = runtime::spawn(sustained::run(
@@ -147,19 +162,27 @@ fn reads(s: &mut Suite) {
                 }
                 let mut samples = samples.borrow_mut();
                 let mut total = Duration::ZERO;
-                for i in 0..iters {
-                    let t = Instant::now();
-                    black_box(world.peek(i % 64));
-                    let d = t.elapsed();
-                    total += d;
-                    if samples.len() < 200_000 {
-                        samples.push(d.as_nanos() as u64);
+                let mut i = 0u64;
+                let writes = || world.counters() as u64;
+                let chunks = contention::timed_in_chunks(iters, vec![&writes], |n| {
+                    for _ in 0..n {
+                        let t = Instant::now();
+                        black_box(world.peek(i % 64));
+                        let d = t.elapsed();
+                        total += d;
+                        if samples.len() < 200_000 {
+                            samples.push(d.as_nanos() as u64);
+                        }
+                        i += 1;
                     }
-                }
+                });
                 stop.store(true, Ordering::Release);
                 let r = runtime::execute(load).expect("runtime").expect("load task");
                 assert_eq!(r.lost_updates, 0);
-                total
+                Sample {
+                    elapsed: total,
+                    proven: chunks.proven,
+                }
             })
             .finish(move || {
                 side::record_latency(

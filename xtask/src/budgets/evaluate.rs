@@ -94,10 +94,37 @@ pub fn evaluate_with(
                     measured: None,
                 };
             }
+            // A contended bench whose Criterion samples include unproven ones (contenders not seen
+            // running, even after retakes) has a mean of something else: not judged on it. A
+            // claim measured in turn is judged on its own rounds instead.
+            let in_turn = paired.iter().any(|p| {
+                chosen.contains(&p.numerator.as_str()) && chosen.contains(&p.denominator.as_str())
+            });
+            let unproven: Vec<String> = chosen
+                .iter()
+                .filter_map(|id| {
+                    let n = find(id)?.counters.get(UNPROVEN).copied().unwrap_or(0.0);
+                    (n > 0.0).then(|| format!("{id} ({n} samples)"))
+                })
+                .collect();
+            if !unproven.is_empty() && !in_turn && !entry.deterministic() {
+                return Evaluation {
+                    entry: entry.clone(),
+                    verdict: Verdict::NoData,
+                    detail: format!(
+                        "unproven samples: {}: their contenders were not seen running throughout, even after retakes, so the mean is not judged",
+                        unproven.join(", ")
+                    ),
+                    measured: None,
+                };
+            }
             evaluate_one(entry, &find, &chosen, paired)
         })
         .collect()
 }
+
+/// The side-file counter a contended bench writes: samples still unproven after retakes.
+pub const UNPROVEN: &str = "samples_unproven";
 
 /// `mean(a) / mean(b)` and its 95% interval: a Welch interval over run means when both were
 /// repeated (it sees drift between runs), else the ratio of the ends of Criterion's intervals
