@@ -172,17 +172,23 @@ impl Pipeline {
         let mut running: HashMap<tokio::task::Id, usize> = HashMap::default();
         // The ready queue: one FIFO lane per stage priority, with the scheduler's starvation bound.
         let mut ready: PriorityScheduler<usize> = PriorityScheduler::new();
-        // Ready stages not known to be short (see `INLINE_BELOW`).
+        // Ready stages not known to be short (see `INLINE_BELOW`), and which ones were counted
+        // so: a stage is judged once, when it becomes ready (another run of this pipeline may
+        // update its last time meanwhile).
         let mut long_ready = 0usize;
-        let short = |i: usize| {
-            self.stages[i].last_ns.load(Ordering::Relaxed) < INLINE_BELOW.as_nanos() as u64
-        };
-        let make_ready = |ready: &mut PriorityScheduler<usize>, long: &mut usize, i: usize| {
-            *long += usize::from(!short(i));
+        let mut counted_long = vec![false; self.stages.len()];
+        let make_ready = |ready: &mut PriorityScheduler<usize>,
+                          long: &mut usize,
+                          counted_long: &mut [bool],
+                          i: usize| {
+            let short =
+                self.stages[i].last_ns.load(Ordering::Relaxed) < INLINE_BELOW.as_nanos() as u64;
+            counted_long[i] = !short;
+            *long += usize::from(!short);
             ready.push(self.stages[i].spec.priority, i);
         };
         for i in (0..self.stages.len()).filter(|&i| remaining[i] == 0) {
-            make_ready(&mut ready, &mut long_ready, i);
+            make_ready(&mut ready, &mut long_ready, &mut counted_long, i);
         }
         let sem = || Some(Arc::clone(&limits.semaphore));
         loop {
@@ -191,7 +197,7 @@ impl Pipeline {
                     // The only stage that can run, or one of several short ones: poll it here, on the
                     // driving task. Spawning it would cost a cross-thread wake-up and gain nothing.
                     let i = ready.pop().expect("a stage is ready");
-                    long_ready -= usize::from(!short(i));
+                    long_ready -= usize::from(counted_long[i]);
                     let stage = run.stage_future(i, sem());
                     let result = match cancel {
                         Some(token) => tokio::select! {
@@ -250,7 +256,7 @@ impl Pipeline {
                 for &d in &self.stages[i].dependents {
                     remaining[d] -= 1;
                     if remaining[d] == 0 && run.results[d].is_none() && run.deps_succeeded(d) {
-                        make_ready(&mut ready, &mut long_ready, d);
+                        make_ready(&mut ready, &mut long_ready, &mut counted_long, d);
                     }
                 }
             }
