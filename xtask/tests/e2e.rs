@@ -239,3 +239,58 @@ fn against_head_pairs_the_two_sides() {
     );
     assert_eq!(env.tree(), before, "exit 2 wrote something");
 }
+
+/// On one CPU (`taskset -c 0`, which `available_parallelism` follows) a claim that needs a CPU
+/// for its contender is SKIPPED with the reason, never FAIL, and the run exits 0; the contended
+/// benches' samples, whose background thread can only take turns with the measuring thread,
+/// are retaken and counted.
+#[test]
+fn a_claim_needing_two_cpus_is_skipped_on_one() {
+    if std::process::Command::new("taskset")
+        .args(["-c", "0", "true"])
+        .status()
+        .map_or(true, |s| !s.success())
+    {
+        eprintln!("SKIPPED: taskset not available");
+        return;
+    }
+    let _g = lock();
+    let env = Env::new("one-cpu");
+    let mut cmd = std::process::Command::new("taskset");
+    cmd.args(["-c", "0"])
+        .arg(env!("CARGO_BIN_EXE_xtask"))
+        .current_dir(root())
+        .env("CARGO", env!("CARGO"))
+        .env("GGEN_BENCH_DIR", &env.dir)
+        .args([
+            "bench",
+            "--quick",
+            "--bench",
+            "swarm_primitives",
+            "--filter",
+            "^snapshot_read/(store|rwlock)/readers$",
+        ]);
+    let out = cmd.output().expect("running xtask");
+    assert!(out.status.success(), "{}", text(&out));
+    let run = env.dir.join(env.latest().expect("latest written"));
+    let report = json(&run.join("report.json"));
+    assert_eq!(report["header"]["cores"], 1);
+    let readers = report["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entry"]["check"]["fast"] == "swarm_primitives/snapshot_read/store/readers")
+        .expect("the readers claim");
+    assert_eq!(readers["verdict"], "SKIPPED", "{readers}");
+    assert_eq!(
+        readers["detail"],
+        "needs 2 CPUs; this machine has 1, so it cannot show what the claim is about"
+    );
+    let retaken: f64 = report["benches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["counters"]["samples_retaken"].as_f64().expect("counted"))
+        .sum();
+    assert!(retaken > 0.0, "on one CPU some samples must be retaken");
+}
