@@ -69,6 +69,9 @@ pub fn prepare(
     wanted: &[String],
 ) -> Result<SideA> {
     let tree: PathBuf = bench_root.join("against").join(sha);
+    // A worktree made by this call is removed again if REV turns out unusable (exit 2 writes
+    // nothing); one kept from an earlier run is a cache and stays.
+    let mut made: Option<MadeWorktree> = None;
     if !tree.join("Cargo.toml").is_file() {
         let _ = std::fs::remove_dir_all(&tree);
         let _ = Command::new("git")
@@ -83,6 +86,10 @@ pub fn prepare(
             .arg(sha)
             .output()
             .context("running git worktree add")?;
+        made = Some(MadeWorktree {
+            root: root.to_owned(),
+            tree: tree.clone(),
+        });
         if !out.status.success() {
             bail!(
                 "--against {rev}: cannot check out {sha}: {}",
@@ -106,11 +113,49 @@ pub fn prepare(
     );
     let suites = suites::build(&ws)
         .with_context(|| format!("--against {rev}: revision {sha} does not build"))?;
+    if let Some(m) = made.as_mut() {
+        m.keep();
+    }
     Ok(SideA {
         rev: rev.to_owned(),
         sha: sha.to_owned(),
         suites,
     })
+}
+
+/// A worktree this run created: removed on drop (the run failed before it was used) unless
+/// [`MadeWorktree::keep`] was called; the `against/` folder goes too when it is left empty.
+struct MadeWorktree {
+    root: PathBuf,
+    tree: PathBuf,
+}
+
+impl MadeWorktree {
+    fn keep(&mut self) {
+        self.tree = PathBuf::new();
+    }
+}
+
+impl Drop for MadeWorktree {
+    fn drop(&mut self) {
+        if self.tree.as_os_str().is_empty() {
+            return;
+        }
+        let _ = Command::new("git")
+            .current_dir(&self.root)
+            .args(["worktree", "remove", "--force"])
+            .arg(&self.tree)
+            .output();
+        let _ = std::fs::remove_dir_all(&self.tree);
+        let _ = Command::new("git")
+            .current_dir(&self.root)
+            .args(["worktree", "prune"])
+            .output();
+        if let Some(parent) = self.tree.parent() {
+            // Only if empty: other revisions' worktrees are a cache.
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
 }
 
 /// Side B, the working tree, built for pairing: like side A, in its own target directory

@@ -12,7 +12,8 @@ usage:
   cargo xtask bench [--quick|--full] [-p CRATE]... [--bench SUITE]... [--filter REGEX]
                     [--save-baseline NAME] [--baseline NAME] [--threshold PCT]
                     [--export bmf=PATH] [--export github=PATH] [--budgets PATH] [--repeat N]
-                    [--no-fail] [--force] [--strict] [--gate-deterministic] [--against REV]
+                    [--no-fail] [--force] [--strict] [--gate-deterministic] [--no-wait]
+                    [--against REV]
                     [--rounds N] [--setups N] [--instructions] [--ir-threshold PCT]
   cargo xtask compare A B [--threshold PCT] [--ir-threshold PCT] [--no-fail]
   cargo xtask report [RUN]
@@ -43,6 +44,8 @@ report    re-renders a run's report (default: the latest) from its results and b
                       only deterministic entries (instruction counts, bytes) and entries
                       marked `gate = true` fail the run; wall-clock verdicts are reported (the
                       pull-request gate: a shared runner's timings are not the code's)
+  --no-wait           if another benchmark run holds the machine, stop at once (exit 2)
+                      instead of waiting for it; one run at a time, machine-wide
   --against REV       measure REV (built in a reusable git worktree) and the working tree
                       sample by sample in turn, bench by bench (threshold default 0.5%); the
                       system suite and allocation benches are left out
@@ -96,6 +99,8 @@ pub struct BenchArgs {
     /// `--gate-deterministic`: only deterministic entries, and those marked `gate = true`,
     /// fail the run.
     pub gate_deterministic: bool,
+    /// `--no-wait`: exit 2 instead of waiting when another run holds the machine.
+    pub no_wait: bool,
     /// `--against REV`: paired A/B against a revision.
     pub against: Option<String>,
     /// Whether `--threshold` / `--repeat` were given (their defaults differ with `--against`).
@@ -235,6 +240,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         force: false,
         strict: false,
         gate_deterministic: false,
+        no_wait: false,
         against: None,
         threshold_given: false,
         repeat_given: false,
@@ -321,6 +327,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
             Long("ir-threshold") => args.ir_threshold = parse_threshold(&p.value()?.string()?)?,
             Long("strict") => args.strict = true,
             Long("gate-deterministic") => args.gate_deterministic = true,
+            Long("no-wait") => args.no_wait = true,
             Short('h') | Long("help") => return Ok(Command::Help),
             other => bail!("{}", other.unexpected()),
         }

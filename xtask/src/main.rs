@@ -3,7 +3,8 @@
 //! baseline, and writes one report; `compare` and `report` work on saved runs.
 //!
 //! Exit status: 0 all good, 1 a claim failed or a bench regressed (or could not be compared),
-//! 2 usage or input error (nothing written), 130/143 stopped by SIGINT/SIGTERM.
+//! 2 usage or input error, or another benchmark run holding the machine with `--no-wait`
+//! (nothing written), 130/143 stopped by SIGINT/SIGTERM.
 //! Invariant: xtask depends on no ggen crate; it talks to benches through files and processes.
 
 mod against;
@@ -13,6 +14,7 @@ mod cli;
 mod host;
 mod instructions;
 mod interrupt;
+mod machine;
 mod output;
 mod paired;
 mod report;

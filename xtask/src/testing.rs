@@ -121,6 +121,7 @@ pub fn sample_report() -> Report {
             duration_s: 1.5,
             repeat: 1,
             against: None,
+            load: Vec::new(),
         },
         benches: vec![
             bench("s/det/indexed/10", 100.0, Unit::Ns, vec![100.0; 10]),

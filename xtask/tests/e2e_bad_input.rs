@@ -284,3 +284,139 @@ fn sigint_stops_the_suite_and_marks_the_run() {
     let out = env.xtask(&QUICK_ONE);
     assert!(out.status.success(), "{}", text(&out));
 }
+
+/// Two runs at once would measure each other: while another run holds the machine's lock, a
+/// run with `--no-wait` stops at once (exit 2, naming the holder, nothing written), and one
+/// without it waits, saying for whom, and runs once the lock is released.
+#[test]
+fn a_second_run_waits_for_the_first_or_stops_with_no_wait() {
+    use std::io::Write as _;
+    let _g = lock();
+    let env = Env::new("machine-lock");
+    let lock_file = env.dir.join("machine.lock");
+    let mut held = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&lock_file)
+        .unwrap();
+    held.lock().unwrap();
+    write!(held, "pid 1, the test's own run").unwrap();
+    let mut args = QUICK_ONE.to_vec();
+    args.push("--no-wait");
+    let out = env
+        .command(&args)
+        .env("GGEN_BENCH_LOCK", &lock_file)
+        .output()
+        .unwrap();
+    refused(
+        &out,
+        &[
+            "another benchmark run is measuring on this machine (pid 1, the test's own run",
+            "--no-wait",
+        ],
+    );
+    assert_eq!(env.tree(), vec![std::path::PathBuf::from("machine.lock")]);
+    // Without --no-wait it waits, says so, and runs once the holder lets go.
+    let child = env
+        .command(&QUICK_ONE)
+        .env("GGEN_BENCH_LOCK", &lock_file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(
+        env.latest().is_none(),
+        "it must not run while the lock is held"
+    );
+    drop(held);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("waiting for another benchmark run to finish (pid 1, the test's own run"),
+        "{err}"
+    );
+    assert!(env.latest().is_some());
+}
+
+/// `--against` a revision that has none of the selected suites exits 2 and leaves nothing
+/// behind: the worktree it made for that revision is removed again.
+#[test]
+fn against_a_revision_without_the_suites_leaves_no_worktree() {
+    let git = |args: &[&str]| {
+        let o = std::process::Command::new("git")
+            .current_dir(root())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).trim().to_owned(),
+        )
+    };
+    // The first commit has no swarm_e2e suite (a shallow clone's first may: then skip).
+    let (_, roots) = git(&["rev-list", "--max-parents=0", "HEAD"]);
+    let Some(first) = roots.lines().next().map(str::to_owned) else {
+        eprintln!("SKIPPED: no root commit");
+        return;
+    };
+    if git(&[
+        "cat-file",
+        "-e",
+        &format!("{first}:crates/ggen-ai/benches/swarm_e2e.rs"),
+    ])
+    .0
+    {
+        eprintln!("SKIPPED: the first commit of this clone has the swarm_e2e suite");
+        return;
+    }
+    let _g = lock();
+    let env = Env::new("against-nosuite");
+    let out = env.xtask(&[
+        "bench",
+        "--quick",
+        "--bench",
+        "swarm_e2e",
+        "--against",
+        &first,
+    ]);
+    refused(&out, &["has none of the selected suites"]);
+    assert_eq!(
+        env.tree(),
+        Vec::<std::path::PathBuf>::new(),
+        "{}",
+        text(&out)
+    );
+    let (_, worktrees) = git(&["worktree", "list"]);
+    assert!(!worktrees.contains(&first[..7]), "{worktrees}");
+}
+
+/// A comparison that shares no bench with its baseline compared nothing: it fails (exit 1)
+/// and says so, instead of "0 regressed, 0 unchanged" and exit 0.
+#[test]
+fn a_comparison_with_no_bench_in_common_fails() {
+    let _g = lock();
+    let env = Env::new("nothing-in-common");
+    let mut save = QUICK_ONE.to_vec();
+    save.extend(["--save-baseline", "lanes"]);
+    let out = env.xtask(&save);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = env.xtask(&[
+        "bench",
+        "--quick",
+        "--bench",
+        "swarm_primitives",
+        "--filter",
+        "^scheduler/heap/100$",
+        "--baseline",
+        "lanes",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("nothing compared: the baseline `lanes` and this run have no bench in common (1 only in the baseline, 1 only in this run)"),
+        "{md}"
+    );
+}

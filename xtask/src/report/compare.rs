@@ -88,13 +88,32 @@ impl Comparison {
             .count()
     }
 
-    /// Whether the comparison fails: a bench that could not be compared, or a regression seen by
+    /// Whether the two sides share no bench while at least one has some: the comparison compared
+    /// nothing, which must not read as "0 regressed" (it fails).
+    pub fn nothing_in_common(&self) -> bool {
+        self.deltas.is_empty()
+            && self.unusable.is_empty()
+            && (!self.only_in_baseline.is_empty() || !self.only_in_new.is_empty())
+    }
+
+    /// One sentence for [`Comparison::nothing_in_common`].
+    pub fn nothing_in_common_message(&self) -> String {
+        format!(
+            "nothing compared: the baseline `{}` and this run have no bench in common ({} only in the baseline, {} only in this run); check --filter and --bench, or the baseline's name",
+            self.baseline,
+            self.only_in_baseline.len(),
+            self.only_in_new.len()
+        )
+    }
+
+    /// Whether the comparison fails: a bench that could not be compared, no bench in common, or a regression seen by
     /// intervals that include between-run drift (repeated runs on both sides). Regressions found
     /// by single runs are reported but never fail: two unchanged single runs on a shared VM
     /// differ by more than their within-run intervals show.
     pub fn failed(&self) -> bool {
         (self.intervals_over != IntervalsOver::Samples && self.regressions() > 0)
             || !self.unusable.is_empty()
+            || self.nothing_in_common()
             || self
                 .instructions
                 .as_ref()
@@ -267,6 +286,24 @@ mod tests {
         );
         let fewer = compare("base", &r.benches, &r.benches[1..], 0.05);
         assert_eq!(fewer.only_in_baseline, vec!["s/det/indexed/10".to_string()]);
+    }
+
+    #[test]
+    fn a_comparison_with_no_bench_in_common_fails_and_says_so() {
+        let bench = |id: &str| crate::testing::bench_fixture(id, 10.0, crate::results::Unit::Ns);
+        let base = vec![bench("s/scheduler/lanes/100")];
+        let new = vec![bench("s/scheduler/heap/100")];
+        let c = compare("base", &base, &new, 0.1);
+        assert!(c.nothing_in_common());
+        assert!(c.failed());
+        assert_eq!(
+            c.nothing_in_common_message(),
+            "nothing compared: the baseline `base` and this run have no bench in common (1 only in the baseline, 1 only in this run); check --filter and --bench, or the baseline's name"
+        );
+        // Sharing one bench is a comparison; two empty runs compare nothing and fail nothing.
+        let both = vec![base[0].clone(), new[0].clone()];
+        assert!(!compare("base", &both, &new, 0.1).nothing_in_common());
+        assert!(!compare("base", &[], &[], 0.1).failed());
     }
 
     #[test]

@@ -113,6 +113,13 @@ pub fn html(r: &Report) -> String {
 
 fn comparison_title(c: &CountComparison) -> String {
     let n = |ch: Change| c.deltas.iter().filter(|d| d.change == ch).count();
+    // One side counted, the other not: nothing was compared, which is not "0 regressed".
+    if c.deltas.is_empty() && c.only_in_new.is_empty() && !c.only_in_baseline.is_empty() {
+        return "Instruction counts not compared: this run has none (add `--instructions`)".into();
+    }
+    if c.deltas.is_empty() && c.only_in_baseline.is_empty() && !c.only_in_new.is_empty() {
+        return "Instruction counts not compared: the baseline has none (save it with `--instructions`)".into();
+    }
     format!(
         "Instruction counts against the baseline (threshold {}%): {} regressed, {} improved, {} unchanged",
         super::markdown::threshold_pct(c.threshold),
@@ -188,6 +195,27 @@ pub fn comparison_html(c: &CountComparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_on_one_side_only_say_they_were_not_compared() {
+        let c = |base: &[&str], new: &[&str]| CountComparison {
+            threshold: 0.01,
+            deltas: Vec::new(),
+            only_in_baseline: base.iter().map(|s| s.to_string()).collect(),
+            only_in_new: new.iter().map(|s| s.to_string()).collect(),
+        };
+        let md = comparison_markdown(&c(&["s/g/f/1"], &[]));
+        assert!(
+            md.starts_with(
+                "## Instruction counts not compared: this run has none (add `--instructions`)"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("0 regressed"), "{md}");
+        let md = comparison_markdown(&c(&[], &["s/g/f/1"]));
+        assert!(md.contains("not compared: the baseline has none"), "{md}");
+        assert!(comparison_html(&c(&["s/g/f/1"], &[])).contains("this run has none"));
+    }
 
     #[test]
     fn counts_are_grouped_by_thousands() {

@@ -189,6 +189,7 @@ pub fn html(r: &Report) -> String {
             "duration",
             format!("{:.1} s (excluding compilation)", h.duration_s),
         ),
+        ("other load", h.load_line().unwrap_or_else(|| "— (not sampled)".into())),
         (
             "instruction counts",
             super::counts::header_line(r).unwrap_or_else(|| "— (run with --instructions)".into()),
@@ -218,6 +219,13 @@ pub fn html(r: &Report) -> String {
             super::markdown::threshold_pct(c.threshold),
             esc(&comparison_method(c).replace("**", ""))
         );
+        if c.nothing_in_common() {
+            let _ = write!(
+                s,
+                "<tr><td colspan=\"7\" class=\"FAIL\">FAIL: {}</td></tr>",
+                esc(&c.nothing_in_common_message())
+            );
+        }
         for d in &c.deltas {
             let cls = format!("{:?}", d.change).to_lowercase();
             let _ = write!(

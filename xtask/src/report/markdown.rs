@@ -70,6 +70,9 @@ pub fn markdown_comparison(c: &Comparison) -> String {
             .count()
     );
     let _ = writeln!(s, "{}\n", comparison_method(c));
+    if c.nothing_in_common() {
+        let _ = writeln!(s, "**FAIL: {}.**\n", c.nothing_in_common_message());
+    }
     if c.intervals_over == IntervalsOver::Samples && c.regressions() > 0 {
         let _ = writeln!(
             s,
@@ -160,6 +163,9 @@ pub fn markdown(r: &Report) -> String {
                 ""
             }
         );
+    }
+    if let Some(l) = h.load_line() {
+        let _ = writeln!(s, "| other load | {l} |");
     }
     let _ = writeln!(s, "| suites | {} |", h.suites.join(", "));
     if let Some(f) = &h.filter {

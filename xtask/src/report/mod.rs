@@ -52,6 +52,43 @@ pub struct Header {
     /// With `--against REV`: REV and the commit it named (side A of the comparison).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub against: Option<String>,
+    /// Other processes' CPU use before and during each suite (and the claims measured in turn),
+    /// where the OS says (Linux); empty in reports written before it existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load: Vec<crate::machine::CpuUse>,
+}
+
+impl Header {
+    /// The header's "other load" line: the suites measured under load, or that none was.
+    pub fn load_line(&self) -> Option<String> {
+        if self.load.is_empty() {
+            return None;
+        }
+        let under: Vec<String> = self
+            .load
+            .iter()
+            .filter(|u| u.under_load())
+            .map(|u| {
+                format!(
+                    "{} (other processes used {:.2} CPUs before, {:.2} during)",
+                    u.suite, u.others_before, u.others_during
+                )
+            })
+            .collect();
+        let most = self
+            .load
+            .iter()
+            .map(|u| u.others_before.max(u.others_during))
+            .fold(0.0, f64::max);
+        Some(if under.is_empty() {
+            format!(
+                "no suite measured under load (other processes used at most {most:.2} CPUs; the limit is {})",
+                crate::machine::UNDER_LOAD_CPUS
+            )
+        } else {
+            format!("MEASURED UNDER LOAD: {}", under.join("; "))
+        })
+    }
 }
 
 fn one() -> usize {

@@ -196,6 +196,8 @@ struct Measured {
     unpaired: Vec<String>,
     /// Claims measured by the paired engine.
     paired_claims: Vec<budgets::PairedRatio>,
+    /// Other processes' CPU use around each suite.
+    load: Vec<crate::machine::CpuUse>,
 }
 
 /// Step 2: run every selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B,
@@ -209,6 +211,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
     let logs = plan.run_dir.join("logs");
     std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
     let mut unpaired = Vec::new();
+    let mut load = Vec::new();
     if let Some(a) = &plan.against {
         let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
         unpaired = crate::against::measure(
@@ -253,6 +256,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             } else {
                 format!("{}.log", suite.name)
             });
+            let reading = crate::machine::before();
             let ok = built.run(
                 &plan.ws,
                 args.profile,
@@ -260,12 +264,14 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
                 &root.join(&suite.name),
                 &log,
             )?;
+            load.extend(crate::machine::after(&suite.name, reading));
             if !ok {
                 eprintln!("suite {} failed; its output: {}", suite.name, log.display());
                 failed.push(suite.name.clone());
             }
         }
     }
+    let claims_reading = crate::machine::before();
     let paired_claims = if plan.against.is_none() {
         let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
         crate::paired::claims(
@@ -281,6 +287,9 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
     } else {
         Vec::new()
     };
+    if !paired_claims.is_empty() {
+        load.extend(crate::machine::after("claims in turn", claims_reading));
+    }
     let duration_s = started.elapsed().as_secs_f64();
     eprintln!("ran {n} suite(s) in {duration_s:.1} s (excluding compilation)");
     let counts = match &plan.counting {
@@ -301,6 +310,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
         counts,
         unpaired,
         paired_claims,
+        load,
     })
 }
 
@@ -370,6 +380,7 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
             .against
             .as_ref()
             .map(|a| format!("{} ({})", a.rev, a.sha)),
+        load: m.load.clone(),
     };
     let report = Report {
         schema: 1,
@@ -436,6 +447,15 @@ fn publish(args: &BenchArgs, plan: &Plan, report: &Report) -> Result<()> {
 
 pub fn bench(args: &BenchArgs) -> Result<Outcome> {
     interrupt::install()?;
+    // One benchmark run per machine: a second waits (or, with --no-wait, stops: exit 2), before
+    // it compiles anything.
+    let _machine = crate::machine::lock(
+        !args.no_wait,
+        &format!(
+            "cargo xtask bench in {}",
+            std::env::current_dir().map_or_else(|_| "?".into(), |d| d.display().to_string())
+        ),
+    )?;
     let plan = prepare(args)?;
     let finished: Result<(Measured, Report)> = (|| {
         let measured = measure(args, &plan)?;

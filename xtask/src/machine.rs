@@ -1,0 +1,275 @@
+//! The machine a run shares: one benchmark run at a time ([`RunLock`]), and how much CPU other
+//! processes used before and while each suite ran ([`CpuUse`]).
+//!
+//! Two `cargo xtask bench` runs at once on a 2-core machine measure each other, and both used to
+//! exit 0 saying nothing. Now a run takes an exclusive lock on a file shared by every checkout
+//! on the machine (`$TMPDIR/ggen-bench.lock`, or `GGEN_BENCH_LOCK`): a second run waits, saying
+//! whose run it waits for, or with `--no-wait` stops at once (exit 2, nothing written). The lock
+//! is an OS file lock (`File::try_lock`), so it is released when the holder exits, however it
+//! exits; the file itself only names the holder.
+//!
+//! The lock cannot stop other programs (a build, a browser, an editor's test-on-save). So each
+//! suite's run is bracketed by readings of `/proc/stat` (all CPUs' busy time) and
+//! `/proc/self/stat` (this process and the children it has waited for, which include the suite's
+//! bench binary): what is busy beyond our own share is other processes. A suite during which they
+//! used more than [`UNDER_LOAD_CPUS`] of a CPU is reported "measured under load" in the report's
+//! header and on stderr. Linux only; elsewhere nothing is sampled and the header says so.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Seek as _, Write as _};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// Environment variable naming the lock file (tests use their own).
+pub const LOCK_ENV: &str = "GGEN_BENCH_LOCK";
+
+/// Other processes using more than this many CPUs during a suite mark it "measured under load".
+pub const UNDER_LOAD_CPUS: f64 = 0.2;
+
+/// Held for the whole run; dropping it (or exiting) releases the lock.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: File,
+}
+
+fn lock_path() -> PathBuf {
+    std::env::var_os(LOCK_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("ggen-bench.lock"))
+}
+
+/// Takes the machine's benchmark lock. If another run holds it: with `wait`, says whose run
+/// and waits (checking for SIGINT/SIGTERM); without, fails naming the holder (exit 2).
+pub fn lock(wait: bool, me: &str) -> Result<RunLock> {
+    lock_at(&lock_path(), wait, me)
+}
+
+fn lock_at(path: &std::path::Path, wait: bool, me: &str) -> Result<RunLock> {
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("{}: cannot open the benchmark lock file", path.display()))?;
+    let mut told = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.rewind();
+                let _ = file.read_to_string(&mut holder);
+                let holder = holder.trim();
+                let holder = if holder.is_empty() {
+                    "another run"
+                } else {
+                    holder
+                };
+                if !wait {
+                    bail!(
+                        "another benchmark run is measuring on this machine ({holder}; lock {}); two runs at once would measure each other. Wait for it, or run without --no-wait to wait",
+                        path.display()
+                    );
+                }
+                if !told {
+                    eprintln!(
+                        "waiting for another benchmark run to finish ({holder}; lock {})...",
+                        path.display()
+                    );
+                    told = true;
+                }
+                crate::interrupt::check()?;
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("{}: cannot lock", path.display()));
+            }
+        }
+    }
+    // Ours now: say who holds it (for whoever waits).
+    file.set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| {
+            write!(
+                file,
+                "pid {}, {me}, started {}",
+                std::process::id(),
+                humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+            )
+        })
+        .and_then(|()| file.flush())
+        .with_context(|| format!("{}: writing the holder", path.display()))?;
+    if told {
+        eprintln!("the other run finished; starting");
+    }
+    Ok(RunLock { _file: file })
+}
+
+/// CPU time so far, in clock ticks: all CPUs' busy time, and this process's own with its
+/// waited-for children.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTimes {
+    busy: u64,
+    ours: u64,
+    at: Instant,
+}
+
+/// Clock ticks per second of `/proc` (USER_HZ; 100 on every Linux this runs on).
+const TICKS: f64 = 100.0;
+
+impl CpuTimes {
+    /// Reads `/proc/stat` and `/proc/self/stat`; `None` where they do not exist or do not parse.
+    pub fn now() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        Some(Self {
+            busy: busy_ticks(&stat)?,
+            ours: own_ticks(&own)?,
+            at: Instant::now(),
+        })
+    }
+
+    /// CPUs other processes used on average between `self` and `later` (0.5: half of one CPU).
+    pub fn others_since(&self, later: &CpuTimes) -> f64 {
+        let wall = later.at.duration_since(self.at).as_secs_f64();
+        if wall <= 0.0 {
+            return 0.0;
+        }
+        let busy = later.busy.saturating_sub(self.busy);
+        let ours = later.ours.saturating_sub(self.ours);
+        busy.saturating_sub(ours) as f64 / TICKS / wall
+    }
+}
+
+/// Busy ticks of all CPUs from `/proc/stat`'s first line: user, nice, system, irq, softirq
+/// (not idle, iowait, or steal, which is time the hypervisor took).
+fn busy_ticks(stat: &str) -> Option<u64> {
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<u64> = line
+        .split_whitespace()
+        .map(|x| x.parse().ok())
+        .collect::<Option<_>>()?;
+    let at = |i: usize| v.get(i).copied();
+    Some(at(0)? + at(1)? + at(2)? + at(5)? + at(6)?)
+}
+
+/// utime + stime + cutime + cstime from `/proc/self/stat` (fields 14–17; the command name in
+/// parentheses may hold spaces, so fields are counted after its closing parenthesis).
+fn own_ticks(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After ")": state is field 3, so field n is f[n - 3].
+    (14..=17).map(|n| f.get(n - 3)?.parse::<u64>().ok()).sum()
+}
+
+/// How much other processes used the CPUs around one suite.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CpuUse {
+    pub suite: String,
+    /// CPUs other processes used in the 100 ms before the suite started.
+    pub others_before: f64,
+    /// CPUs other processes used while the suite ran.
+    pub others_during: f64,
+}
+
+impl CpuUse {
+    /// Whether the suite was measured while other processes used a CPU.
+    pub fn under_load(&self) -> bool {
+        self.others_before.max(self.others_during) > UNDER_LOAD_CPUS
+    }
+}
+
+/// Samples other processes' CPU use for 100 ms before a suite; returns the reading to pass to
+/// [`after`] once it has run.
+pub fn before() -> Option<(CpuTimes, f64)> {
+    let a = CpuTimes::now()?;
+    std::thread::sleep(Duration::from_millis(100));
+    let b = CpuTimes::now()?;
+    Some((b, a.others_since(&b)))
+}
+
+/// Completes a suite's reading (see [`before`]); warns on stderr when it ran under load.
+pub fn after(suite: &str, started: Option<(CpuTimes, f64)>) -> Option<CpuUse> {
+    let (start, others_before) = started?;
+    let end = CpuTimes::now()?;
+    let u = CpuUse {
+        suite: suite.to_owned(),
+        others_before,
+        others_during: start.others_since(&end),
+    };
+    if u.under_load() {
+        eprintln!(
+            "warning: {suite} was measured under load: other processes used {:.2} CPUs before it and {:.2} while it ran",
+            u.others_before, u.others_during
+        );
+    }
+    Some(u)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_readings_parse() {
+        let stat = "cpu  100 5 50 1000 7 3 2 9 0 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n";
+        assert_eq!(busy_ticks(stat), Some(100 + 5 + 50 + 3 + 2));
+        assert_eq!(busy_ticks("intr 1 2 3"), None);
+        let own = "4242 (a (weird) name) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18";
+        // Fields 14-17 are utime, stime, cutime, cstime: 11, 12, 13, 14 here.
+        assert_eq!(own_ticks(own), Some(11 + 12 + 13 + 14));
+        assert!(CpuTimes::now().is_some(), "this test runs on Linux");
+    }
+
+    #[test]
+    fn a_busy_other_process_is_seen_and_our_own_work_is_not() {
+        let a = CpuTimes::now().unwrap();
+        // Our own work (this thread) is ours: not counted as others'.
+        let t = Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < Duration::from_millis(300) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        let b = CpuTimes::now().unwrap();
+        // The test harness may run other tests beside this one; allow for them.
+        assert!(a.others_since(&b) < 1.0, "{}", a.others_since(&b));
+        // Another process burning a CPU is seen.
+        let mut busy = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .unwrap();
+        let c = CpuTimes::now().unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let d = CpuTimes::now().unwrap();
+        busy.kill().unwrap();
+        busy.wait().unwrap();
+        let seen = c.others_since(&d);
+        assert!(seen > 0.5, "a process spinning on a CPU: {seen} CPUs");
+        let u = CpuUse {
+            suite: "s".into(),
+            others_before: 0.0,
+            others_during: seen,
+        };
+        assert!(u.under_load());
+    }
+
+    #[test]
+    fn a_second_holder_is_refused_without_waiting_and_named() {
+        let path = std::env::temp_dir().join(format!("ggen-lock-test-{}", std::process::id()));
+        let first = lock_at(&path, false, "first run").unwrap();
+        let e = format!("{:#}", lock_at(&path, false, "second run").unwrap_err());
+        assert!(
+            e.starts_with("another benchmark run is measuring on this machine (pid "),
+            "{e}"
+        );
+        assert!(e.contains("first run, started 20"), "{e}");
+        drop(first);
+        let again = lock_at(&path, false, "third run");
+        assert!(again.is_ok(), "released when the holder is dropped");
+        let _ = std::fs::remove_file(&path);
+    }
+}
