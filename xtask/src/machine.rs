@@ -170,7 +170,7 @@ fn own_ticks(stat: &str) -> Option<u64> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CpuUse {
     pub suite: String,
-    /// CPUs other processes used in the 100 ms before the suite started.
+    /// CPUs other processes used in the 50 ms before the suite started.
     pub others_before: f64,
     /// CPUs other processes used while the suite ran.
     pub others_during: f64,
@@ -183,11 +183,11 @@ impl CpuUse {
     }
 }
 
-/// Samples other processes' CPU use for 100 ms before a suite; returns the reading to pass to
+/// Samples other processes' CPU use for 50 ms before a suite; returns the reading to pass to
 /// [`after`] once it has run.
 pub fn before() -> Option<(CpuTimes, f64)> {
     let a = CpuTimes::now()?;
-    std::thread::sleep(Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(50));
     let b = CpuTimes::now()?;
     Some((b, a.others_since(&b)))
 }

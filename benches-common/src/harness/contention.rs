@@ -202,11 +202,14 @@ pub fn settle(contenders: &[&dyn Fn() -> u64], tries: u32) -> bool {
 pub fn crew(iters: u64, threads: usize, op: impl Fn(usize) + Sync) -> Sample {
     let threads = threads.max(1);
     let progress: Vec<Progress> = (0..threads).map(|_| Progress::new()).collect();
+    // Every thread starts its share once all are running: a thread that started first would
+    // otherwise see the others not yet advancing (they are still being created).
+    let barrier = StartLine::new(threads);
     let start = Instant::now();
     let proven = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|k| {
-                let (progress, op) = (&progress, &op);
+                let (progress, op, barrier) = (&progress, &op, &barrier);
                 let share =
                     iters * (k as u64 + 1) / threads as u64 - iters * k as u64 / threads as u64;
                 s.spawn(move || {
@@ -216,6 +219,7 @@ pub fn crew(iters: u64, threads: usize, op: impl Fn(usize) + Sync) -> Sample {
                         .collect();
                     let sources: Vec<&dyn Fn() -> u64> =
                         reads.iter().map(|r| r as &dyn Fn() -> u64).collect();
+                    barrier.wait();
                     let sample = timed_in_chunks(share, sources, |n| {
                         for _ in 0..n {
                             op(k);
@@ -269,6 +273,34 @@ pub fn stamps_cover(stamps: &[Vec<Duration>], span: Duration, at_least: usize) -
         }
     }
     active.iter().all(|&a| a >= at_least.min(stamps.len()))
+}
+
+/// A start line for threads that must begin together: each [`StartLine::wait`] spins (yielding,
+/// so threads that share a CPU still get there) until all have arrived. Unlike
+/// `std::sync::Barrier`, nobody sleeps, so nobody starts a futex wake-up (tens of µs in a VM)
+/// after the others.
+pub struct StartLine {
+    arrived: AtomicU64,
+    threads: u64,
+}
+
+impl StartLine {
+    /// A line for `threads` threads.
+    pub fn new(threads: usize) -> Self {
+        Self {
+            arrived: AtomicU64::new(0),
+            threads: threads as u64,
+        }
+    }
+
+    /// Arrives, and returns once every thread has.
+    pub fn wait(&self) {
+        // AcqRel/Acquire: what each thread did before arriving is visible to all after.
+        self.arrived.fetch_add(1, Ordering::AcqRel);
+        while self.arrived.load(Ordering::Acquire) < self.threads {
+            std::thread::yield_now();
+        }
+    }
 }
 
 /// What the retake rule did over a bench's samples.
@@ -470,6 +502,27 @@ mod tests {
             span,
             2
         ));
+    }
+
+    #[test]
+    fn no_thread_passes_the_start_line_before_all_arrive() {
+        let line = StartLine::new(3);
+        let passed = AtomicU64::new(0);
+        std::thread::scope(|s| {
+            for k in 0..3u64 {
+                let (line, passed) = (&line, &passed);
+                s.spawn(move || {
+                    if k == 2 {
+                        // The last one arrives late; nobody may have passed before it.
+                        std::thread::sleep(Duration::from_millis(20));
+                        assert_eq!(passed.load(Ordering::SeqCst), 0);
+                    }
+                    line.wait();
+                    passed.fetch_add(1, Ordering::SeqCst);
+                });
+            }
+        });
+        assert_eq!(passed.load(Ordering::SeqCst), 3);
     }
 
     #[test]

@@ -297,16 +297,20 @@ where
             for p in &progress {
                 p.reset();
             }
+            // Both committers start together (see `contention::crew`).
+            let barrier = contention::StartLine::new(2);
             let start = Instant::now();
             let proven = std::thread::scope(|s| {
                 let threads: Vec<_> = [half, iters - half]
                     .into_iter()
                     .enumerate()
                     .map(|(k, n)| {
-                        let (store, retries, progress) = (&store, &retries, &progress);
+                        let (store, retries, progress, barrier) =
+                            (&store, &retries, &progress, &barrier);
                         s.spawn(move || {
                             let (mine, other) = (&progress[k], &progress[1 - k]);
                             let read_other = || other.get();
+                            barrier.wait();
                             let mut r = 0u64;
                             let sample = contention::timed_in_chunks(n, vec![&read_other], |m| {
                                 for _ in 0..m {
