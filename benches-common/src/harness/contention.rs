@@ -85,10 +85,12 @@ pub struct Sample {
 
 /// The shortest stretch a check covers. A chunk shorter than this is merged with the next:
 /// over a few nanoseconds a contender that runs all along may not finish one operation (a
-/// contended `RwLock` read takes ~100 ns, a swarm operation ~1 µs), while a contender waiting
-/// for a CPU waits for a scheduler time slice (milliseconds). A sample shorter than this is
-/// not checked (see [`timed_in_chunks`]).
-pub const MIN_CHUNK: Duration = Duration::from_micros(50);
+/// contended `RwLock` read takes ~100 ns, a swarm commit ~1 µs: ten of them fit), while a
+/// contender waiting for a CPU waits for a scheduler time slice (milliseconds). A sample shorter
+/// than this is not checked (see [`timed_in_chunks`]). It is short because Criterion may take
+/// short samples: with a thread started per sample it chose 220–2200 iterations of a 15 ns read
+/// (5–29 µs samples), which at 50 µs went unchecked.
+pub const MIN_CHUNK: Duration = Duration::from_micros(10);
 
 /// Watches contenders' progress from the measuring side: [`Watch::check`] after each chunk.
 pub struct Watch<'a> {
@@ -492,8 +494,8 @@ mod tests {
         assert!(!stamps_cover(&turns, span, 3));
         // A span too short to tell (chunks under MIN_CHUNK): not checked.
         assert!(stamps_cover(
-            &[every(1, 300), vec![]],
-            Duration::from_micros(300),
+            &[every(1, 60), vec![]],
+            Duration::from_micros(60),
             2
         ));
         // Stamps too sparse for the chunks (a stamp every 2 ms, chunks of 1.25 ms): not checked.
