@@ -504,7 +504,12 @@ fn efficiency<'a>(
                 e.upper,
                 p.pairs,
                 invalid_note(p)
-            ),
+            ) + &p.shared_line.map_or(String::new(), |l| {
+                format!(
+                    "; one shared cache line: {:.2}× [{:.2}, {:.2}] the time per operation of one thread (information)",
+                    l.point, l.lower, l.upper
+                )
+            }),
             Some(e.point),
         );
     }

@@ -28,6 +28,7 @@ fn paired_ratio(numerator: &str, denominator: &str, ci: [f64; 3], pairs: usize) 
         how: crate::budgets::Pairing::OneProcess,
         machine: None,
         efficiency: None,
+        shared_line: None,
         invalid: 0,
     }
 }
@@ -59,6 +60,7 @@ fn efficiency_rounds(eff: [f64; 3], invalid: usize, rounds: usize) -> PairedRati
     PairedRatio {
         machine: Some(ci([1.9, 1.8, 2.0])),
         efficiency: Some(ci(eff)),
+        shared_line: Some(ci([1.4, 1.3, 1.5])),
         invalid,
         how: crate::budgets::Pairing::FreshProcesses,
         ..paired_ratio("s/g/fast/1", "s/g/slow/1", [0.6, 0.55, 0.65], rounds)

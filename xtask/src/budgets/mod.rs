@@ -181,6 +181,10 @@ pub struct PairedRatio {
     pub machine: Option<crate::stats::RatioCi>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub efficiency: Option<crate::stats::RatioCi>,
+    /// For an efficiency claim whose suite has `machine/shared_line`: the time per operation on
+    /// one shared cache line, N threads over 1, in the same rounds (reported, not judged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_line: Option<crate::stats::RatioCi>,
     /// Rounds not used: a contended bench's sample whose contenders were not seen running
     /// throughout it.
     #[serde(default)]

@@ -85,14 +85,18 @@ struct Pair<'a> {
     den: &'a str,
     limits: Limits,
     machine: Option<(&'a str, &'a str, f64)>,
+    /// For an efficiency claim, the machine's shared-line benches on the same thread counts
+    /// (`machine/shared_line/N`, `/1`) when the suite has them: measured in the same rounds and
+    /// reported, not judged.
+    shared: Option<(String, String)>,
 }
 
 /// The rounds of one multi-threaded pair so far: per round, the sides' per-iteration ns
 /// (`num`, `den`, and the machine's `parallel`, `serial` for an efficiency claim).
 #[derive(Default)]
 struct Rounds {
-    v: [Vec<f64>; 4],
-    iters: [Option<u64>; 4],
+    v: [Vec<f64>; 6],
+    iters: [Option<u64>; 6],
     invalid: usize,
     done: usize,
     want: usize,
@@ -111,7 +115,7 @@ fn round_intervals(
     Option<crate::stats::RatioCi>,
 )> {
     use crate::stats::ratio_ci_signed_rank as ci;
-    let [vn, vd, vmp, vms] = &r.v;
+    let [vn, vd, vmp, vms, _, _] = &r.v;
     let ratio = ci(vd, vn)?;
     if !efficiency {
         return Some((ratio, None, None));
@@ -260,6 +264,18 @@ pub fn claims(
                 den: d,
                 limits: limit.into_iter().collect(),
                 machine,
+                shared: machine.and_then(|(mp, ms, _)| {
+                    let line = |id: &str| id.replacen("/independent/", "/shared_line/", 1);
+                    let (sp, ss) = (line(mp), line(ms));
+                    let usable = |id: &str| {
+                        id != mp
+                            && id != ms
+                            && catalog.ids.contains(id)
+                            && selected(id)
+                            && served(catalog, id)
+                    };
+                    (usable(&sp) && usable(&ss)).then_some((sp, ss))
+                }),
             }),
         }
     }
@@ -319,6 +335,7 @@ pub fn claims(
                 ratio,
                 machine: None,
                 efficiency: None,
+                shared_line: None,
                 invalid: 0,
                 pairs: vn.len(),
                 how: Pairing::OneProcess,
@@ -337,8 +354,9 @@ pub fn claims(
             ..Rounds::default()
         })
         .collect();
-    // Two looks: the default rounds; where their interval leaves a claim UNSURE, twice as many
-    // more, interleaved again among the pairs that need them.
+    // Two looks: the default rounds; where their interval leaves a claim UNSURE, as many more
+    // (not more: the second look must fit the quick profile's time budget), interleaved again
+    // among the pairs that need them.
     for look in 0..2 {
         let want: Vec<usize> = rounds
             .iter()
@@ -364,7 +382,10 @@ pub fn claims(
             if let Some((mp, ms, _)) = p.machine {
                 ids.extend([local(mp), local(ms)]);
             }
-            let mut values = [0.0f64; 4];
+            if let Some((sp, ss)) = &p.shared {
+                ids.extend([local(sp), local(ss)]);
+            }
+            let mut values = [0.0f64; 6];
             let mut proven = true;
             // Which side runs first alternates between rounds.
             let order: Vec<usize> = if r.done.is_multiple_of(2) {
@@ -387,6 +408,8 @@ pub fn claims(
                     "num_ns": values[0], "den_ns": values[1],
                     "machine_parallel_ns": p.machine.map(|_| values[2]),
                     "machine_serial_ns": p.machine.map(|_| values[3]),
+                    "shared_line_parallel_ns": p.shared.as_ref().map(|_| values[4]),
+                    "shared_line_serial_ns": p.shared.as_ref().map(|_| values[5]),
                     "proven": proven})
             )
             .context("writing logs/claims-rounds.jsonl")?;
@@ -400,7 +423,7 @@ pub fn claims(
         }
         for (i, r) in rounds.iter_mut().enumerate() {
             if look == 0 && !rounds_decide(&pairs[multi[i]], r) {
-                r.want = 3 * s.rounds;
+                r.want = 2 * s.rounds;
             }
         }
     }
@@ -413,6 +436,11 @@ pub fn claims(
                 ratio,
                 machine,
                 efficiency,
+                // Time per operation on one shared line, N threads over 1 (information).
+                shared_line: p
+                    .shared
+                    .as_ref()
+                    .and_then(|_| crate::stats::ratio_ci_signed_rank(&r.v[5], &r.v[4])),
                 invalid: r.invalid,
                 pairs: r.v[0].len(),
                 how: Pairing::FreshProcesses,
@@ -427,6 +455,7 @@ pub fn claims(
                 },
                 machine: None,
                 efficiency: None,
+                shared_line: None,
                 invalid: r.invalid,
                 pairs: 0,
                 how: Pairing::FreshProcesses,
@@ -504,6 +533,8 @@ mod tests {
                 vec![1000.0; 8],
                 vec![500.0; 8],
                 vec![1000.0; 8],
+                vec![],
+                vec![],
             ],
             ..Rounds::default()
         };
@@ -519,6 +550,8 @@ mod tests {
                 vec![1000.0; 8],
                 vec![1000.0; 8],
                 vec![1000.0; 8],
+                vec![],
+                vec![],
             ],
             ..Rounds::default()
         };
