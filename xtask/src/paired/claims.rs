@@ -14,7 +14,7 @@ use super::{Iters, Placement, Server, Settings, calibrate, measure_with};
 /// Samples of one side of a multi-threaded claim in its own process, after a warm-up of
 /// [`ALONE_WARMUP`] samples' time.
 const ALONE_SAMPLES: usize = 3;
-const ALONE_WARMUP: usize = 2;
+const ALONE_WARMUP: usize = 1;
 
 /// One side of a multi-threaded claim, alone: a fresh process on all CPUs sets bench `id` up,
 /// warms it up, and takes [`ALONE_SAMPLES`] samples of `iters` iterations (calibrated to about
