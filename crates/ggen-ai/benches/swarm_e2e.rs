@@ -11,6 +11,8 @@
 //!   more agents a sample counts only if min(agents, CPUs) agents committed in every eighth of
 //!   it (from time stamps of every 8th commit); others are retaken (`samples_retaken`,
 //!   `samples_unproven`).
+//! - `sustained/null/{1,2}`: the same pipelines over a world that stores nothing
+//!   (`NullWorld`): the engine's own cost per operation, the floor under every world.
 //! - `reads/{snapshot,mutex,dashmap}/2`: single reads of one key, each timed, by a reader thread
 //!   while two agents commit continuously: the per-read latency percentiles readers get under
 //!   write load (a snapshot read never waits for a writer; a mutex read does).
@@ -31,7 +33,7 @@ use std::time::{Duration, Instant};
 use benches_common::harness::contention::{self, Sample};
 use benches_common::harness::{Routine, Suite};
 use benches_common::side;
-use ggen_ai::sustained::{self, MutexWorld, ShardedWorld, SnapshotWorld, Until, World};
+use ggen_ai::sustained::{self, MutexWorld, NullWorld, ShardedWorld, SnapshotWorld, Until, World};
 use ggen_core::hive::agent::ConsensusConfig;
 use ggen_core::hive::pack::Pack;
 use ggen_core::hive::queen::{HiveQueen, Published, Strategy};
@@ -74,68 +76,77 @@ struct Totals {
 fn sustained(s: &mut Suite) {
     for (name, make) in WORLDS {
         for agents in AGENTS {
-            s.bench("sustained", name, agents, move || {
-                let hive = published();
-                // Checked once before timing: a world that loses updates must not look fast.
-                let check = runtime::execute(sustained::run(
-                    make(),
-                    Arc::clone(&hive),
-                    agents,
-                    Until::Ops(2_000),
-                ))
-                .expect("runtime");
-                assert_eq!(check.lost_updates, 0, "{name}/{agents}");
-                let totals = Rc::new(RefCell::new(Totals::default()));
-                let recorded = Rc::clone(&totals);
-                // With several agents, a sample counts only if as many agents as the machine has
-                // CPUs (all of them, when fewer) were committing in every stretch of it
-                // (`contention::stamps_cover`); otherwise it is retaken.
-                let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-                Routine::contended(move |iters| {
-                    let r = runtime::execute(sustained::run(
-                        make(),
-                        Arc::clone(&hive),
-                        agents,
-                        Until::Ops(iters),
-                    ))
-                    .expect("runtime");
-                    let proven = agents < 2
-                        || contention::stamps_cover(&r.activity, r.elapsed, agents.min(cpus));
-                    let mut t = totals.borrow_mut();
-                    t.lost += r.lost_updates;
-                    t.ops += r.committed;
-                    t.retries += r.retries;
-                    t.conflicts += r.conflicts;
-                    if t.latencies.len() < 200_000 {
-                        t.latencies.extend(r.commit_ns);
-                    }
-                    // Scale to exactly `iters` operations (a few more may have finished).
-                    Sample {
-                        elapsed: r.elapsed.mul_f64(iters as f64 / r.committed.max(1) as f64),
-                        proven,
-                    }
-                })
-                .finish(move || {
-                    let mut t = recorded.borrow_mut();
-                    assert_eq!(t.lost, 0, "{name}/{agents}: lost updates");
-                    let per_op = |n: u64| n as f64 / t.ops.max(1) as f64;
-                    let counters = [
-                        ("retries_per_op", per_op(t.retries)),
-                        ("conflicts_per_op", per_op(t.conflicts)),
-                        ("lost_updates", t.lost as f64),
-                    ];
-                    side::record_latency_and_counters(
-                        &format!("{SUITE}/sustained/{name}/{agents}"),
-                        &mut t.latencies,
-                        &counters,
-                    );
-                })
-            })
-            .throughput(1)
-            .records_latency()
-            .uncounted(THREADS);
+            sustained_bench(s, name, make, agents);
         }
     }
+    // The engine's floor: the same pipelines over a world that stores nothing.
+    for agents in [1, 2] {
+        sustained_bench(s, "null", || Arc::new(NullWorld::default()), agents);
+    }
+}
+
+/// `sustained/{name}/{agents}`.
+fn sustained_bench(s: &mut Suite, name: &'static str, make: Make, agents: usize) {
+    s.bench("sustained", name, agents, move || {
+        let hive = published();
+        // Checked once before timing: a world that loses updates must not look fast.
+        let check = runtime::execute(sustained::run(
+            make(),
+            Arc::clone(&hive),
+            agents,
+            Until::Ops(2_000),
+        ))
+        .expect("runtime");
+        assert_eq!(check.lost_updates, 0, "{name}/{agents}");
+        let totals = Rc::new(RefCell::new(Totals::default()));
+        let recorded = Rc::clone(&totals);
+        // With several agents, a sample counts only if as many agents as the machine has
+        // CPUs (all of them, when fewer) were committing in every stretch of it
+        // (`contention::stamps_cover`); otherwise it is retaken.
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Routine::contended(move |iters| {
+            let r = runtime::execute(sustained::run(
+                make(),
+                Arc::clone(&hive),
+                agents,
+                Until::Ops(iters),
+            ))
+            .expect("runtime");
+            let proven =
+                agents < 2 || contention::stamps_cover(&r.activity, r.elapsed, agents.min(cpus));
+            let mut t = totals.borrow_mut();
+            t.lost += r.lost_updates;
+            t.ops += r.committed;
+            t.retries += r.retries;
+            t.conflicts += r.conflicts;
+            if t.latencies.len() < 200_000 {
+                t.latencies.extend(r.commit_ns);
+            }
+            // Scale to exactly `iters` operations (a few more may have finished).
+            Sample {
+                elapsed: r.elapsed.mul_f64(iters as f64 / r.committed.max(1) as f64),
+                proven,
+            }
+        })
+        .finish(move || {
+            let mut t = recorded.borrow_mut();
+            assert_eq!(t.lost, 0, "{name}/{agents}: lost updates");
+            let per_op = |n: u64| n as f64 / t.ops.max(1) as f64;
+            let counters = [
+                ("retries_per_op", per_op(t.retries)),
+                ("conflicts_per_op", per_op(t.conflicts)),
+                ("lost_updates", t.lost as f64),
+            ];
+            side::record_latency_and_counters(
+                &format!("{SUITE}/sustained/{name}/{agents}"),
+                &mut t.latencies,
+                &counters,
+            );
+        })
+    })
+    .throughput(1)
+    .records_latency()
+    .uncounted(THREADS);
 }
 
 fn reads(s: &mut Suite) {

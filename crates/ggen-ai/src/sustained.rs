@@ -18,7 +18,7 @@
 //! [`World`] has three implementations, measured side by side by the `swarm_e2e` suite:
 //! [`SnapshotWorld`] (the design above), [`MutexWorld`] (the twin: one `Mutex<HashMap>`, read,
 //! work and write under the lock) and [`ShardedWorld`] (a `DashMap`: per-key shard locks, no
-//! snapshot across keys).
+//! snapshot across keys); [`NullWorld`] stores nothing and measures the engine's own cost.
 //!
 //! [`lost_updates`]: SustainedReport::lost_updates
 
@@ -344,6 +344,36 @@ impl World for ShardedWorld {
 
     fn name(&self) -> &'static str {
         "dashmap"
+    }
+}
+
+/// The engine's floor: a world that stores nothing. An operation still computes its work from
+/// two zero reads and adds 1 to one shared counter (what the lost-update check needs), so the
+/// time per operation against this world is the pipeline engine's cost (stage start, semaphore,
+/// ready queue, hand-offs, the agent's bookkeeping) plus one shared atomic add; the difference
+/// from another world is what that world's transaction costs.
+#[derive(Debug, Default)]
+pub struct NullWorld {
+    counter: std::sync::atomic::AtomicI64,
+}
+
+impl World for NullWorld {
+    fn transact(&self, _op: &Op, salt: u64) -> OpCost {
+        std::hint::black_box(work([0, 0], salt));
+        self.counter.fetch_add(1, Ordering::Relaxed);
+        OpCost::default()
+    }
+
+    fn counters(&self) -> i64 {
+        self.counter.load(Ordering::Relaxed)
+    }
+
+    fn peek(&self, _key: Key) -> i64 {
+        0
+    }
+
+    fn name(&self) -> &'static str {
+        "null"
     }
 }
 
