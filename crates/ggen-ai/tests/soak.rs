@@ -121,7 +121,7 @@ fn soak(loops: u32, duration: Duration) -> Arc<Tally> {
                     while Instant::now() < deadline {
                         k += 1;
                         tally.pipelines.fetch_add(1, Ordering::Relaxed);
-                        if k % 7 == 0 {
+                        if k.is_multiple_of(7) {
                             let token = CancellationToken::new();
                             let cancel = token.clone();
                             let canceller = tokio::spawn(async move {
