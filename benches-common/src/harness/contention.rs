@@ -192,6 +192,9 @@ pub fn settle(contenders: &[&dyn Fn() -> u64], tries: u32) -> bool {
         {
             return true;
         }
+        // Back off between tries: a sleeping caller frees its CPU, so the scheduler can move
+        // the contender there or place the two apart when the caller wakes. (A scheduling
+        // back-off, not simulated work: nothing is timed across it.)
         std::thread::sleep(Duration::from_micros(200));
     }
     false
@@ -515,8 +518,11 @@ mod tests {
                 let (line, passed) = (&line, &passed);
                 s.spawn(move || {
                     if k == 2 {
-                        // The last one arrives late; nobody may have passed before it.
-                        std::thread::sleep(Duration::from_millis(20));
+                        // The last one arrives only once the other two are waiting at the
+                        // line; nobody may have passed before it.
+                        while line.arrived.load(Ordering::SeqCst) < 2 {
+                            std::thread::yield_now();
+                        }
                         assert_eq!(passed.load(Ordering::SeqCst), 0);
                     }
                     line.wait();

@@ -429,39 +429,33 @@ pub fn claims(
     }
     for (i, r) in rounds.iter().enumerate() {
         let p = &pairs[multi[i]];
-        match round_intervals(r, p.machine.is_some()) {
-            Some((ratio, machine, efficiency)) => out.push(PairedRatio {
-                numerator: p.num.to_owned(),
-                denominator: p.den.to_owned(),
-                ratio,
-                machine,
-                efficiency,
-                // Time per operation on one shared line, N threads over 1 (information).
-                shared_line: p
-                    .shared
-                    .as_ref()
-                    .and_then(|_| crate::stats::ratio_ci_signed_rank(&r.v[5], &r.v[4])),
-                invalid: r.invalid,
-                pairs: r.v[0].len(),
-                how: Pairing::FreshProcesses,
-            }),
-            None if r.invalid > 0 => out.push(PairedRatio {
-                numerator: p.num.to_owned(),
-                denominator: p.den.to_owned(),
-                ratio: crate::stats::RatioCi {
-                    point: f64::NAN,
-                    lower: f64::NAN,
-                    upper: f64::NAN,
-                },
-                machine: None,
-                efficiency: None,
-                shared_line: None,
-                invalid: r.invalid,
-                pairs: 0,
-                how: Pairing::FreshProcesses,
-            }),
-            None => {}
-        }
+        // A pair whose every round was unproven is still reported (NaN ratio, no pairs), so
+        // its claims say why they have no data.
+        let nan = crate::stats::RatioCi {
+            point: f64::NAN,
+            lower: f64::NAN,
+            upper: f64::NAN,
+        };
+        let (ratio, machine, efficiency) = match round_intervals(r, p.machine.is_some()) {
+            Some(found) => found,
+            None if r.invalid > 0 => (nan, None, None),
+            None => continue,
+        };
+        out.push(PairedRatio {
+            numerator: p.num.to_owned(),
+            denominator: p.den.to_owned(),
+            ratio,
+            machine,
+            efficiency,
+            // Time per operation on one shared line, N threads over 1 (information).
+            shared_line: p
+                .shared
+                .as_ref()
+                .and_then(|_| crate::stats::ratio_ci_signed_rank(&r.v[5], &r.v[4])),
+            invalid: r.invalid,
+            pairs: r.v[0].len(),
+            how: Pairing::FreshProcesses,
+        });
     }
     eprintln!(
         "paired {} claim(s) in {:.1} s",

@@ -119,7 +119,15 @@ pub struct Report {
 impl Report {
     /// Whether the run should exit 1: a failed or data-less claim, or a regression.
     pub fn failed(&self) -> bool {
-        self.evaluations.iter().any(|e| e.verdict.fails())
+        self.failed_counting(|_| true)
+    }
+
+    /// [`Report::failed`], counting only the evaluations `counts` keeps (`--gate-deterministic`
+    /// keeps the deterministic and `gate = true` entries).
+    pub fn failed_counting(&self, counts: impl Fn(&Evaluation) -> bool) -> bool {
+        self.evaluations
+            .iter()
+            .any(|e| counts(e) && e.verdict.fails())
             || self.comparison.as_ref().is_some_and(Comparison::failed)
     }
 
@@ -278,6 +286,19 @@ mod tests {
     use super::*;
     use crate::output::write_atomic;
     use crate::testing::{sample_report, temp_dir};
+
+    #[test]
+    fn a_failure_counts_only_where_the_filter_keeps_it() {
+        let mut r = sample_report();
+        assert!(!r.failed());
+        r.evaluations[0].verdict = crate::budgets::Verdict::Fail;
+        assert!(r.failed());
+        assert!(r.failed_counting(|_| true));
+        // --gate-deterministic leaves out a wall-clock entry that is not marked `gate`.
+        assert!(!r.failed_counting(|e| e.entry.gates()));
+        r.evaluations[0].entry.gate = true;
+        assert!(r.failed_counting(|e| e.entry.gates()));
+    }
 
     #[test]
     fn report_json_round_trips_and_checks_schema() {

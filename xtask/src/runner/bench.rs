@@ -514,17 +514,7 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
             }
         );
     }
-    let claims_failed = report
-        .evaluations
-        .iter()
-        .filter(gating)
-        .any(|e| e.verdict.fails());
-    let comparison_failed = report
-        .comparison
-        .as_ref()
-        .is_some_and(crate::report::Comparison::failed);
-    let bad = claims_failed
-        || comparison_failed
+    let bad = report.failed_counting(|e| gating(&e))
         || !measured.failed.is_empty()
         || (args.strict && unsure > 0);
     if bad && args.no_fail {
