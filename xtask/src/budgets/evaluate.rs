@@ -419,9 +419,11 @@ fn evaluate_one<'a>(
             machine_parallel,
             machine_serial,
             at_least,
+            shared_line_at_most,
         } => efficiency(
             [parallel, serial, machine_parallel, machine_serial],
             *at_least,
+            *shared_line_at_most,
             find,
             paired,
         ),
@@ -476,13 +478,50 @@ fn evaluate_one<'a>(
 }
 
 /// An efficiency claim: judged on its rounds' interval when measured in turn, else on the
-/// separate means' point (no interval: PASS or FAIL).
+/// separate means' point (no interval: PASS or FAIL); SKIPPED on a machine whose shared cache
+/// line costs more than `shared_line_at_most` (the whole interval above it).
 fn efficiency<'a>(
+    [parallel, serial, mp, ms]: [&String; 4],
+    at_least: f64,
+    shared_line_at_most: Option<f64>,
+    find: &dyn Fn(&str) -> Option<&'a Bench>,
+    paired: &[PairedRatio],
+) -> (Verdict, String, Option<f64>) {
+    let (verdict, detail, measured, line) =
+        efficiency_measured([parallel, serial, mp, ms], at_least, find, paired);
+    match (shared_line_at_most, line) {
+        (Some(limit), Some(line)) if line.lower > limit => (
+            Verdict::Skipped,
+            format!(
+                "needs a machine where one shared cache line costs at most {limit}× per operation on 2 threads as on 1; this one {:.2}× [{:.2}, {:.2}], so moving cache lines dominates what the claim is about (measured, for information: {})",
+                line.point,
+                line.lower,
+                line.upper,
+                detail
+                    .split("; one shared cache line:")
+                    .next()
+                    .unwrap_or(&detail)
+            ),
+            measured,
+        ),
+        (Some(_), None) if verdict != Verdict::NoData => (
+            Verdict::NoData,
+            format!(
+                "shared_line_at_most needs `machine/shared_line` measured beside the machine's benches; it was not ({detail})"
+            ),
+            measured,
+        ),
+        _ => (verdict, detail, measured),
+    }
+}
+
+/// An efficiency claim's verdict on its own, and the shared line's ratio where measured.
+fn efficiency_measured<'a>(
     [parallel, serial, mp, ms]: [&String; 4],
     at_least: f64,
     find: &dyn Fn(&str) -> Option<&'a Bench>,
     paired: &[PairedRatio],
-) -> (Verdict, String, Option<f64>) {
+) -> (Verdict, String, Option<f64>, Option<crate::stats::RatioCi>) {
     let rounds = paired
         .iter()
         .find(|p| p.numerator == *parallel && p.denominator == *serial && p.efficiency.is_some());
@@ -511,9 +550,20 @@ fn efficiency<'a>(
                 )
             }),
             Some(e.point),
+            p.shared_line,
         );
     }
     let mean = |id: &str| find(id).map(|b| b.mean.point);
+    let line = |id: &str| {
+        id.contains("/independent/")
+            .then(|| mean(&id.replacen("/independent/", "/shared_line/", 1)))
+            .flatten()
+    };
+    let shared_line = line(mp).zip(line(ms)).map(|(p, s)| crate::stats::RatioCi {
+        point: p / s,
+        lower: p / s,
+        upper: p / s,
+    });
     match (mean(parallel), mean(serial), mean(mp), mean(ms)) {
         (Some(p), Some(s), Some(mp), Some(ms)) => {
             let (code, machine) = (s / p, ms / mp);
@@ -528,11 +578,13 @@ fn efficiency<'a>(
                     "machine {machine:.2}×; code {code:.2}×: efficiency {e:.2} (need ≥ {at_least}; from the run's separate means, no interval)"
                 ),
                 Some(e),
+                shared_line,
             )
         }
         _ => (
             Verdict::NoData,
             "a side of the efficiency claim has no result".into(),
+            None,
             None,
         ),
     }

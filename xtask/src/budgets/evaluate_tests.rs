@@ -43,6 +43,7 @@ fn efficiency_entry(at_least: f64, cpus: Option<usize>) -> Entry {
             machine_parallel: "s/scale/f/100".into(),
             machine_serial: "s/scale/f/10".into(),
             at_least,
+            shared_line_at_most: None,
         },
         note: None,
         cpus,
@@ -505,4 +506,55 @@ fn a_mean_with_unproven_samples_is_not_judged() {
     )];
     let ev = evaluate_with(&entries[2..3], &data, &k.ids, &|_| true, &paired, 2).remove(0);
     assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
+}
+
+#[test]
+fn an_efficiency_claim_is_skipped_where_a_shared_cache_line_costs_more_than_it_assumes() {
+    let k = known();
+    let data = vec![
+        bench("s/g/fast/1", 600.0, Unit::Ns),
+        bench("s/g/slow/1", 1000.0, Unit::Ns),
+        bench("s/scale/f/100", 500.0, Unit::Ns),
+        bench("s/scale/f/10", 1000.0, Unit::Ns),
+    ];
+    let entry = |limit: f64, at_least: f64| {
+        let mut e = efficiency_entry(at_least, Some(2));
+        if let Check::Efficiency {
+            shared_line_at_most,
+            ..
+        } = &mut e.check
+        {
+            *shared_line_at_most = Some(limit);
+        }
+        e
+    };
+    let judge = |entry: Entry, paired: &[PairedRatio]| {
+        evaluate_with(&[entry], &data, &k.ids, &|_| true, paired, 2).remove(0)
+    };
+    // The rounds' shared line reads 1.4× [1.3, 1.5].
+    let rounds = [efficiency_rounds([0.5, 0.45, 0.55], 0, 8)];
+    // Above the limit (whole interval): SKIPPED, with the line's cost and the efficiency.
+    let ev = judge(entry(1.2, 0.7), &rounds);
+    assert_eq!(ev.verdict, Verdict::Skipped, "{}", ev.detail);
+    assert!(
+        ev.detail.starts_with("needs a machine where one shared cache line costs at most 1.2× per operation on 2 threads as on 1; this one 1.40× [1.30, 1.50]"),
+        "{}",
+        ev.detail
+    );
+    assert!(
+        ev.detail.contains("efficiency 0.50 [0.45, 0.55]"),
+        "{}",
+        ev.detail
+    );
+    // Straddling or below the limit: judged as usual (here a FAIL).
+    assert_eq!(judge(entry(1.45, 0.7), &rounds).verdict, Verdict::Fail);
+    assert_eq!(judge(entry(1.8, 0.7), &rounds).verdict, Verdict::Fail);
+    assert_eq!(judge(entry(1.8, 0.4), &rounds).verdict, Verdict::Pass);
+    // A limit with no shared line measured cannot be honoured: NO_DATA, never a silent PASS.
+    let no_line = [PairedRatio {
+        shared_line: None,
+        ..efficiency_rounds([0.85, 0.8, 0.9], 0, 8)
+    }];
+    let ev = judge(entry(1.8, 0.7), &no_line);
+    assert_eq!(ev.verdict, Verdict::NoData, "{}", ev.detail);
 }

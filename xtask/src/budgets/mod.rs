@@ -38,11 +38,17 @@
 //! machine_serial = "suite/machine/independent/1"
 //! at_least = 0.7
 //! cpus = 2                        # SKIPPED on a machine with fewer CPUs
+//! shared_line_at_most = 1.8       # SKIPPED where a shared cache line costs more (see below)
 //! ```
 //!
 //! Any entry may say `gate = true`: with `--gate-deterministic` (the pull-request job) only
 //! deterministic entries (instruction counts, bytes) and entries marked so fail the run; the
 //! other wall-clock verdicts are reported.
+//!
+//! An `[[efficiency]]` entry may say `shared_line_at_most = x`: the claim is about code that moves
+//! cache lines between CPUs on every operation, so it assumes a machine where that costs at most
+//! `x` (the time per operation of `machine/shared_line/N` over `/1`, measured in the same rounds).
+//! Where the whole interval of that ratio lies above `x`, the entry is SKIPPED with both figures.
 //!
 //! A `[[claim]]` may also say `cpus = N`: it needs N CPUs (a contended bench needs its contender
 //! on a CPU of its own) and is SKIPPED, with that reason, on a machine with fewer.
@@ -141,6 +147,11 @@ pub enum Check {
         machine_parallel: String,
         machine_serial: String,
         at_least: f64,
+        /// The claim assumes cross-CPU traffic costs at most this much: the machine's
+        /// `machine/shared_line` time per operation on N threads over 1 thread. On a machine whose
+        /// whole interval lies above it the claim is SKIPPED, saying so and what was measured.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        shared_line_at_most: Option<f64>,
     },
 }
 

@@ -33,6 +33,7 @@ struct EfficiencyEntry {
     machine_serial: String,
     at_least: f64,
     cpus: Option<usize>,
+    shared_line_at_most: Option<f64>,
     #[serde(default)]
     gate: bool,
     note: Option<String>,
@@ -372,6 +373,21 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
         if e.cpus == Some(0) {
             bail!("{}: {what}: cpus must be at least 1", path.display());
         }
+        if let Some(x) = e.shared_line_at_most {
+            if !(x.is_finite() && x >= 1.0) {
+                bail!(
+                    "{}: {what}: shared_line_at_most must be a number of at least 1 (a ratio of times per operation, N threads over 1), got {x}",
+                    path.display()
+                );
+            }
+            if !e.machine_parallel.contains("/independent/") {
+                bail!(
+                    "{}: {what}: shared_line_at_most needs machine_parallel to be a `machine/independent/N` bench (its `machine/shared_line/N` twin is measured beside it), got {}",
+                    path.display(),
+                    e.machine_parallel
+                );
+            }
+        }
         out.push(Entry {
             check: Check::Efficiency {
                 parallel: e.parallel.clone(),
@@ -379,6 +395,7 @@ pub fn parse(path: &Path, text: &str, catalog: &Catalog) -> Result<Vec<Entry>> {
                 machine_parallel: e.machine_parallel.clone(),
                 machine_serial: e.machine_serial.clone(),
                 at_least: e.at_least,
+                shared_line_at_most: e.shared_line_at_most,
             },
             note: e.note.clone(),
             cpus: e.cpus,
@@ -499,6 +516,18 @@ mod tests {
         assert!(e.contains("s/mem/x/1 is not a time bench"), "{e}");
         let e = err(&eff("s/g/fast/1", "0.7", "cpus = 0\n"));
         assert!(e.contains("cpus must be at least 1"), "{e}");
+        let e = err(&eff("s/g/fast/1", "0.7", "shared_line_at_most = 0.5\n"));
+        assert!(
+            e.contains("shared_line_at_most must be a number of at least 1"),
+            "{e}"
+        );
+        let e = err(&eff("s/g/fast/1", "0.7", "shared_line_at_most = 1.8\n"));
+        assert!(
+            e.contains(
+                "shared_line_at_most needs machine_parallel to be a `machine/independent/N` bench"
+            ),
+            "{e}"
+        );
         let ok = parse(
             Path::new("b.toml"),
             &eff("s/g/fast/1", "0.7", "cpus = 2\n"),

@@ -229,6 +229,7 @@ pub fn claims(
                 machine_parallel,
                 machine_serial,
                 at_least,
+                ..
             } => {
                 let m = (
                     machine_parallel.as_str(),
