@@ -1,7 +1,8 @@
 //! Tidy: checks on the codebase itself. Every `.rs` file starts with a `//!` comment saying what it
 //! is for; no debugging or placeholder macros are left behind; relative links in the docs resolve;
 //! files stay small enough to hold one concept; `unsafe` appears only where ARCHITECTURE.md says,
-//! each block with a `// SAFETY:` comment, and every library crate forbids it otherwise.
+//! each block with a `// SAFETY:` comment, and every library crate forbids it otherwise; ggen-domain
+//! takes its locks and atomic pointer from its loom seam.
 
 use std::path::{Path, PathBuf};
 
@@ -257,5 +258,47 @@ fn every_bench_suite_is_a_harness_suite() {
     assert!(
         problems.is_empty(),
         "bench suites not built on benches_common::harness::Suite: {problems:?}"
+    );
+}
+
+#[test]
+fn ggen_domain_takes_its_locks_and_atomic_pointer_from_the_sync_seam() {
+    // The loom models (`tests/loom.rs`) check the store and the shared scheduler only if they
+    // are built on `crate::sync`; a `std::sync::Mutex` or `arc_swap::ArcSwap` used directly would
+    // be invisible to loom and silently unchecked.
+    let root = workspace_root();
+    let src = root.join("crates/ggen-domain/src");
+    let mut files = Vec::new();
+    files_with_ext(&src, "rs", &mut files);
+    let seam = src.join("sync.rs");
+    // The bench-only twins are not modelled: they keep their own primitives.
+    let exempt = ["snapshot/epoch.rs", "snapshot/locked.rs"];
+    let mut offenders = Vec::new();
+    for f in files.iter().filter(|f| **f != seam) {
+        let rel = f
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if exempt.contains(&rel.as_str()) {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            let direct = code.contains("arc_swap::")
+                || (code.contains("std::sync")
+                    && ["Mutex", "Condvar", "RwLock"]
+                        .iter()
+                        .any(|p| code.contains(p)));
+            if direct {
+                offenders.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "ggen-domain code must take locks and atomic pointers from `crate::sync` (the loom seam):\n{}",
+        offenders.join("\n")
     );
 }

@@ -5,6 +5,10 @@
 //! - [`schedule`]: priority scheduling with bounded starvation.
 //! - [`hash`]: FNV-1a, the one seedless hash of bytes.
 //!
+//! The locks and the atomic pointer these are built on come from one seam (`sync.rs`), so that
+//! `tests/loom.rs`, compiled with `--cfg ggen_loom`, checks the store and the shared scheduler
+//! under every interleaving of small models.
+//!
 //! This crate knows nothing of runtimes, packs or pipelines: it is the bottom layer
 //! (domain ← core ← ai).
 //!
@@ -19,3 +23,4 @@ pub mod hash;
 pub mod proposal;
 pub mod schedule;
 pub mod snapshot;
+mod sync;

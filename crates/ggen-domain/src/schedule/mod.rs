@@ -27,8 +27,8 @@
 //! [`SharedScheduler`] wraps the lanes in a `Mutex` with a `Condvar` for many producers and
 //! consumers, with blocking pops and a close signal.
 
+use crate::sync::{Condvar, Mutex, MutexGuard};
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -214,7 +214,7 @@ impl<T> SharedScheduler<T> {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, SharedState<T>> {
+    fn lock(&self) -> MutexGuard<'_, SharedState<T>> {
         // The lanes are consistent after every operation (no user code runs under the lock), so a
         // poisoned lock is still usable.
         self.state.lock().unwrap_or_else(|p| p.into_inner())

@@ -47,7 +47,7 @@ mod locked;
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
+use crate::sync::{ArcSwap, Guard};
 
 #[cfg(feature = "twins")]
 pub use epoch::EpochStore;
@@ -134,7 +134,7 @@ impl<T> SnapshotStore<T> {
 
     /// The current snapshot, without reference-count traffic. Keep the guard short-lived: many
     /// outstanding guards on one thread fall back to a slower path.
-    pub fn load(&self) -> arc_swap::Guard<Arc<Snapshot<T>>> {
+    pub fn load(&self) -> Guard<Arc<Snapshot<T>>> {
         self.current.load()
     }
 
