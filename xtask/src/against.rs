@@ -271,8 +271,8 @@ pub fn measure(
                 .push(format!("{name}: suite not in {} (nothing to pair)", a.rev));
             continue;
         };
-        let b_plan = crate::instructions::read_plan(ws, b)?;
-        let a_plan = crate::instructions::read_plan(ws, a_built).with_context(|| {
+        let b_plan = crate::suites::read_plan(ws, b)?;
+        let a_plan = crate::suites::read_plan(ws, a_built).with_context(|| {
             format!(
                 "--against {}: suite {name} of that revision has no serve mode (it predates \
                  benches_common::harness); pick a newer revision",

@@ -116,12 +116,6 @@ pub struct BenchArgs {
     pub ir_threshold: f64,
 }
 
-/// The filter as it is handed to a bench binary: `(?:)` in front matches the same ids, and keeps
-/// a regex that starts with `-` from being read as an option (`-?execute/` is a valid filter).
-pub fn criterion_filter(filter: &str) -> String {
-    format!("(?:){filter}")
-}
-
 /// Default `--threshold`, as a fraction.
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
@@ -428,7 +422,7 @@ mod tests {
         };
         let f = a.filter.unwrap();
         assert_eq!(f, "-?execute_baseline/");
-        let passed = criterion_filter(&f);
+        let passed = crate::suites::criterion_filter(&f);
         assert!(!passed.starts_with('-'), "{passed}");
         let (orig, wrapped) = (
             regex::Regex::new(&f).unwrap(),

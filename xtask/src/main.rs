@@ -10,6 +10,7 @@
 mod against;
 mod budgets;
 mod catalog;
+mod claim;
 mod cli;
 mod host;
 mod instructions;

@@ -14,9 +14,10 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use bench_format::Profile;
+use bench_format::harness::{MODE_ENV, MODE_PLAN, PlanLine};
+
 use crate::catalog::Catalog;
-use crate::cli::Profile;
-use crate::cli::criterion_filter;
 use crate::interrupt;
 use crate::results::{SIDE_FILE, SideFile, read_json};
 use crate::workspace::{CLI_BINARY, CLI_PACKAGE, Suite, SuiteKind, Workspace};
@@ -207,7 +208,7 @@ fn list_into(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalog>
                 bail!("duplicate bench id {}/{id}", b.suite.name);
             }
         }
-        let plan = crate::instructions::read_plan(ws, b)?;
+        let plan = read_plan(ws, b)?;
         for line in &plan {
             if let bench_format::harness::PlanLine::Counted { id, .. } = line {
                 catalog.counted.insert(format!("{}/{id}", b.suite.name));
@@ -250,6 +251,32 @@ fn side_files(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// One Criterion suite's plan (`GGEN_HARNESS=plan`): which benches are counted and why not.
+pub fn read_plan(ws: &Workspace, built: &Built) -> Result<Vec<PlanLine>> {
+    let suite = &built.suite.name;
+    let mut cmd = Command::new(&built.exe);
+    cmd.current_dir(&ws.root)
+        .env(MODE_ENV, MODE_PLAN)
+        .stderr(Stdio::inherit());
+    let what = format!("reading the instruction-count plan of suite {suite}");
+    let done = interrupt::run(&mut cmd, true, &what)?;
+    if !done.status.success() {
+        bail!("{what} failed ({})", done.status);
+    }
+    let text = String::from_utf8_lossy(&done.stdout);
+    let lines: Vec<PlanLine> = text.lines().filter_map(PlanLine::parse).collect();
+    if lines.is_empty() {
+        bail!("{what}: the binary printed no plan (is its main `benches_common::harness`?)");
+    }
+    Ok(lines)
+}
+
+/// The filter as it is handed to a bench binary: `(?:)` in front matches the same ids, and keeps
+/// a regex that starts with `-` from being read as an option (`-?execute/` is a valid filter).
+pub fn criterion_filter(filter: &str) -> String {
+    format!("(?:){filter}")
 }
 
 #[cfg(test)]

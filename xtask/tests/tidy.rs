@@ -302,3 +302,181 @@ fn ggen_domain_takes_its_locks_and_atomic_pointer_from_the_sync_seam() {
         offenders.join("\n")
     );
 }
+
+/// The xtask's layers, bottom first (docs/ARCHITECTURE.md, "xtask"): a module may use modules
+/// of its own layer or below, never above, and no two modules may use each other, directly or
+/// round a circle.
+const XTASK_LAYERS: &[(&str, &[&str])] = &[
+    // What a run is: benches, units, the catalog of ids, claims and verdicts, statistics. No I/O.
+    ("model", &["results", "units", "catalog", "claim", "stats"]),
+    // Starting processes and reading what they measured.
+    (
+        "measure",
+        &[
+            "interrupt",
+            "host",
+            "machine",
+            "workspace",
+            "system",
+            "suites",
+            "instructions",
+            "paired",
+            "against",
+        ],
+    ),
+    // Verdicts from measurements.
+    ("judge", &["budgets"]),
+    // Rendering and writing what was judged.
+    ("report", &["report", "output"]),
+    // The command line and the commands (and the unit tests' fixtures).
+    ("cli", &["cli", "runner", "testing"]),
+];
+
+/// Code of a file without its test module and comments.
+fn code_of(text: &str) -> String {
+    let text = text.split("#[cfg(test)]").next().unwrap_or(text);
+    text.lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Names following `prefix` in `code` (`crate::` → the top-level modules a file uses).
+fn names_after(code: &str, prefix: &str) -> std::collections::BTreeSet<String> {
+    code.match_indices(prefix)
+        .filter(|(i, _)| {
+            // `crate::x` but not `some_crate::x`
+            !code[..*i]
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+        .map(|(i, _)| {
+            code[i + prefix.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// A circle in `edges`, if any, as the modules along it.
+fn find_circle(
+    edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+) -> Option<Vec<String>> {
+    fn visit(
+        n: &str,
+        edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|p| p == n) {
+            let mut circle = path[at..].to_vec();
+            circle.push(n.to_owned());
+            return Some(circle);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        path.push(n.to_owned());
+        for m in edges.get(n).into_iter().flatten() {
+            if let Some(c) = visit(m, edges, path, done) {
+                return Some(c);
+            }
+        }
+        path.pop();
+        done.insert(n.to_owned());
+        None
+    }
+    let mut done = std::collections::BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|n| visit(n, edges, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn xtask_modules_form_layers_without_circles() {
+    use std::collections::{BTreeMap, BTreeSet};
+    let src = workspace_root().join("xtask/src");
+    let mut files = Vec::new();
+    files_with_ext(&src, "rs", &mut files);
+    let layer_of = |m: &str| XTASK_LAYERS.iter().position(|(_, ms)| ms.contains(&m));
+    let mut top: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Per directory: file → sibling files it uses (`super::x`, where x is a sibling file).
+    let mut siblings: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    let mut problems = Vec::new();
+    for f in &files {
+        let rel = f
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if rel == "main.rs" || rel.ends_with("_tests.rs") {
+            continue; // the root declares everything; test files are not layers
+        }
+        let module = rel
+            .split('/')
+            .next()
+            .unwrap()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if layer_of(&module).is_none() {
+            problems.push(format!(
+                "xtask/src/{rel}: module `{module}` is in no layer of XTASK_LAYERS (tidy.rs)"
+            ));
+            continue;
+        }
+        let code = code_of(&std::fs::read_to_string(f).unwrap());
+        for used in names_after(&code, "crate::") {
+            if used != module && layer_of(&used).is_some() {
+                top.entry(module.clone()).or_default().insert(used);
+            }
+        }
+        if let Some((dir, file)) = rel.rsplit_once('/') {
+            let me = file.trim_end_matches(".rs");
+            if me != "mod" {
+                let dir_path = src.join(dir);
+                for used in names_after(&code, "super::") {
+                    if used != me && dir_path.join(format!("{used}.rs")).exists() {
+                        siblings
+                            .entry(dir.to_owned())
+                            .or_default()
+                            .entry(me.to_owned())
+                            .or_default()
+                            .insert(used);
+                    }
+                }
+            }
+        }
+    }
+    for (from, tos) in &top {
+        for to in tos {
+            let (a, b) = (layer_of(from).unwrap(), layer_of(to).unwrap());
+            if b > a {
+                problems.push(format!(
+                    "upward: `{from}` ({}) uses `{to}` ({})",
+                    XTASK_LAYERS[a].0, XTASK_LAYERS[b].0
+                ));
+            }
+        }
+    }
+    if let Some(c) = find_circle(&top) {
+        problems.push(format!("circle of modules: {}", c.join(" → ")));
+    }
+    for (dir, edges) in &siblings {
+        if let Some(c) = find_circle(edges) {
+            problems.push(format!("circle in xtask/src/{dir}/: {}", c.join(" → ")));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // The check sees what it must: the report's renderers use the counts tables.
+    assert!(
+        siblings["report"]["markdown"].contains("counts"),
+        "sibling edges not read: {siblings:?}"
+    );
+    assert!(
+        top["runner"].contains("cli"),
+        "module edges not read: {top:?}"
+    );
+}

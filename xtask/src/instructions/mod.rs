@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use bench_format::harness::{IDS_ENV, MEASURED_SYMBOL, MODE_COUNT, MODE_ENV, MODE_PLAN, PlanLine};
+use bench_format::harness::{IDS_ENV, MEASURED_SYMBOL, MODE_COUNT, MODE_ENV, PlanLine};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
@@ -43,20 +43,7 @@ pub const VALGRIND_ARGS: [&str; 7] = [
     "--compress-strings=no",
 ];
 
-/// One bench's counts, per iteration (totals divided by [`Counts::iterations`]).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Counts {
-    /// Iterations inside the counted region (after one warm-up iteration).
-    pub iterations: u64,
-    /// Instructions executed (callgrind's Ir) per iteration.
-    pub instructions: f64,
-    /// L1 hits + 5 × LL hits + 35 × RAM accesses, per iteration.
-    pub estimated_cycles: f64,
-    /// L1 hits, LL hits and RAM accesses per iteration (instruction fetches and data).
-    pub l1_hits: f64,
-    pub ll_hits: f64,
-    pub ram_hits: f64,
-}
+pub use crate::results::Counts;
 
 impl Counts {
     /// Per-iteration counts from callgrind's totals.
@@ -123,26 +110,6 @@ impl Planned {
     pub fn is_empty(&self) -> bool {
         self.counted.is_empty()
     }
-}
-
-/// One Criterion suite's plan (`GGEN_HARNESS=plan`): which benches are counted and why not.
-pub fn read_plan(ws: &Workspace, built: &Built) -> Result<Vec<PlanLine>> {
-    let suite = &built.suite.name;
-    let mut cmd = Command::new(&built.exe);
-    cmd.current_dir(&ws.root)
-        .env(MODE_ENV, MODE_PLAN)
-        .stderr(Stdio::inherit());
-    let what = format!("reading the instruction-count plan of suite {suite}");
-    let done = interrupt::run(&mut cmd, true, &what)?;
-    if !done.status.success() {
-        bail!("{what} failed ({})", done.status);
-    }
-    let text = String::from_utf8_lossy(&done.stdout);
-    let lines: Vec<PlanLine> = text.lines().filter_map(PlanLine::parse).collect();
-    if lines.is_empty() {
-        bail!("{what}: the binary printed no plan (is its main `benches_common::harness`?)");
-    }
-    Ok(lines)
 }
 
 /// What to count, from every selected suite's plan (read once, into the catalog, while listing);

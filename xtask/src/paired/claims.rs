@@ -72,8 +72,8 @@ type Limits = Vec<(bool, f64)>;
 fn decides(limits: &[(bool, f64)], ci: &crate::stats::RatioCi) -> bool {
     limits.iter().all(|&(at_least, f)| {
         let good = |x: f64| if at_least { x >= f } else { x <= f };
-        crate::budgets::Verdict::of_interval(ci.lower, ci.upper, good)
-            != crate::budgets::Verdict::Unsure
+        crate::claim::Verdict::of_interval(ci.lower, ci.upper, good)
+            != crate::claim::Verdict::Unsure
     })
 }
 
@@ -168,17 +168,17 @@ fn interleaved(want: &[usize]) -> Vec<(usize, usize)> {
 pub fn claims(
     ws: &crate::workspace::Workspace,
     suites: &[crate::suites::Built],
-    entries: &[crate::budgets::Entry],
+    entries: &[crate::claim::Entry],
     catalog: &crate::catalog::Catalog,
     selected: &dyn Fn(&str) -> bool,
     s: &Settings,
     logs: &Path,
     cpus: usize,
-) -> Result<Vec<crate::budgets::PairedRatio>> {
-    use crate::budgets::{Check, Metric, PairedRatio, Pairing};
+) -> Result<Vec<crate::claim::PairedRatio>> {
+    use crate::claim::{Check, Metric, PairedRatio, Pairing};
     // A scaling series is paired between its end points (smallest and largest parameter).
     fn ends<'a>(
-        e: &'a crate::budgets::Entry,
+        e: &'a crate::claim::Entry,
         known: &'a std::collections::BTreeSet<String>,
         selected: &dyn Fn(&str) -> bool,
     ) -> Option<(&'a str, &'a str)> {

@@ -22,8 +22,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use bench_format::harness::{MODE_ENV, MODE_SERVE};
 
-use crate::cli::Profile;
 use crate::interrupt;
+use bench_format::Profile;
 
 mod claims;
 pub use claims::claims;

@@ -92,7 +92,7 @@ pub fn html(r: &Report) -> String {
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{ir}</td><td>{cy}</td><td>{n}</td></tr>",
-            super::html::bench_link(id)
+            super::bench_link(id)
         );
     }
     s.push_str("</table>");
@@ -122,7 +122,7 @@ fn comparison_title(c: &CountComparison) -> String {
     }
     format!(
         "Instruction counts against the baseline (threshold {}%): {} regressed, {} improved, {} unchanged",
-        super::markdown::threshold_pct(c.threshold),
+        super::threshold_pct(c.threshold),
         n(Change::Regressed),
         n(Change::Improved),
         n(Change::Unchanged)
@@ -177,7 +177,7 @@ pub fn comparison_html(c: &CountComparison) -> String {
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{b}</td><td>{n}</td><td>{ch}</td><td class=\"{v}\">{v}</td></tr>",
-            super::html::bench_link(&id)
+            super::bench_link(&id)
         );
     }
     s.push_str("</table>");

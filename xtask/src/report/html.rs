@@ -6,21 +6,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::markdown::{bench_extra, comparison_method, pct};
+use super::markdown::{bench_extra, comparison_method};
 use super::svg::{bar_chart, scaling_chart};
-use super::{GATE_CV, Report, display_order, esc, gate_stability, spread};
+use super::{GATE_CV, Report, bench_link, display_order, esc, gate_stability, pct, spread};
 use crate::results::Bench;
 use crate::stats::Change;
 use crate::units::format;
 
 /// How many of the noisiest benches the summary names.
 const NOISIEST: usize = 5;
-
-/// A bench id linking to its group's section.
-pub(super) fn bench_link(id: &str) -> String {
-    let group = id.rsplitn(3, '/').nth(2).unwrap_or(id);
-    format!("<a href=\"#{}\"><code>{}</code></a>", esc(group), esc(id))
-}
 
 fn summary(r: &Report) -> String {
     let mut items = Vec::new();
@@ -216,7 +210,7 @@ pub fn html(r: &Report) -> String {
             s,
             "<h2>Compared with <code>{}</code> (threshold {}%)</h2><p>{}</p><table><tr><th>bench</th><th>baseline</th><th>new</th><th>change</th><th>95% CI</th><th>detectable</th><th>verdict</th></tr>",
             esc(&c.baseline),
-            super::markdown::threshold_pct(c.threshold),
+            super::threshold_pct(c.threshold),
             esc(&comparison_method(c).replace("**", ""))
         );
         if c.nothing_in_common() {

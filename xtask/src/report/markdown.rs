@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::compare::IntervalsOver;
-use super::{Comparison, Report};
+use super::{Comparison, Report, pct, threshold_pct};
 use crate::budgets::Verdict;
 use crate::results::{Bench, Unit};
 use crate::stats::Change;
@@ -27,16 +27,6 @@ pub(super) fn bench_extra(b: &Bench) -> String {
         parts.push(format!("{k} {v:.3}"));
     }
     parts.join("; ")
-}
-
-/// A threshold (a fraction) as a percentage, as short as it can be said: 10, 1, 0.5.
-pub(super) fn threshold_pct(t: f64) -> String {
-    let p = (t * 1e5).round() / 1e3;
-    format!("{p}")
-}
-
-pub(super) fn pct(r: f64) -> String {
-    format!("{:+.1}%", (r - 1.0) * 100.0)
 }
 
 /// One sentence saying what a comparison's intervals were computed over.

@@ -195,6 +195,22 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A bench id linking to its group's section.
+fn bench_link(id: &str) -> String {
+    let group = id.rsplitn(3, '/').nth(2).unwrap_or(id);
+    format!("<a href=\"#{}\"><code>{}</code></a>", esc(group), esc(id))
+}
+
+/// A threshold (a fraction) as a percentage, as short as it can be said: 10, 1, 0.5.
+fn threshold_pct(t: f64) -> String {
+    let p = (t * 1e5).round() / 1e3;
+    format!("{p}")
+}
+
+fn pct(r: f64) -> String {
+    format!("{:+.1}%", (r - 1.0) * 100.0)
+}
+
 /// Reads a report or baseline file, validating its schema.
 pub fn load(path: &Path) -> Result<Report> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;

@@ -65,7 +65,7 @@ pub struct Bench {
     /// With `--instructions`, for a counted bench: instructions and estimated cycles per
     /// iteration (an additive field: absent in runs without the flag).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub counts: Option<crate::instructions::Counts>,
+    pub counts: Option<Counts>,
 }
 
 /// A bench parameter as a number, when it is a positive finite one: the rule for what a scaling
@@ -286,6 +286,21 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     dirs.sort();
     Ok(dirs)
+}
+
+/// One bench's counts, per iteration (totals divided by [`Counts::iterations`]; read from callgrind by `crate::instructions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Iterations inside the counted region (after one warm-up iteration).
+    pub iterations: u64,
+    /// Instructions executed (callgrind's Ir) per iteration.
+    pub instructions: f64,
+    /// L1 hits + 5 × LL hits + 35 × RAM accesses, per iteration.
+    pub estimated_cycles: f64,
+    /// L1 hits, LL hits and RAM accesses per iteration (instruction fetches and data).
+    pub l1_hits: f64,
+    pub ll_hits: f64,
+    pub ram_hits: f64,
 }
 
 #[cfg(test)]
