@@ -432,13 +432,27 @@ impl Agent for ProposingAgent {
             }
             Ok(Artifact {
                 kind: ArtifactKind::Digest,
-                content: format!("{}:{:x}", input.stage, op.id),
-                source_stage: input.stage.to_string(),
+                content: digest(&input.stage, op.id),
+                source_stage: String::from(&*input.stage),
                 quality_score: 1.0,
                 run_offset_ms: 0,
             })
         })
     }
+}
+
+/// `"{stage}:{id:x}"`, the artifact an operation leaves, written without the formatting
+/// machinery (`format!` cost ~1 100 instructions per operation, a fifth of the engine's floor).
+fn digest(stage: &str, id: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digits = (64 - id.leading_zeros()).div_ceil(4).max(1);
+    let mut s = String::with_capacity(stage.len() + 1 + digits as usize);
+    s.push_str(stage);
+    s.push(':');
+    for i in (0..digits).rev() {
+        s.push(char::from(HEX[((id >> (4 * i)) & 0xf) as usize]));
+    }
+    s
 }
 
 /// The generate pipeline's shape (parse → analyze → {code, tests} → validate → package), every
@@ -568,4 +582,19 @@ pub async fn run(
     report.committed = committed.load(Ordering::Relaxed);
     report.lost_updates = report.committed as i64 - (world.counters() - before);
     report
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn digest_reads_as_the_format_it_replaces() {
+        for (stage, id) in [
+            ("parse", 0u64),
+            ("validate", 0xabc),
+            ("x", u64::MAX),
+            ("", 1 << 40),
+        ] {
+            assert_eq!(super::digest(stage, id), format!("{stage}:{id:x}"));
+        }
+    }
 }

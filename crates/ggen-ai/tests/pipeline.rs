@@ -154,10 +154,7 @@ fn exec<T>(f: impl std::future::Future<Output = T>) -> T {
 }
 
 fn statuses(r: &PipelineReport) -> Vec<(&str, &StageStatus)> {
-    r.stages
-        .iter()
-        .map(|s| (s.name.as_str(), &s.status))
-        .collect()
+    r.stages.iter().map(|s| (&*s.name, &s.status)).collect()
 }
 
 #[test]
@@ -364,7 +361,7 @@ fn artifacts_are_deterministic_and_the_three_drivers_agree() {
     let strip = |r: &PipelineReport| -> Vec<(String, String, f64)> {
         r.artifacts
             .iter()
-            .map(|(k, a)| (k.clone(), a.content.clone(), a.quality_score))
+            .map(|(k, a)| (k.to_string(), a.content.clone(), a.quality_score))
             .collect()
     };
     let a = exec(p.run("alpha beta gamma", &limits));

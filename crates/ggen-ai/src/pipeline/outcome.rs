@@ -1,6 +1,7 @@
 //! What a run reports: each stage's status, attempts and time, and the artifacts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -28,8 +29,8 @@ pub enum StageStatus {
 /// One stage's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StageOutcome {
-    /// Stage name.
-    pub name: String,
+    /// Stage name (shared with the pipeline: a report does not copy it).
+    pub name: Arc<str>,
     /// How it ended.
     pub status: StageStatus,
     /// Attempts made (0 if never started).
@@ -43,7 +44,7 @@ pub struct StageOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PipelineReport {
     /// Artifacts of the stages that succeeded, by stage name.
-    pub artifacts: BTreeMap<String, Artifact>,
+    pub artifacts: BTreeMap<Arc<str>, Artifact>,
     /// One outcome per stage, in the order the stages were added.
     pub stages: Vec<StageOutcome>,
     /// Wall time of the run.
@@ -60,6 +61,6 @@ impl PipelineReport {
 
     /// The outcome of stage `name`.
     pub fn outcome(&self, name: &str) -> Option<&StageOutcome> {
-        self.stages.iter().find(|s| s.name == name)
+        self.stages.iter().find(|s| &*s.name == name)
     }
 }

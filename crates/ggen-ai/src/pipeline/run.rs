@@ -122,10 +122,10 @@ impl<'p> Run<'p> {
                     artifact: None,
                 });
                 if let Some(a) = r.artifact {
-                    artifacts.insert(s.spec.name.clone(), Arc::unwrap_or_clone(a));
+                    artifacts.insert(Arc::clone(&s.name), Arc::unwrap_or_clone(a));
                 }
                 StageOutcome {
-                    name: s.spec.name.clone(),
+                    name: Arc::clone(&s.name),
                     status: r.status,
                     attempts: r.attempts,
                     elapsed: r.elapsed,

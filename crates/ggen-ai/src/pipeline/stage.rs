@@ -53,12 +53,16 @@ pub(super) async fn run_stage(
         input,
         deps,
     };
-    let mut status = StageStatus::Failed("not run".into());
     let attempts_allowed = stage.spec.retries.saturating_add(1);
+    // What the last attempt gave: every attempt sets it or returns, and there is at least one,
+    // so this first value is never reported (it costs no allocation, unlike a message).
+    let mut status = StageStatus::TimedOut;
     for attempt in 1..=attempts_allowed {
         stage_input.attempt = attempt;
         let permit = match &semaphore {
-            Some(s) => match Arc::clone(s).acquire_owned().await {
+            // Borrowed from the future's own `Arc`: no reference-count traffic on the semaphore
+            // that every pipeline of a swarm shares.
+            Some(s) => match s.acquire().await {
                 Ok(p) => Some(p),
                 Err(_) => {
                     status = StageStatus::Failed("the semaphore was closed".into());
@@ -80,11 +84,14 @@ pub(super) async fn run_stage(
         drop(permit);
         status = match outcome {
             Some(Ok(Ok(mut artifact))) => {
-                artifact.run_offset_ms = run_start.elapsed().as_millis() as u64;
+                // One clock read for both figures.
+                let end = Instant::now();
+                artifact.run_offset_ms =
+                    end.saturating_duration_since(run_start).as_millis() as u64;
                 return StageResult {
                     status: StageStatus::Succeeded,
                     attempts: attempt,
-                    elapsed: ready.elapsed(),
+                    elapsed: end.saturating_duration_since(ready),
                     artifact: Some(Arc::new(artifact)),
                 };
             }
