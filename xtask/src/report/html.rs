@@ -152,59 +152,13 @@ pub fn html(r: &Report) -> String {
          td,th{{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}}.PASS{{color:#1a7f37}}.FAIL,.NO_DATA,.regressed{{color:#cf222e;font-weight:bold}}\
          .SKIPPED{{color:#888}}.UNSURE{{color:#9a6700;font-weight:bold}}.noisy{{color:#9a6700}}.improved{{color:#1a7f37}}code{{font-size:12px}}ul.summary li{{margin:.3em 0}}\
          ul.summary a,table a{{color:inherit}}svg{{display:block;margin:.5em 0;max-width:100%;height:auto}}</style></head><body>\
-         <h1>ggen bench report <code>{id}</code></h1><table>",
+         <h1>ggen bench report <code>{id}</code></h1>",
         id = esc(&h.run_id)
     );
-    for (k, v) in [
-        ("host", format!("{} ({} cores)", h.host_cpu, h.cores)),
-        ("os", h.os.clone()),
-        ("rustc", h.rustc.clone()),
-        (
-            "git",
-            format!("{}{}", h.git_rev, if h.git_dirty { " (dirty)" } else { "" }),
-        ),
-        (
-            "profile",
-            if h.repeat > 1 {
-                format!("{}, {} repeats", h.profile, h.repeat)
-            } else {
-                h.profile.clone()
-            },
-        ),
-        ("time", h.timestamp.clone()),
-        (
-            "A/B",
-            h.against.as_ref().map_or_else(
-                || "—".to_owned(),
-                |a| format!("against {a} (side A) vs the working tree (side B), sample by sample in turn"),
-            ),
-        ),
-        (
-            "duration",
-            format!("{:.1} s (excluding compilation)", h.duration_s),
-        ),
-        ("other load", h.load_line().unwrap_or_else(|| "— (not sampled)".into())),
-        (
-            "instruction counts",
-            super::counts::header_line(r).unwrap_or_else(|| "— (run with --instructions)".into()),
-        ),
-    ] {
-        let _ = write!(s, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));
-    }
-    s.push_str("</table>");
+    s.push_str(&super::table::header(r).html());
     s.push_str(&summary(r));
-    s.push_str("<h2>Claims</h2><table><tr><th>verdict</th><th>claim</th><th>measured</th><th>note</th></tr>");
-    for e in &r.evaluations {
-        let _ = write!(
-            s,
-            "<tr><td class=\"{v}\">{v}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&e.entry.describe()),
-            esc(&e.detail),
-            esc(e.entry.note.as_deref().unwrap_or("")),
-            v = e.verdict.label()
-        );
-    }
-    s.push_str("</table>");
+    s.push_str("<h2>Claims</h2>");
+    s.push_str(&super::table::claims(r).html());
     if let Some(c) = &r.comparison {
         let _ = write!(
             s,

@@ -122,54 +122,7 @@ pub fn markdown(r: &Report) -> String {
     let h = &r.header;
     let mut s = String::new();
     let _ = writeln!(s, "# ggen bench report `{}`\n", h.run_id);
-    let _ = writeln!(s, "| | |\n|---|---|");
-    let _ = writeln!(s, "| host | {} ({} cores) |", h.host_cpu, h.cores);
-    let _ = writeln!(s, "| os | {} |", h.os);
-    let _ = writeln!(s, "| rustc | {} |", h.rustc);
-    let _ = writeln!(
-        s,
-        "| git | {}{} |",
-        h.git_rev,
-        if h.git_dirty { " (dirty)" } else { "" }
-    );
-    let _ = writeln!(
-        s,
-        "| profile | {}{} |",
-        h.profile,
-        if h.repeat > 1 {
-            format!(", {} repeats", h.repeat)
-        } else {
-            String::new()
-        }
-    );
-    let _ = writeln!(s, "| time | {} |", h.timestamp);
-    if let Some(a) = &h.against {
-        let _ = writeln!(
-            s,
-            "| A/B | against {a} (side A) vs the working tree{} (side B), sample by sample in turn |",
-            if h.git_dirty {
-                ", uncommitted changes included"
-            } else {
-                ""
-            }
-        );
-    }
-    if let Some(l) = h.load_line() {
-        let _ = writeln!(s, "| other load | {l} |");
-    }
-    let _ = writeln!(s, "| suites | {} |", h.suites.join(", "));
-    if let Some(f) = &h.filter {
-        let _ = writeln!(s, "| filter | `{f}` |");
-    }
-    let _ = writeln!(
-        s,
-        "| duration | {:.1} s (excluding compilation) |",
-        h.duration_s
-    );
-    if let Some(line) = super::counts::header_line(r) {
-        let _ = writeln!(s, "| instruction counts | {line} |");
-    }
-    s.push('\n');
+    s.push_str(&super::table::header(r).markdown());
 
     let count = |v: Verdict| r.evaluations.iter().filter(|e| e.verdict == v).count();
     let _ = writeln!(
@@ -182,21 +135,7 @@ pub fn markdown(r: &Report) -> String {
         count(Verdict::Skipped)
     );
     if !r.evaluations.is_empty() {
-        let _ = writeln!(
-            s,
-            "| verdict | claim | measured | note |\n|---|---|---|---|"
-        );
-        for e in &r.evaluations {
-            let _ = writeln!(
-                s,
-                "| {} | {} | {} | {} |",
-                e.verdict.label(),
-                e.entry.describe(),
-                e.detail,
-                e.entry.note.as_deref().unwrap_or("")
-            );
-        }
-        s.push('\n');
+        s.push_str(&super::table::claims(r).markdown());
     }
 
     if let Some((stable, noisy)) = super::gate_stability(r) {

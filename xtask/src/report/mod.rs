@@ -11,6 +11,7 @@ mod export;
 mod html;
 mod markdown;
 mod svg;
+mod table;
 
 pub use compare::{Comparison, compare, compare_paired};
 pub use export::{bmf, github};

@@ -1,0 +1,252 @@
+//! The report's tables as data, rendered twice: the header and the claims are built once as rows
+//! ([`header`], [`claims`]) and written by [`Table::markdown`] and [`Table::html`], so the two
+//! formats cannot drift apart (they had: the HTML header lacked the suites and filter rows and
+//! the dirty-tree note of the A/B row).
+
+use std::fmt::Write as _;
+
+use super::{Report, esc};
+
+/// One cell: plain text, code, or a verdict (coloured in HTML by its label's class).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Cell {
+    Text(String),
+    Code(String),
+    Verdict(&'static str),
+}
+
+impl Cell {
+    fn markdown(&self) -> String {
+        match self {
+            Cell::Text(t) => t.replace('|', "\\|"),
+            // GitHub's tables split on `|` even inside code spans, and show `\|` as `|` there.
+            Cell::Code(c) => format!("`{}`", c.replace('|', "\\|")),
+            Cell::Verdict(v) => (*v).to_owned(),
+        }
+    }
+
+    fn html(&self) -> String {
+        match self {
+            Cell::Text(t) => format!("<td>{}</td>", esc(t)),
+            Cell::Code(c) => format!("<td><code>{}</code></td>", esc(c)),
+            Cell::Verdict(v) => format!("<td class=\"{v}\">{v}</td>"),
+        }
+    }
+}
+
+/// A table: column titles (none for a key/value table, whose first column is the key) and rows.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Table {
+    pub head: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Table {
+    /// A GitHub-flavoured markdown table, ending with a blank line.
+    pub fn markdown(&self) -> String {
+        let columns = self.rows.first().map_or(self.head.len(), Vec::len);
+        let mut s = String::new();
+        if self.head.is_empty() {
+            let _ = writeln!(s, "|{}", " |".repeat(columns));
+        } else {
+            let _ = writeln!(s, "| {} |", self.head.join(" | "));
+        }
+        let _ = writeln!(s, "|{}", "---|".repeat(columns));
+        for row in &self.rows {
+            let cells: Vec<String> = row.iter().map(Cell::markdown).collect();
+            let _ = writeln!(s, "| {} |", cells.join(" | "));
+        }
+        s.push('\n');
+        s
+    }
+
+    /// An HTML table; in a key/value table the key cells are headers.
+    pub fn html(&self) -> String {
+        let mut s = String::from("<table>");
+        if !self.head.is_empty() {
+            s.push_str("<tr>");
+            for h in &self.head {
+                let _ = write!(s, "<th>{}</th>", esc(h));
+            }
+            s.push_str("</tr>");
+        }
+        for row in &self.rows {
+            s.push_str("<tr>");
+            for (i, cell) in row.iter().enumerate() {
+                match cell {
+                    Cell::Text(k) if i == 0 && self.head.is_empty() => {
+                        let _ = write!(s, "<th>{}</th>", esc(k));
+                    }
+                    _ => s.push_str(&cell.html()),
+                }
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</table>");
+        s
+    }
+}
+
+/// The run's facts, one row each: what ran, where, how, and what it was compared with.
+pub(super) fn header(r: &Report) -> Table {
+    let h = &r.header;
+    let text = |s: String| Cell::Text(s);
+    let mut rows = vec![
+        ("host", text(format!("{} ({} cores)", h.host_cpu, h.cores))),
+        ("os", text(h.os.clone())),
+        ("rustc", text(h.rustc.clone())),
+        (
+            "git",
+            text(format!(
+                "{}{}",
+                h.git_rev,
+                if h.git_dirty { " (dirty)" } else { "" }
+            )),
+        ),
+        (
+            "profile",
+            text(if h.repeat > 1 {
+                format!("{}, {} repeats", h.profile, h.repeat)
+            } else {
+                h.profile.clone()
+            }),
+        ),
+        ("time", text(h.timestamp.clone())),
+    ];
+    if let Some(a) = &h.against {
+        rows.push((
+            "A/B",
+            text(format!(
+                "against {a} (side A) vs the working tree{} (side B), sample by sample in turn",
+                if h.git_dirty {
+                    ", uncommitted changes included"
+                } else {
+                    ""
+                }
+            )),
+        ));
+    }
+    if let Some(l) = h.load_line() {
+        rows.push(("other load", text(l)));
+    }
+    rows.push(("suites", text(h.suites.join(", "))));
+    if let Some(f) = &h.filter {
+        rows.push(("filter", Cell::Code(f.clone())));
+    }
+    rows.push((
+        "duration",
+        text(format!("{:.1} s (excluding compilation)", h.duration_s)),
+    ));
+    if let Some(line) = super::counts::header_line(r) {
+        rows.push(("instruction counts", text(line)));
+    }
+    Table {
+        head: Vec::new(),
+        rows: rows
+            .into_iter()
+            .map(|(k, v)| vec![Cell::Text(k.to_owned()), v])
+            .collect(),
+    }
+}
+
+/// Every evaluated budget and claim: verdict, what it claims, what was measured, its note.
+pub(super) fn claims(r: &Report) -> Table {
+    Table {
+        head: vec!["verdict", "claim", "measured", "note"],
+        rows: r
+            .evaluations
+            .iter()
+            .map(|e| {
+                vec![
+                    Cell::Verdict(e.verdict.label()),
+                    Cell::Text(e.entry.describe()),
+                    Cell::Text(e.detail.clone()),
+                    Cell::Text(e.entry.note.clone().unwrap_or_default()),
+                ]
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::sample_report;
+
+    /// The keys of a key/value table as each format shows them.
+    fn md_keys(md: &str) -> Vec<String> {
+        md.lines()
+            .skip(2)
+            .filter_map(|l| l.strip_prefix("| "))
+            .filter_map(|l| l.split(" | ").next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn html_keys(html: &str) -> Vec<String> {
+        html.split("<th>")
+            .skip(1)
+            .filter_map(|p| p.split("</th>").next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn the_header_has_the_same_rows_in_markdown_and_html() {
+        let mut r = sample_report();
+        r.header.filter = Some("^a|b$".into());
+        r.header.against = Some("main".into());
+        r.header.git_dirty = true;
+        let t = header(&r);
+        let (md, html) = (t.markdown(), t.html());
+        let keys = md_keys(&md);
+        assert_eq!(keys, html_keys(&html));
+        for k in ["host", "git", "A/B", "suites", "filter", "duration"] {
+            assert!(keys.iter().any(|x| x == k), "{k} missing: {keys:?}");
+        }
+        // The dirty-tree note of the A/B row, in both.
+        assert!(
+            md.contains("the working tree, uncommitted changes included"),
+            "{md}"
+        );
+        assert!(
+            html.contains("the working tree, uncommitted changes included"),
+            "{html}"
+        );
+        // A filter is code, and its `|` does not split the markdown row.
+        assert!(md.contains("| filter | `^a\\|b$` |"), "{md}");
+        assert!(
+            html.contains("<th>filter</th><td><code>^a|b$</code></td>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn golden_header_and_claims() {
+        let mut r = sample_report();
+        r.header.filter = Some("^s/det/".into());
+        r.header.against = Some("main".into());
+        let got = format!(
+            "{}{}\n{}\n{}\n",
+            header(&r).markdown(),
+            claims(&r).markdown(),
+            header(&r).html(),
+            claims(&r).html()
+        );
+        let want = include_str!("golden_tables.txt");
+        assert_eq!(
+            got, want,
+            "the rendered tables changed; if on purpose, update xtask/src/report/golden_tables.txt to:\n{got}"
+        );
+    }
+
+    #[test]
+    fn text_cells_escape_html_and_markdown_pipes() {
+        let t = Table {
+            head: vec!["a"],
+            rows: vec![vec![Cell::Text("x | <y>".into())]],
+        };
+        assert!(t.markdown().contains("| x \\| <y> |"), "{}", t.markdown());
+        assert!(t.html().contains("<td>x | &lt;y&gt;</td>"), "{}", t.html());
+    }
+}
