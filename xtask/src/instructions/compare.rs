@@ -7,6 +7,7 @@
 //! a regression here fails the comparison.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,13 @@ pub struct CountDelta {
     pub base_estimated_cycles: f64,
     pub new_estimated_cycles: f64,
     pub change: Change,
+    /// For a bench that regressed or improved: the functions whose cost changed most
+    /// ([`explain`]); empty otherwise, or when a side's callgrind output is missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<super::functions::FunctionDelta>,
+    /// Why a regressed or improved bench has no function table, when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub functions_missing: Option<String>,
 }
 
 impl CountDelta {
@@ -87,6 +95,8 @@ pub fn compare(base: &[Bench], new: &[Bench], threshold: f64) -> Option<CountCom
                 base_estimated_cycles: bc,
                 new_estimated_cycles: nc,
                 change,
+                functions: Vec::new(),
+                functions_missing: None,
             })
         })
         .collect();
@@ -99,6 +109,58 @@ pub fn compare(base: &[Bench], new: &[Bench], threshold: f64) -> Option<CountCom
         only_in_baseline: only(&b, &n),
         only_in_new: only(&n, &b),
     })
+}
+
+/// The callgrind output of bench `id` in a folder of outputs (`<run>/callgrind/`).
+pub fn output_of(dir: &Path, id: &str) -> PathBuf {
+    dir.join(format!("{}.out", id.replace('/', "__")))
+}
+
+/// Attaches a function table to every bench of `c` that regressed or improved, from the
+/// callgrind outputs in `base_dir` (the baseline's) and `new_dir` (this run's); a bench whose
+/// outputs are missing gets the reason instead. `base` and `new` give the iterations.
+pub fn explain(
+    c: &mut CountComparison,
+    base_dir: Option<&Path>,
+    new_dir: Option<&Path>,
+    base: &[Bench],
+    new: &[Bench],
+) {
+    let iterations = |bs: &[Bench], id: &str| {
+        bs.iter()
+            .find(|b| b.id == id)
+            .and_then(|b| b.counts.as_ref())
+            .map(|c| c.iterations)
+    };
+    for d in c
+        .deltas
+        .iter_mut()
+        .filter(|d| d.change != Change::Unchanged)
+    {
+        let side = |dir: Option<&Path>, which: &str| -> Result<_, String> {
+            let dir = dir.ok_or_else(|| format!("the {which} kept no callgrind outputs"))?;
+            let path = output_of(dir, &d.id);
+            if !path.is_file() {
+                return Err(format!(
+                    "the {which}'s callgrind output {} is missing",
+                    path.display()
+                ));
+            }
+            super::functions::read(&path).map_err(|e| format!("{e:#}"))
+        };
+        match (
+            side(base_dir, "baseline"),
+            side(new_dir, "run"),
+            iterations(base, &d.id),
+            iterations(new, &d.id),
+        ) {
+            (Ok(b), Ok(n), Some(bi), Some(ni)) => {
+                d.functions = super::functions::deltas(&b, bi, &n, ni);
+            }
+            (Err(why), ..) | (_, Err(why), ..) => d.functions_missing = Some(why),
+            _ => d.functions_missing = Some("a side has no iteration count".into()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 
 pub mod callgrind;
 pub mod compare;
+pub mod functions;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -190,7 +191,7 @@ pub fn measure(
             k + 1,
             started.elapsed().as_secs_f64()
         );
-        let out = dir.join(format!("{}.out", id.replace('/', "__")));
+        let out = compare::output_of(dir, id);
         let mut cmd = Command::new("valgrind");
         cmd.current_dir(&ws.root)
             .args(VALGRIND_ARGS)

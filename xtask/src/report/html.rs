@@ -208,6 +208,7 @@ pub fn html(r: &Report) -> String {
         }
         if let Some(ic) = &c.instructions {
             s.push_str(&super::counts::comparison_html(ic));
+            s.push_str(&super::table::culprits_html(ic));
         }
     }
     s.push_str(&super::counts::html(r));

@@ -113,6 +113,7 @@ pub fn markdown_comparison(c: &Comparison) -> String {
     s.push('\n');
     if let Some(ic) = &c.instructions {
         s.push_str(&super::counts::comparison_markdown(ic));
+        s.push_str(&super::table::culprits_markdown(ic));
     }
     s
 }

@@ -168,6 +168,104 @@ pub(super) fn claims(r: &Report) -> Table {
     }
 }
 
+/// Per bench whose instruction count regressed or improved: a title and the functions whose
+/// self cost per iteration changed most (or why there is no table).
+pub(super) fn culprits(
+    c: &crate::instructions::compare::CountComparison,
+) -> Vec<(String, Result<Table, String>)> {
+    let ir = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |x| format!("{x:.1}"));
+    let arrow = |a: Option<f64>, b: Option<f64>| format!("{} → {}", ir(a), ir(b));
+    c.deltas
+        .iter()
+        .filter(|d| !d.functions.is_empty() || d.functions_missing.is_some())
+        .map(|d| {
+            let title = format!(
+                "{}: {:+.2}% instructions ({:.1} → {:.1} per iteration)",
+                d.id,
+                d.relative() * 100.0,
+                d.base_instructions,
+                d.new_instructions
+            );
+            let table = match &d.functions_missing {
+                Some(why) => Err(why.clone()),
+                None => Ok(Table {
+                    head: vec![
+                        "function",
+                        "at",
+                        "self Ir / iteration",
+                        "inclusive Ir / iteration",
+                        "self change",
+                        "share of the change",
+                    ],
+                    rows: d
+                        .functions
+                        .iter()
+                        .map(|f| {
+                            let tag = match (f.base_self, f.new_self) {
+                                (None, _) => " (new)",
+                                (_, None) => " (gone)",
+                                _ => "",
+                            };
+                            vec![
+                                Cell::Code(format!("{}{tag}", f.function)),
+                                Cell::Text(f.at.clone()),
+                                Cell::Text(arrow(f.base_self, f.new_self)),
+                                Cell::Text(arrow(f.base_inclusive, f.new_inclusive)),
+                                Cell::Text(format!("{:+.1}", f.self_change())),
+                                Cell::Text(format!("{:.0}%", f.share * 100.0)),
+                            ]
+                        })
+                        .collect(),
+                }),
+            };
+            (title, table)
+        })
+        .collect()
+}
+
+/// [`culprits`] as markdown sections.
+pub(super) fn culprits_markdown(c: &crate::instructions::compare::CountComparison) -> String {
+    let mut s = String::new();
+    for (title, table) in culprits(c) {
+        let _ = writeln!(s, "### Functions behind `{title}`\n");
+        match table {
+            Ok(t) if t.rows.is_empty() => {
+                let _ = writeln!(s, "No function's own cost changed.\n");
+            }
+            Ok(t) => s.push_str(&t.markdown()),
+            Err(why) => {
+                let _ = writeln!(s, "No function table: {why}.\n");
+            }
+        }
+    }
+    if !s.is_empty() {
+        s.push_str(CULPRIT_NOTE);
+        s.push_str("\n\n");
+    }
+    s
+}
+
+/// [`culprits`] as HTML sections.
+pub(super) fn culprits_html(c: &crate::instructions::compare::CountComparison) -> String {
+    let mut s = String::new();
+    for (title, table) in culprits(c) {
+        let _ = write!(s, "<h3>Functions behind <code>{}</code></h3>", esc(&title));
+        match table {
+            Ok(t) => s.push_str(&t.html()),
+            Err(why) => {
+                let _ = write!(s, "<p>No function table: {}.</p>", esc(&why));
+            }
+        }
+    }
+    if !s.is_empty() {
+        let _ = write!(s, "<p>{}</p>", esc(CULPRIT_NOTE));
+    }
+    s
+}
+
+/// What a function table can and cannot tell (docs/BENCHMARKS.md, "Instruction counts").
+const CULPRIT_NOTE: &str = "Self cost is a function's own instructions, inclusive adds the functions it calls; both per iteration of the bench, from callgrind's outputs of both sides. Code inlined into a function counts as that function's own, so a change inside an inlined function shows in its caller.";
+
 #[cfg(test)]
 mod tests {
     use super::*;

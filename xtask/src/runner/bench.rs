@@ -30,7 +30,8 @@ struct Plan {
     suites: Vec<Built>,
     catalog: Catalog,
     entries: Vec<Entry>,
-    baseline: Option<(String, Report)>,
+    /// The baseline's name, report, and folder of callgrind outputs if it kept one.
+    baseline: Option<(String, Report, Option<PathBuf>)>,
     filter: Option<Regex>,
     run_id: String,
     run_dir: PathBuf,
@@ -96,7 +97,14 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
     check_target(&root.join("latest"), "target/ggen-bench/latest")?;
 
     let baseline = match &args.baseline {
-        Some(name) => Some((name.clone(), report::load(&resolve(&ws, name)?)?)),
+        Some(name) => {
+            let path = resolve(&ws, name)?;
+            Some((
+                name.clone(),
+                report::load(&path)?,
+                super::callgrind_dir(&path),
+            ))
+        }
         None => None,
     };
 
@@ -354,10 +362,20 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
             c.unpaired = m.unpaired.clone();
             Some(c)
         }
-        None => plan.baseline.as_ref().map(|(name, base)| {
+        None => plan.baseline.as_ref().map(|(name, base, base_callgrind)| {
             let mut c = report::compare(name, &base.benches, &benches, args.threshold);
             c.instructions =
                 instructions::compare::compare(&base.benches, &benches, args.ir_threshold);
+            if let Some(ic) = &mut c.instructions {
+                let here = plan.run_dir.join("callgrind");
+                instructions::compare::explain(
+                    ic,
+                    base_callgrind.as_deref(),
+                    here.is_dir().then_some(here.as_path()),
+                    &base.benches,
+                    &benches,
+                );
+            }
             c
         }),
     };
@@ -425,6 +443,20 @@ fn publish(args: &BenchArgs, plan: &Plan, report: &Report) -> Result<()> {
     add_report_files(&mut out, &plan.run_dir, report)?;
     if let Some(path) = &plan.baseline_out {
         out.add(path.clone(), serde_json::to_vec_pretty(report)?);
+        // The callgrind outputs go with a baseline (`NAME.callgrind/`), so a later comparison
+        // can name the functions whose counts changed.
+        let counted = plan.run_dir.join("callgrind");
+        for entry in std::fs::read_dir(&counted).into_iter().flatten().flatten() {
+            let from = entry.path();
+            if from.extension().is_some_and(|e| e == "out") {
+                let bytes =
+                    std::fs::read(&from).with_context(|| format!("reading {}", from.display()))?;
+                out.add(
+                    path.with_extension("callgrind").join(entry.file_name()),
+                    bytes,
+                );
+            }
+        }
     }
     for export in &args.exports {
         let (path, value) = match export {

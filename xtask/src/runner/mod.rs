@@ -70,6 +70,18 @@ fn selector(suites: &[Suite], filter: Option<&Regex>) -> impl Fn(&str) -> bool {
     }
 }
 
+/// Where the callgrind outputs of a resolved report are kept, if anywhere: a run's
+/// `callgrind/` folder beside its `report.json`, or `NAME.callgrind/` beside a saved baseline
+/// `NAME.json`.
+fn callgrind_dir(report: &Path) -> Option<PathBuf> {
+    let dir = if report.file_name().is_some_and(|n| n == "report.json") {
+        report.parent()?.join("callgrind")
+    } else {
+        report.with_extension("callgrind")
+    };
+    dir.is_dir().then_some(dir)
+}
+
 /// Finds a saved baseline or a run by name, id or path.
 fn resolve(ws: &Workspace, name: &str) -> Result<PathBuf> {
     let candidates = [
@@ -159,10 +171,20 @@ pub fn compare(
     no_fail: bool,
 ) -> Result<Outcome> {
     let ws = Workspace::discover()?;
-    let base = report::load(&resolve(&ws, a)?)?;
-    let new = report::load(&resolve(&ws, b)?)?;
+    let (a_path, b_path) = (resolve(&ws, a)?, resolve(&ws, b)?);
+    let base = report::load(&a_path)?;
+    let new = report::load(&b_path)?;
     let mut c = report::compare(a, &base.benches, &new.benches, threshold);
     c.instructions = instructions::compare::compare(&base.benches, &new.benches, ir_threshold);
+    if let Some(ic) = &mut c.instructions {
+        instructions::compare::explain(
+            ic,
+            callgrind_dir(&a_path).as_deref(),
+            callgrind_dir(&b_path).as_deref(),
+            &base.benches,
+            &new.benches,
+        );
+    }
     println!("{}", report::markdown_comparison(&c).trim_end());
     Ok(if c.failed() && !no_fail {
         Outcome::Failed
