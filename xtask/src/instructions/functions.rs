@@ -126,8 +126,10 @@ pub fn parse(text: &str, what: &str) -> Result<BTreeMap<String, Function>> {
             } else {
                 entry.self_ir += ir;
                 entry.inclusive_ir += ir;
+                // Line 0 is callgrind's "no line information".
                 if file == entry.file
                     && let Some(at) = line_at
+                    && last[at] > 0
                 {
                     let line = last[at];
                     entry.line = Some(entry.line.map_or(line, |x| x.min(line)));
@@ -225,7 +227,7 @@ mod tests {
         ob=/bin/x\nfl=src/a.rs\nfn=a::outer\n10 100 1\n+2 50\ncfi=src/b.rs\ncfn=b::inner\ncalls=3 5\n* 600 2\n\
         fi=src/inl.rs\n40 7\nfe=src/a.rs\n-4 3\ncfn=a::outer\ncalls=1 10\n12 999\n\
         fl=src/b.rs\nfn=b::inner\n5 600\n\
-        fn=(7) c::compressed\n1 20\nfn=(7)\n2 5\n";
+        fn=(7) c::compressed\n0 20\nfn=(7)\n2 5\n";
 
     #[test]
     fn self_and_inclusive_costs_and_first_lines() {
