@@ -15,7 +15,8 @@ usage:
                     [--no-fail] [--force] [--strict] [--gate-deterministic] [--no-wait]
                     [--against REV]
                     [--rounds N] [--setups N] [--instructions] [--ir-threshold PCT]
-  cargo xtask compare A B [--threshold PCT] [--ir-threshold PCT] [--no-fail]
+                    [--explain REGEX]
+  cargo xtask compare A B [--threshold PCT] [--ir-threshold PCT] [--explain REGEX] [--no-fail]
   cargo xtask report [RUN]
 
 bench     runs the workspace's Criterion suites, checks budgets.toml, compares with a baseline,
@@ -59,6 +60,9 @@ report    re-renders a run's report (default: the latest) from its results and b
                       valgrind's callgrind, for every deterministic single-threaded bench
                       (needs valgrind); a baseline with counts is then compared on them too
   --ir-threshold PCT  smallest change in instructions per iteration flagged (default 1)
+  --explain REGEX     with counts on both sides: the functions whose cost changed, also for
+                      the benches (suite/group/function/parameter) it matches that did not
+                      regress (every regressed or improved bench gets them anyway)
   -h, --help          this text
 
 environment: GGEN_BENCH_DIR moves runs and baselines out of target/ggen-bench
@@ -114,6 +118,8 @@ pub struct BenchArgs {
     pub instructions: bool,
     /// Relative threshold for instruction counts (0.01 = 1%).
     pub ir_threshold: f64,
+    /// `--explain REGEX`: function tables also for the counted benches it matches.
+    pub explain: Option<String>,
 }
 
 /// Default `--threshold`, as a fraction.
@@ -129,6 +135,7 @@ pub enum Command {
         b: String,
         threshold: f64,
         ir_threshold: f64,
+        explain: Option<String>,
         no_fail: bool,
     },
     Report {
@@ -195,10 +202,12 @@ fn parse_compare(p: &mut lexopt::Parser) -> Result<Command> {
     let mut threshold = DEFAULT_THRESHOLD;
     let mut ir_threshold = crate::instructions::DEFAULT_THRESHOLD;
     let mut no_fail = false;
+    let mut explain = None;
     while let Some(arg) = p.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
             Value(v) => names.push(v.string()?),
+            Long("explain") => explain = Some(parse_explain(p.value()?.string()?)?),
             Long("threshold") => threshold = parse_threshold(&p.value()?.string()?)?,
             Long("ir-threshold") => ir_threshold = parse_threshold(&p.value()?.string()?)?,
             Long("no-fail") => no_fail = true,
@@ -211,10 +220,17 @@ fn parse_compare(p: &mut lexopt::Parser) -> Result<Command> {
             b,
             threshold,
             ir_threshold,
+            explain,
             no_fail,
         }),
         Err(v) => bail!("compare takes two baselines or runs, got {}", v.len()),
     }
+}
+
+/// `--explain REGEX`: a valid regex over full bench ids.
+fn parse_explain(v: String) -> Result<String> {
+    regex::Regex::new(&v).map_err(|e| anyhow::anyhow!("--explain {v:?}: not a regex: {e}"))?;
+    Ok(v)
 }
 
 fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
@@ -242,6 +258,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         setups: None,
         instructions: false,
         ir_threshold: crate::instructions::DEFAULT_THRESHOLD,
+        explain: None,
     };
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
@@ -319,6 +336,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
             Long("force") => args.force = true,
             Long("instructions") => args.instructions = true,
             Long("ir-threshold") => args.ir_threshold = parse_threshold(&p.value()?.string()?)?,
+            Long("explain") => args.explain = Some(parse_explain(p.value()?.string()?)?),
             Long("strict") => args.strict = true,
             Long("gate-deterministic") => args.gate_deterministic = true,
             Long("no-wait") => args.no_wait = true,
@@ -334,6 +352,12 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     }
     if args.setups.is_some() && args.against.is_none() {
         bail!("--setups applies to --against (set-ups per round)");
+    }
+    if args.explain.is_some() && !(args.instructions && args.baseline.is_some()) {
+        bail!(
+            "--explain needs --instructions and --baseline (function tables compare two sides' \
+             callgrind outputs); or use `cargo xtask compare A B --explain REGEX` on two runs"
+        );
     }
     if args.against.is_some() {
         if args.instructions {
@@ -472,5 +496,26 @@ mod tests {
         assert_eq!(a.ir_threshold, 0.005);
         assert!(parse_str("bench --instructions --against HEAD").is_err());
         assert!(parse_str("bench --ir-threshold x").is_err());
+        let Command::Bench(a) =
+            parse_str("bench --instructions --baseline b --explain ^s/g/").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(a.explain.as_deref(), Some("^s/g/"));
+        let e = parse_str("bench --instructions --explain x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("--explain needs --instructions and --baseline"),
+            "{e}"
+        );
+        let e = parse_str("compare a b --explain (")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--explain \"(\": not a regex"), "{e}");
+        let Command::Compare { explain, .. } = parse_str("compare a b --explain x").unwrap() else {
+            panic!()
+        };
+        assert_eq!(explain.as_deref(), Some("x"));
     }
 }

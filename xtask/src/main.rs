@@ -50,8 +50,9 @@ fn main() -> ExitCode {
             b,
             threshold,
             ir_threshold,
+            explain,
             no_fail,
-        } => runner::compare(&a, &b, threshold, ir_threshold, no_fail),
+        } => runner::compare(&a, &b, threshold, ir_threshold, explain.as_deref(), no_fail),
         cli::Command::Report { run } => runner::report_cmd(run.as_deref()),
     };
     match result {

@@ -32,6 +32,10 @@ pub struct CountDelta {
     /// Why a regressed or improved bench has no function table, when it has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub functions_missing: Option<String>,
+    /// Whether the functions were looked at (the bench changed, or `--explain` chose it): an
+    /// explained bench with no rows had no function whose own cost changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub explained: bool,
 }
 
 impl CountDelta {
@@ -97,6 +101,7 @@ pub fn compare(base: &[Bench], new: &[Bench], threshold: f64) -> Option<CountCom
                 change,
                 functions: Vec::new(),
                 functions_missing: None,
+                explained: false,
             })
         })
         .collect();
@@ -116,15 +121,17 @@ pub fn output_of(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{}.out", id.replace('/', "__")))
 }
 
-/// Attaches a function table to every bench of `c` that regressed or improved, from the
-/// callgrind outputs in `base_dir` (the baseline's) and `new_dir` (this run's); a bench whose
-/// outputs are missing gets the reason instead. `base` and `new` give the iterations.
+/// Attaches a function table to every bench of `c` that regressed or improved, and to those
+/// `also` matches (`--explain`), from the callgrind outputs in `base_dir` (the baseline's) and
+/// `new_dir` (this run's); a bench whose outputs are missing gets the reason instead. `base` and
+/// `new` give the iterations.
 pub fn explain(
     c: &mut CountComparison,
     base_dir: Option<&Path>,
     new_dir: Option<&Path>,
     base: &[Bench],
     new: &[Bench],
+    also: Option<&regex::Regex>,
 ) {
     let iterations = |bs: &[Bench], id: &str| {
         bs.iter()
@@ -132,11 +139,10 @@ pub fn explain(
             .and_then(|b| b.counts.as_ref())
             .map(|c| c.iterations)
     };
-    for d in c
-        .deltas
-        .iter_mut()
-        .filter(|d| d.change != Change::Unchanged)
-    {
+    let chosen =
+        |d: &CountDelta| d.change != Change::Unchanged || also.is_some_and(|r| r.is_match(&d.id));
+    for d in c.deltas.iter_mut().filter(|d| chosen(d)) {
+        d.explained = true;
         let side = |dir: Option<&Path>, which: &str| -> Result<_, String> {
             let dir = dir.ok_or_else(|| format!("the {which} kept no callgrind outputs"))?;
             let path = output_of(dir, &d.id);
@@ -212,5 +218,86 @@ mod tests {
         assert_eq!(c.deltas[0].change, Change::Unchanged);
         let plain = [bench_fixture("s/g/a/1", 1.0, Unit::Ns)];
         assert_eq!(compare(&plain, &plain, 0.01), None);
+    }
+
+    #[test]
+    fn changed_benches_get_a_function_table_from_both_sides_outputs() {
+        let (base_dir, new_dir) = (
+            crate::testing::temp_dir("explain-base"),
+            crate::testing::temp_dir("explain-new"),
+        );
+        let out = |own: u64| {
+            format!(
+                "events: Ir\nfl=src/x.rs\nfn=x::hot\n3 {own}\ncfn=x::leaf\ncalls=1 9\n4 100\nfn=x::leaf\n9 100\n"
+            )
+        };
+        // 100 iterations each side: x::hot goes from 9 000 to 10 100 own instructions.
+        std::fs::write(output_of(&base_dir, "s/g/a/1"), out(9_000)).unwrap();
+        std::fs::write(output_of(&new_dir, "s/g/a/1"), out(10_100)).unwrap();
+        let base = [
+            counted("s/g/a/1", 91.0),
+            counted("s/g/b/1", 91.0),
+            counted("s/g/c/1", 91.0),
+        ];
+        let new = [
+            counted("s/g/a/1", 102.0),
+            counted("s/g/b/1", 91.0),
+            counted("s/g/c/1", 120.0),
+        ];
+        let mut c = compare(&base, &new, 0.01).unwrap();
+        explain(&mut c, Some(&base_dir), Some(&new_dir), &base, &new, None);
+        let by: BTreeMap<_, _> = c.deltas.iter().map(|d| (d.id.as_str(), d)).collect();
+        let a = by["s/g/a/1"];
+        assert_eq!(a.functions.len(), 1, "{:?}", a.functions);
+        assert_eq!(a.functions[0].function, "x::hot");
+        assert_eq!(
+            (a.functions[0].base_self, a.functions[0].new_self),
+            (Some(90.0), Some(101.0))
+        );
+        assert_eq!(a.functions[0].at, "src/x.rs:3");
+        // Unchanged: no table, no reason.
+        assert!(!by["s/g/b/1"].explained && by["s/g/b/1"].functions_missing.is_none());
+        // Changed but without outputs: the reason names the missing file.
+        let why = by["s/g/c/1"].functions_missing.as_deref().unwrap();
+        assert!(
+            why.contains("s_g_c_1") || why.contains("s__g__c__1"),
+            "{why}"
+        );
+        // A side with no outputs at all.
+        let mut c = compare(&base, &new, 0.01).unwrap();
+        explain(&mut c, None, Some(&new_dir), &base, &new, None);
+        assert_eq!(
+            c.deltas[0].functions_missing.as_deref(),
+            Some("the baseline kept no callgrind outputs")
+        );
+        // --explain: an unchanged bench it matches is looked at too (here nothing changed, so
+        // its table is empty, and it has no missing-output reason).
+        let mut c = compare(&base, &new, 0.01).unwrap();
+        std::fs::write(output_of(&base_dir, "s/g/b/1"), out(9_000)).unwrap();
+        std::fs::write(output_of(&new_dir, "s/g/b/1"), out(9_000)).unwrap();
+        let only_b = regex::Regex::new("/b/").unwrap();
+        explain(
+            &mut c,
+            Some(&base_dir),
+            Some(&new_dir),
+            &base,
+            &new,
+            Some(&only_b),
+        );
+        let b = c.deltas.iter().find(|d| d.id == "s/g/b/1").unwrap();
+        assert!(b.explained && b.functions.is_empty() && b.functions_missing.is_none());
+        // Without the files, the reason shows that it was looked at.
+        std::fs::remove_file(output_of(&new_dir, "s/g/b/1")).unwrap();
+        let mut c = compare(&base, &new, 0.01).unwrap();
+        explain(
+            &mut c,
+            Some(&base_dir),
+            Some(&new_dir),
+            &base,
+            &new,
+            Some(&only_b),
+        );
+        let b = c.deltas.iter().find(|d| d.id == "s/g/b/1").unwrap();
+        assert!(b.functions_missing.is_some(), "{b:?}");
     }
 }

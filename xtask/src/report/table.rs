@@ -177,7 +177,7 @@ pub(super) fn culprits(
     let arrow = |a: Option<f64>, b: Option<f64>| format!("{} → {}", ir(a), ir(b));
     c.deltas
         .iter()
-        .filter(|d| !d.functions.is_empty() || d.functions_missing.is_some())
+        .filter(|d| d.explained)
         .map(|d| {
             let title = format!(
                 "{}: {:+.2}% instructions ({:.1} → {:.1} per iteration)",

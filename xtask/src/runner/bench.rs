@@ -374,6 +374,10 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
                     here.is_dir().then_some(here.as_path()),
                     &base.benches,
                     &benches,
+                    super::explain_regex(args.explain.as_deref())
+                        .ok()
+                        .flatten()
+                        .as_ref(),
                 );
             }
             c

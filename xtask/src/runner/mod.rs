@@ -70,6 +70,13 @@ fn selector(suites: &[Suite], filter: Option<&Regex>) -> impl Fn(&str) -> bool {
     }
 }
 
+/// The `--explain` regex (validated when parsed).
+fn explain_regex(explain: Option<&str>) -> Result<Option<Regex>> {
+    explain
+        .map(|e| Regex::new(e).with_context(|| format!("--explain {e:?}")))
+        .transpose()
+}
+
 /// Where the callgrind outputs of a resolved report are kept, if anywhere: a run's
 /// `callgrind/` folder beside its `report.json`, or `NAME.callgrind/` beside a saved baseline
 /// `NAME.json`.
@@ -168,6 +175,7 @@ pub fn compare(
     b: &str,
     threshold: f64,
     ir_threshold: f64,
+    explain: Option<&str>,
     no_fail: bool,
 ) -> Result<Outcome> {
     let ws = Workspace::discover()?;
@@ -183,6 +191,7 @@ pub fn compare(
             callgrind_dir(&b_path).as_deref(),
             &base.benches,
             &new.benches,
+            explain_regex(explain)?.as_ref(),
         );
     }
     println!("{}", report::markdown_comparison(&c).trim_end());
