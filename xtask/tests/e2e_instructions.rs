@@ -93,10 +93,24 @@ fn instructions_are_counted_reported_and_repeat_exactly() {
     let exported = json(&bmf);
     assert!(exported["swarm_primitives/scheduler/lanes/100"]["instructions"]["value"].is_number());
     assert!(run.join("callgrind").is_dir());
+    // The baseline keeps the callgrind outputs, for the function tables of later comparisons.
+    let kept: Vec<_> = std::fs::read_dir(env.dir.join("baselines/ir.callgrind"))
+        .expect("baselines/ir.callgrind")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
 
     // Unchanged code, counted again: every count is exactly the same, nothing is flagged.
     let mut second = base.to_vec();
-    second.extend(["--baseline", "ir", "--ir-threshold", "0"]);
+    second.extend([
+        "--baseline",
+        "ir",
+        "--ir-threshold",
+        "0",
+        "--explain",
+        "lanes/100$",
+    ]);
     let out = env.xtask(&second);
     assert!(out.status.success(), "{}", text(&out));
     let report = json(&env.dir.join(env.latest().unwrap()).join("report.json"));
@@ -107,5 +121,15 @@ fn instructions_are_counted_reported_and_repeat_exactly() {
     for d in deltas {
         assert_eq!(d["base_instructions"], d["new_instructions"], "{d}");
         assert_eq!(d["change"], "unchanged", "{d}");
+        // No function changed (A/A); only the --explain'ed bench was looked at.
+        assert!(d.get("functions").is_none(), "{d}");
+        assert_eq!(
+            d.get("explained").is_some(),
+            d["id"].as_str().unwrap().ends_with("lanes/100"),
+            "{d}"
+        );
     }
+    let md =
+        std::fs::read_to_string(env.dir.join(env.latest().unwrap()).join("report.md")).unwrap();
+    assert!(md.contains("No function's own cost changed."), "{md}");
 }
