@@ -415,3 +415,58 @@ pub fn measure(
     );
     Ok(unpaired)
 }
+/// The benches of an `--against` run that regressed in wall time, counted on both sides under
+/// callgrind (side A's binaries and the working tree's), so the report can say which functions
+/// changed — or that none did, when the counts are the same (a layout or memory effect). Only
+/// benches the catalog counts (deterministic, single-threaded) can be; `Ok(None)` when none of
+/// `regressed` is. The outputs go to `<run>/against/callgrind-{a,b}/`.
+pub fn count_regressed(
+    ws: &Workspace,
+    a: &SideA,
+    b_suites: &[Built],
+    catalog: &crate::catalog::Catalog,
+    regressed: &std::collections::BTreeSet<String>,
+    run_dir: &Path,
+    logs: &Path,
+) -> Result<Option<CountedSides>> {
+    let wanted = |id: &str| regressed.contains(id) && catalog.counted.contains(id);
+    if !regressed.iter().any(|id| wanted(id)) {
+        return Ok(None);
+    }
+    let valgrind = crate::instructions::check_valgrind()?;
+    let planned = crate::instructions::plan(catalog, b_suites, &wanted)?;
+    let dir = |side: &str| root(run_dir).join(format!("callgrind-{side}"));
+    let (a_counts, _) = crate::instructions::measure(
+        ws,
+        &a.suites,
+        &planned,
+        valgrind.clone(),
+        &dir("a"),
+        &logs.join("callgrind-a.log"),
+    )
+    .context("counting side A's regressed benches")?;
+    let (b_counts, _) = crate::instructions::measure(
+        ws,
+        b_suites,
+        &planned,
+        valgrind,
+        &dir("b"),
+        &logs.join("callgrind-b.log"),
+    )
+    .context("counting side B's regressed benches")?;
+    Ok(Some(CountedSides {
+        a: a_counts,
+        b: b_counts,
+        a_dir: dir("a"),
+        b_dir: dir("b"),
+    }))
+}
+
+/// Counts of the same benches on both sides of an `--against` run, and where their callgrind
+/// outputs are.
+pub struct CountedSides {
+    pub a: std::collections::BTreeMap<String, crate::results::Counts>,
+    pub b: std::collections::BTreeMap<String, crate::results::Counts>,
+    pub a_dir: PathBuf,
+    pub b_dir: PathBuf,
+}

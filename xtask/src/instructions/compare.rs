@@ -54,6 +54,10 @@ pub struct CountComparison {
     /// Benches counted on one side only (run without `--instructions`, or newly counted).
     pub only_in_baseline: Vec<String>,
     pub only_in_new: Vec<String>,
+    /// What was counted when it is not the whole run against a baseline (`--against`: "the
+    /// benches that regressed in wall time, side A vs side B").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl CountComparison {
@@ -113,6 +117,7 @@ pub fn compare(base: &[Bench], new: &[Bench], threshold: f64) -> Option<CountCom
         deltas,
         only_in_baseline: only(&b, &n),
         only_in_new: only(&n, &b),
+        scope: None,
     })
 }
 

@@ -121,7 +121,8 @@ fn comparison_title(c: &CountComparison) -> String {
         return "Instruction counts not compared: the baseline has none (save it with `--instructions`)".into();
     }
     format!(
-        "Instruction counts against the baseline (threshold {}%): {} regressed, {} improved, {} unchanged",
+        "Instruction counts {} (threshold {}%): {} regressed, {} improved, {} unchanged",
+        c.scope.as_deref().unwrap_or("against the baseline"),
         super::threshold_pct(c.threshold),
         n(Change::Regressed),
         n(Change::Improved),
@@ -203,6 +204,7 @@ mod tests {
             deltas: Vec::new(),
             only_in_baseline: base.iter().map(|s| s.to_string()).collect(),
             only_in_new: new.iter().map(|s| s.to_string()).collect(),
+            scope: None,
         };
         let md = comparison_markdown(&c(&["s/g/f/1"], &[]));
         assert!(

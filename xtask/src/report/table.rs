@@ -187,7 +187,13 @@ pub(super) fn culprits(
                 d.new_instructions
             );
             let table = match &d.functions_missing {
-                Some(why) => Err(why.clone()),
+                Some(why) => Err(format!("No function table: {why}.")),
+                None if d.functions.is_empty() && d.base_instructions == d.new_instructions => Err(
+                    "Same instructions on both sides: what changed is not the code that \
+                         runs but how it runs (code or data layout, caches, memory)."
+                        .into(),
+                ),
+                None if d.functions.is_empty() => Err("No function's own cost changed.".into()),
                 None => Ok(Table {
                     head: vec![
                         "function",
@@ -229,12 +235,9 @@ pub(super) fn culprits_markdown(c: &crate::instructions::compare::CountCompariso
     for (title, table) in culprits(c) {
         let _ = writeln!(s, "### Functions behind `{title}`\n");
         match table {
-            Ok(t) if t.rows.is_empty() => {
-                let _ = writeln!(s, "No function's own cost changed.\n");
-            }
             Ok(t) => s.push_str(&t.markdown()),
-            Err(why) => {
-                let _ = writeln!(s, "No function table: {why}.\n");
+            Err(said) => {
+                let _ = writeln!(s, "{said}\n");
             }
         }
     }
@@ -252,8 +255,8 @@ pub(super) fn culprits_html(c: &crate::instructions::compare::CountComparison) -
         let _ = write!(s, "<h3>Functions behind <code>{}</code></h3>", esc(&title));
         match table {
             Ok(t) => s.push_str(&t.html()),
-            Err(why) => {
-                let _ = write!(s, "<p>No function table: {}.</p>", esc(&why));
+            Err(said) => {
+                let _ = write!(s, "<p>{}</p>", esc(&said));
             }
         }
     }
