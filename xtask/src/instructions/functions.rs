@@ -250,6 +250,25 @@ mod tests {
     }
 
     #[test]
+    fn names_with_generics_closures_and_spaces_are_kept_whole() {
+        let out = "events: Ir\nfl=src/g.rs\n\
+            fn=<alloc::vec::Vec<T,A> as core::clone::Clone>::clone\n3 10\n\
+            fn=ggen_ai::pipeline::run::Run::report::{{closure}}\n4 20\n\
+            fn=(9) <(u8, &str) as core::hash::Hash>::hash\n5 30\nfn=(9)\n6 1\n";
+        let m = parse(out, "g.out").unwrap();
+        assert_eq!(
+            m["<alloc::vec::Vec<T,A> as core::clone::Clone>::clone"].self_ir,
+            10
+        );
+        assert_eq!(
+            m["ggen_ai::pipeline::run::Run::report::{{closure}}"].self_ir,
+            20
+        );
+        assert_eq!(m["<(u8, &str) as core::hash::Hash>::hash"].self_ir, 31);
+        assert_eq!(m.len(), 3, "{m:?}");
+    }
+
+    #[test]
     fn bad_outputs_are_errors_naming_the_file() {
         let e = parse("fn=x\n1 2\n", "u.out").unwrap_err().to_string();
         assert!(e.contains("u.out") && e.contains("events:"), "{e}");
