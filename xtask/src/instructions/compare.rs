@@ -32,6 +32,10 @@ pub struct CountDelta {
     /// Why a regressed or improved bench has no function table, when it has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub functions_missing: Option<String>,
+    /// A differential of folded stacks, `stack before after` per line (instructions per
+    /// iteration), for the flame graph of an explained bench; empty otherwise.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub folded_diff: String,
     /// Whether the functions were looked at (the bench changed, or `--explain` chose it): an
     /// explained bench with no rows had no function whose own cost changed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -105,6 +109,7 @@ pub fn compare(base: &[Bench], new: &[Bench], threshold: f64) -> Option<CountCom
                 change,
                 functions: Vec::new(),
                 functions_missing: None,
+                folded_diff: String::new(),
                 explained: false,
             })
         })
@@ -119,6 +124,17 @@ pub fn compare(base: &[Bench], new: &[Bench], threshold: f64) -> Option<CountCom
         only_in_new: only(&n, &b),
         scope: None,
     })
+}
+
+/// inferno's differential of two folded profiles (`stack before after` lines); empty if it fails
+/// (the table stands without the graph).
+fn folded_diff(before: &str, after: &str) -> String {
+    let mut out = Vec::new();
+    let opt = inferno::differential::Options::default();
+    match inferno::differential::from_readers(opt, before.as_bytes(), after.as_bytes(), &mut out) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// The callgrind output of bench `id` in a folder of outputs (`<run>/callgrind/`).
@@ -167,6 +183,10 @@ pub fn explain(
         ) {
             (Ok(b), Ok(n), Some(bi), Some(ni)) => {
                 d.functions = super::functions::deltas(&b, bi, &n, ni);
+                d.folded_diff = folded_diff(
+                    &super::functions::folded(&b, bi),
+                    &super::functions::folded(&n, ni),
+                );
             }
             (Err(why), ..) | (_, Err(why), ..) => d.functions_missing = Some(why),
             _ => d.functions_missing = Some("a side has no iteration count".into()),

@@ -29,6 +29,8 @@ pub struct Function {
     pub line: Option<u64>,
     pub self_ir: u64,
     pub inclusive_ir: u64,
+    /// The functions it calls, with the whole cost of those calls.
+    pub calls: BTreeMap<String, u64>,
 }
 
 /// Reads the per-function costs of a callgrind output file.
@@ -122,6 +124,7 @@ pub fn parse(text: &str, what: &str) -> Result<BTreeMap<String, Function>> {
             if std::mem::take(&mut in_call) {
                 if callee != *f {
                     entry.inclusive_ir += ir;
+                    *entry.calls.entry(callee.clone()).or_default() += ir;
                 }
             } else {
                 entry.self_ir += ir;
@@ -141,6 +144,50 @@ pub fn parse(text: &str, what: &str) -> Result<BTreeMap<String, Function>> {
         bail!("{what}: no `events:` line naming Ir (not a callgrind output?)");
     }
     Ok(out)
+}
+
+/// Folded stacks (`root;caller;callee count`, one line per stack, counts per iteration) for a
+/// flame graph. Callgrind keeps caller → callee edges, not whole stacks, so the stacks are
+/// rebuilt from the functions nobody calls: a function's self cost and its calls are split
+/// among the paths that reach it in proportion to the cost each path brings (the usual
+/// approximation for call-graph profiles); a path stops at a function already on it, and at
+/// depth 48.
+pub fn folded(m: &BTreeMap<String, Function>, iterations: u64) -> String {
+    fn walk(
+        m: &BTreeMap<String, Function>,
+        name: &str,
+        budget: f64,
+        path: &mut Vec<String>,
+        out: &mut BTreeMap<String, f64>,
+    ) {
+        let Some(f) = m.get(name) else { return };
+        if f.inclusive_ir == 0 || path.len() >= 48 || path.iter().any(|p| p == name) {
+            return;
+        }
+        let scale = budget / f.inclusive_ir as f64;
+        path.push(name.to_owned());
+        *out.entry(path.join(";")).or_default() += f.self_ir as f64 * scale;
+        for (callee, cost) in &f.calls {
+            walk(m, callee, *cost as f64 * scale, path, out);
+        }
+        path.pop();
+    }
+    let called: std::collections::BTreeSet<&String> = m
+        .iter()
+        .flat_map(|(caller, f)| f.calls.keys().filter(move |c| *c != caller))
+        .collect();
+    let mut stacks = BTreeMap::new();
+    for (name, f) in m.iter().filter(|(n, _)| !called.contains(n)) {
+        walk(m, name, f.inclusive_ir as f64, &mut Vec::new(), &mut stacks);
+    }
+    let per = iterations.max(1) as f64;
+    stacks
+        .into_iter()
+        .filter_map(|(stack, ir)| {
+            let n = (ir / per).round() as u64;
+            (n > 0).then(|| format!("{stack} {n}\n"))
+        })
+        .collect()
 }
 
 /// One function's cost per iteration in the baseline and in this run.
@@ -247,6 +294,15 @@ mod tests {
             m["c::compressed"].self_ir, 25,
             "a compressed name is one function"
         );
+        assert_eq!(m["c::compressed"].line, Some(2), "line 0 is no line");
+        assert_eq!(outer.calls.get("b::inner"), Some(&600));
+        assert!(!outer.calls.contains_key("a::outer"), "no self edge");
+        // Stacks from the roots (outer and compressed; inner is called): outer's own 160, its
+        // call into inner 600, per iteration of 2.
+        assert_eq!(
+            folded(&m, 2),
+            "a::outer 80\na::outer;b::inner 300\nc::compressed 13\n"
+        );
     }
 
     #[test]
@@ -290,6 +346,7 @@ mod tests {
             line: Some(1),
             self_ir: s,
             inclusive_ir: i,
+            calls: BTreeMap::new(),
         };
         let base: BTreeMap<String, Function> = [
             ("same".to_owned(), f(1000, 1000)),

@@ -172,7 +172,7 @@ pub(super) fn claims(r: &Report) -> Table {
 /// self cost per iteration changed most (or why there is no table).
 pub(super) fn culprits(
     c: &crate::instructions::compare::CountComparison,
-) -> Vec<(String, Result<Table, String>)> {
+) -> Vec<(String, Result<Table, String>, &str)> {
     let ir = |v: Option<f64>| v.map_or_else(|| "—".to_owned(), |x| format!("{x:.1}"));
     let arrow = |a: Option<f64>, b: Option<f64>| format!("{} → {}", ir(a), ir(b));
     c.deltas
@@ -224,21 +224,50 @@ pub(super) fn culprits(
                         .collect(),
                 }),
             };
-            (title, table)
+            (title, table, d.folded_diff.as_str())
         })
         .collect()
+}
+
+/// The `height` attribute of an SVG's root element, in pixels.
+fn svg_height(svg: &str) -> Option<usize> {
+    let tag = &svg[svg.find("<svg")?..];
+    let tag = &tag[..tag.find('>')?];
+    let at = tag.find(" height=\"")? + " height=\"".len();
+    tag[at..].split('"').next()?.parse().ok()
+}
+
+/// A differential flame graph (inferno) of `folded_diff` (`stack before after` lines): widths
+/// from this run, red where a frame costs more than in the baseline, blue where less. `None`
+/// when there is nothing to draw or inferno fails.
+pub(super) fn flame_svg(title: &str, folded_diff: &str) -> Option<String> {
+    if folded_diff.trim().is_empty() {
+        return None;
+    }
+    let mut opt = inferno::flamegraph::Options::default();
+    opt.title = title.to_owned();
+    opt.count_name = "instructions / iteration".into();
+    opt.image_width = Some(1200);
+    opt.deterministic = true;
+    opt.hash = true;
+    let mut svg = Vec::new();
+    inferno::flamegraph::from_lines(&mut opt, folded_diff.lines(), &mut svg).ok()?;
+    String::from_utf8(svg).ok()
 }
 
 /// [`culprits`] as markdown sections.
 pub(super) fn culprits_markdown(c: &crate::instructions::compare::CountComparison) -> String {
     let mut s = String::new();
-    for (title, table) in culprits(c) {
+    for (title, table, folded) in culprits(c) {
         let _ = writeln!(s, "### Functions behind `{title}`\n");
         match table {
             Ok(t) => s.push_str(&t.markdown()),
             Err(said) => {
                 let _ = writeln!(s, "{said}\n");
             }
+        }
+        if !folded.trim().is_empty() {
+            let _ = writeln!(s, "Its differential flame graph is in report.html.\n");
         }
     }
     if !s.is_empty() {
@@ -251,13 +280,25 @@ pub(super) fn culprits_markdown(c: &crate::instructions::compare::CountCompariso
 /// [`culprits`] as HTML sections.
 pub(super) fn culprits_html(c: &crate::instructions::compare::CountComparison) -> String {
     let mut s = String::new();
-    for (title, table) in culprits(c) {
+    for (title, table, folded) in culprits(c) {
         let _ = write!(s, "<h3>Functions behind <code>{}</code></h3>", esc(&title));
         match table {
             Ok(t) => s.push_str(&t.html()),
             Err(said) => {
                 let _ = write!(s, "<p>{}</p>", esc(&said));
             }
+        }
+        if let Some(svg) = flame_svg(&title, folded) {
+            // Each graph in a frame of its own: inferno's SVG carries its own script and element
+            // ids (search, zoom), which would clash between two graphs inline in one page.
+            let height = svg_height(&svg).unwrap_or(600) + 20;
+            let _ = write!(
+                s,
+                "<details><summary>differential flame graph (red: more instructions than the baseline, blue: fewer; widths: this run; hover or click a frame)</summary>\
+                 <iframe title=\"{}\" style=\"width:100%;height:{height}px;border:0\" srcdoc=\"{}\"></iframe></details>",
+                esc(&title),
+                esc(&svg)
+            );
         }
     }
     if !s.is_empty() {
@@ -339,6 +380,64 @@ mod tests {
             got, want,
             "the rendered tables changed; if on purpose, update xtask/src/report/golden_tables.txt to:\n{got}"
         );
+    }
+
+    #[test]
+    fn an_explained_bench_gets_its_differential_flame_graph_in_html() {
+        use crate::instructions::compare::{CountComparison, CountDelta};
+        use crate::instructions::functions::FunctionDelta;
+        let d = CountDelta {
+            id: "s/g/f/1".into(),
+            base_instructions: 100.0,
+            new_instructions: 150.0,
+            base_estimated_cycles: 100.0,
+            new_estimated_cycles: 150.0,
+            change: crate::stats::Change::Regressed,
+            functions: vec![FunctionDelta {
+                function: "x::hot".into(),
+                at: "src/x.rs:3".into(),
+                base_self: Some(50.0),
+                new_self: Some(100.0),
+                base_inclusive: Some(100.0),
+                new_inclusive: Some(150.0),
+                share: 1.0,
+            }],
+            functions_missing: None,
+            folded_diff: "root 50 50\nroot;x::hot 50 100\n".into(),
+            explained: true,
+        };
+        let c = CountComparison {
+            threshold: 0.01,
+            deltas: vec![d],
+            only_in_baseline: vec![],
+            only_in_new: vec![],
+            scope: None,
+        };
+        let html = culprits_html(&c);
+        assert!(
+            html.contains("<details><summary>differential flame graph"),
+            "{html}"
+        );
+        assert!(
+            html.contains("srcdoc=\"") && html.contains("x::hot"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("<svg"),
+            "the graph is escaped into its frame: {html}"
+        );
+        let svg = flame_svg("t", "root 50 50\nroot;x::hot 50 100\n").unwrap();
+        assert!(svg_height(&svg).is_some_and(|h| h > 0), "{svg}");
+        let md = culprits_markdown(&c);
+        assert!(
+            md.contains("| `x::hot` | src/x.rs:3 | 50.0 → 100.0 | 100.0 → 150.0 | +50.0 | 100% |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("differential flame graph is in report.html"),
+            "{md}"
+        );
+        assert_eq!(flame_svg("t", "  \n"), None);
     }
 
     #[test]
