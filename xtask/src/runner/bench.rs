@@ -322,74 +322,6 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
     })
 }
 
-/// With `--against`: the benches that regressed in wall time and can be counted are counted on
-/// both sides, and their comparison of counts (with the functions behind each, or "no function
-/// changed") joins the report. Without valgrind the report says how to get it.
-fn explain_against(
-    plan: &Plan,
-    a: &crate::against::SideA,
-    c: &mut report::Comparison,
-    side_a: &[results::Bench],
-    side_b: &[results::Bench],
-    ir_threshold: f64,
-) -> Result<()> {
-    let regressed: std::collections::BTreeSet<String> = c
-        .deltas
-        .iter()
-        .filter(|d| d.change == crate::stats::Change::Regressed)
-        .map(|d| d.id.clone())
-        .collect();
-    let logs = plan.run_dir.join("logs");
-    let counted = match crate::against::count_regressed(
-        &plan.ws,
-        a,
-        &plan.suites,
-        &plan.catalog,
-        &regressed,
-        &plan.run_dir,
-        &logs,
-    ) {
-        Ok(Some(counted)) => counted,
-        Ok(None) => return Ok(()),
-        Err(e) => {
-            eprintln!("warning: the regressed benches were not counted under callgrind: {e:#}");
-            return Ok(());
-        }
-    };
-    let with_counts = |benches: &[results::Bench],
-                       counts: &BTreeMap<String, instructions::Counts>| {
-        benches
-            .iter()
-            .filter_map(|b| {
-                let c = counts.get(&b.id)?;
-                Some(results::Bench {
-                    counts: Some(c.clone()),
-                    ..b.clone()
-                })
-            })
-            .collect::<Vec<_>>()
-    };
-    let (a_benches, b_benches) = (
-        with_counts(side_a, &counted.a),
-        with_counts(side_b, &counted.b),
-    );
-    if let Some(mut ic) = instructions::compare::compare(&a_benches, &b_benches, ir_threshold) {
-        // Every counted bench here regressed in wall time: each is looked at, changed or not.
-        let all = regex::Regex::new("").expect("the empty regex");
-        instructions::compare::explain(
-            &mut ic,
-            Some(&counted.a_dir),
-            Some(&counted.b_dir),
-            &a_benches,
-            &b_benches,
-            Some(&all),
-        );
-        ic.scope = Some("of the benches that regressed in wall time, side A vs side B".into());
-        c.instructions = Some(ic);
-    }
-    Ok(())
-}
-
 /// Step 3: read every result, evaluate the claims, compare with the baseline.
 fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
     let mut benches = results::read_repeats(&m.roots)?;
@@ -428,7 +360,19 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
             let name = format!("{} ({})", a.rev, &a.sha[..a.sha.len().min(12)]);
             let mut c = report::compare_paired(&name, &side_a, &benches, args.threshold);
             c.unpaired = m.unpaired.clone();
-            explain_against(plan, a, &mut c, &side_a, &benches, args.ir_threshold)?;
+            super::explain::against(
+                super::explain::Sides {
+                    ws: &plan.ws,
+                    suites: &plan.suites,
+                    catalog: &plan.catalog,
+                    run_dir: &plan.run_dir,
+                },
+                a,
+                &mut c,
+                &side_a,
+                &benches,
+                args.ir_threshold,
+            )?;
             Some(c)
         }
         None => plan.baseline.as_ref().map(|(name, base, base_callgrind)| {
