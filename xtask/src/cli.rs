@@ -185,13 +185,14 @@ pub fn check_name(name: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
-fn parse_threshold(s: &str) -> Result<f64> {
+/// A percentage given to `option` (`--threshold`, `--ir-threshold`), as a fraction.
+fn parse_threshold(option: &str, s: &str) -> Result<f64> {
     let v: f64 = s
         .trim_end_matches('%')
         .parse()
-        .map_err(|_| anyhow::anyhow!("--threshold {s:?} is not a number"))?;
+        .map_err(|_| anyhow::anyhow!("{option} {s:?} is not a number"))?;
     if !(0.0..1000.0).contains(&v) {
-        bail!("--threshold {s:?} must be a percentage between 0 and 1000");
+        bail!("{option} {s:?} must be a percentage between 0 and 1000");
     }
     Ok(v / 100.0)
 }
@@ -208,8 +209,10 @@ fn parse_compare(p: &mut lexopt::Parser) -> Result<Command> {
             Short('h') | Long("help") => return Ok(Command::Help),
             Value(v) => names.push(v.string()?),
             Long("explain") => explain = Some(parse_explain(p.value()?.string()?)?),
-            Long("threshold") => threshold = parse_threshold(&p.value()?.string()?)?,
-            Long("ir-threshold") => ir_threshold = parse_threshold(&p.value()?.string()?)?,
+            Long("threshold") => threshold = parse_threshold("--threshold", &p.value()?.string()?)?,
+            Long("ir-threshold") => {
+                ir_threshold = parse_threshold("--ir-threshold", &p.value()?.string()?)?
+            }
             Long("no-fail") => no_fail = true,
             other => bail!("{}", other.unexpected()),
         }
@@ -287,7 +290,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
             Long("save-baseline") => args.save_baseline = Some(check_name(&p.value()?.string()?)?),
             Long("baseline") => args.baseline = Some(check_name(&p.value()?.string()?)?),
             Long("threshold") => {
-                args.threshold = parse_threshold(&p.value()?.string()?)?;
+                args.threshold = parse_threshold("--threshold", &p.value()?.string()?)?;
                 args.threshold_given = true;
             }
             Long("against") => {
@@ -335,7 +338,9 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
             }
             Long("force") => args.force = true,
             Long("instructions") => args.instructions = true,
-            Long("ir-threshold") => args.ir_threshold = parse_threshold(&p.value()?.string()?)?,
+            Long("ir-threshold") => {
+                args.ir_threshold = parse_threshold("--ir-threshold", &p.value()?.string()?)?
+            }
             Long("explain") => args.explain = Some(parse_explain(p.value()?.string()?)?),
             Long("strict") => args.strict = true,
             Long("gate-deterministic") => args.gate_deterministic = true,
@@ -389,6 +394,17 @@ mod tests {
         parse(s.split_whitespace().map(OsString::from))
     }
 
+    /// `args` is refused with an error saying `says`.
+    fn assert_err(args: &str, says: &str) {
+        match parse_str(args) {
+            Ok(c) => panic!("{args:?} was accepted: {c:?}"),
+            Err(e) => {
+                let e = format!("{e:#}");
+                assert!(e.contains(says), "{args:?}: {e:?} does not say {says:?}");
+            }
+        }
+    }
+
     #[test]
     fn parses_bench_options() {
         let Command::Bench(a) =
@@ -408,18 +424,33 @@ mod tests {
 
     #[test]
     fn rejects_bad_usage() {
-        assert!(parse_str("bench --quick --full").is_err());
-        assert!(parse_str("bench --nope").is_err());
-        assert!(parse_str("bench -p").is_err());
-        assert!(parse_str("frobnicate").is_err());
+        assert_err(
+            "bench --quick --full",
+            "--quick and --full are mutually exclusive",
+        );
+        assert_err("bench --nope", "invalid option '--nope'");
+        assert_err("bench -p", "missing argument for option '-p'");
+        assert_err("frobnicate", "unknown subcommand \"frobnicate\"");
         assert_eq!(parse_str("").unwrap(), Command::Help);
-        assert!(parse_str("bench --filter (").is_err());
-        assert!(parse_str("bench --save-baseline ../x").is_err());
-        assert!(parse_str("bench --export csv=x").is_err());
-        assert!(parse_str("bench --threshold lots").is_err());
-        assert!(parse_str("compare onlyone").is_err());
-        assert!(parse_str("report a b").is_err());
-        assert!(parse_str("bench --repeat 0").is_err());
+        assert_err("bench --filter (", "--filter \"(\" is not a valid regex");
+        assert_err(
+            "bench --save-baseline ../x",
+            "baseline name \"../x\" must be letters",
+        );
+        assert_err("bench --export csv=x", "expected bmf=PATH or github=PATH");
+        assert_err(
+            "bench --threshold lots",
+            "--threshold \"lots\" is not a number",
+        );
+        assert_err(
+            "compare onlyone",
+            "compare takes two baselines or runs, got 1",
+        );
+        assert_err("report a b", "unexpected argument \"b\"");
+        assert_err(
+            "bench --repeat 0",
+            "--repeat \"0\": expected a whole number from 1 to 100",
+        );
         let Command::Bench(a) = parse_str("bench --repeat 3").unwrap() else {
             panic!()
         };
@@ -459,10 +490,18 @@ mod tests {
         ] {
             assert_eq!(orig.is_match(id), wrapped.is_match(id), "{id}");
         }
+    }
+
+    #[test]
+    fn force_replaces_a_saved_baseline() {
         let Command::Bench(a) = parse_str("bench --save-baseline x --force").unwrap() else {
             panic!()
         };
         assert!(a.force);
+    }
+
+    #[test]
+    fn against_takes_its_own_threshold_rounds_and_setups_and_refuses_what_does_not_apply() {
         let Command::Bench(a) = parse_str("bench --against HEAD~1").unwrap() else {
             panic!()
         };
@@ -471,31 +510,56 @@ mod tests {
             (a.repeat, a.threshold),
             (1, crate::against::DEFAULT_THRESHOLD)
         );
-        assert!(parse_str("bench --against HEAD --baseline x").is_err());
-        assert!(parse_str("bench --against HEAD --repeat 3").is_err());
+        assert_err(
+            "bench --against HEAD --baseline x",
+            "--against and --baseline are two comparisons",
+        );
+        assert_err("bench --against HEAD --repeat 3", "--repeat does not apply");
         let Command::Bench(a) = parse_str("bench --against HEAD --rounds 32").unwrap() else {
             panic!()
         };
         assert_eq!(a.rounds, Some(32));
-        assert!(parse_str("bench --rounds 32").is_err());
-        assert!(parse_str("bench --against HEAD --rounds 1").is_err());
-        assert!(parse_str("bench --against HEAD --rounds 5").is_err());
+        assert_err("bench --rounds 32", "--rounds applies to --against");
+        assert_err(
+            "bench --against HEAD --rounds 1",
+            "--rounds \"1\": expected a whole number from 6",
+        );
+        assert_err(
+            "bench --against HEAD --rounds 5",
+            "--rounds \"5\": expected a whole number from 6",
+        );
         assert!(parse_str("bench --against HEAD --rounds 6").is_ok());
         let Command::Bench(a) = parse_str("bench --against HEAD --setups 3").unwrap() else {
             panic!("bench");
         };
         assert_eq!(a.setups, Some(3));
-        assert!(parse_str("bench --setups 3").is_err());
-        assert!(parse_str("bench --against HEAD --setups 0").is_err());
-        assert!(parse_str("bench --against HEAD --setups 21").is_err());
+        assert_err("bench --setups 3", "--setups applies to --against");
+        assert_err(
+            "bench --against HEAD --setups 0",
+            "--setups \"0\": expected a whole number from 1 to 20",
+        );
+        assert_err(
+            "bench --against HEAD --setups 21",
+            "--setups \"21\": expected a whole number from 1 to 20",
+        );
+    }
+
+    #[test]
+    fn instructions_take_their_own_threshold_and_no_pairing() {
         let Command::Bench(a) = parse_str("bench --instructions --ir-threshold 0.5").unwrap()
         else {
             panic!()
         };
         assert!(a.instructions);
         assert_eq!(a.ir_threshold, 0.005);
-        assert!(parse_str("bench --instructions --against HEAD").is_err());
-        assert!(parse_str("bench --ir-threshold x").is_err());
+        assert_err(
+            "bench --instructions --against HEAD",
+            "--against and --instructions: counts need no pairing",
+        );
+        assert_err(
+            "bench --ir-threshold x",
+            "--ir-threshold \"x\" is not a number",
+        );
         let Command::Bench(a) =
             parse_str("bench --instructions --baseline b --explain ^s/g/").unwrap()
         else {
