@@ -237,7 +237,7 @@ fn served(plan: &[PlanLine]) -> Vec<(String, Placement)> {
 /// in full. On three whole-workspace A/A runs the rounds' interval was ±0.97% (median half-width)
 /// this way, ±1.18% with the ratio of geometric means (docs/BENCHMARKS.md).
 fn round_values(a: &[f64], b: &[f64]) -> (f64, f64) {
-    let level = (paired::geo_mean(a) * paired::geo_mean(b)).sqrt();
+    let level = (crate::stats::geo_mean(a) * crate::stats::geo_mean(b)).sqrt();
     let r = crate::stats::log_ratios(a, b, 1)
         .and_then(|d| crate::stats::hodges_lehmann(&d))
         .unwrap_or(f64::NAN);

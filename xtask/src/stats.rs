@@ -192,6 +192,21 @@ fn walsh_averages(d: &[f64]) -> Vec<f64> {
     walsh
 }
 
+/// The median (the mean of the two middle values for an even count); NaN for none.
+pub fn median(v: &[f64]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = v.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    median_sorted(&sorted)
+}
+
+/// The geometric mean.
+pub fn geo_mean(v: &[f64]) -> f64 {
+    (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
+}
+
 fn median_sorted(v: &[f64]) -> f64 {
     let m = v.len();
     if m % 2 == 1 {
@@ -294,6 +309,14 @@ pub fn loglog_fit(points: &[(f64, f64)]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_and_geometric_mean() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
+        assert!((geo_mean(&[1.0, 4.0]) - 2.0).abs() < 1e-12);
+    }
 
     #[test]
     fn hodges_lehmann_is_the_median_of_walsh_averages_and_shrugs_off_an_outlier() {

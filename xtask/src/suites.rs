@@ -155,7 +155,7 @@ impl Built {
         }
         let profile = profile.name();
         let mut cmd = self.command(ws);
-        cmd.env("GGEN_BENCH_PROFILE", profile)
+        cmd.env(bench_format::PROFILE_ENV, profile)
             .env("CRITERION_HOME", home)
             .stdout(file.try_clone()?)
             .stderr(file);
@@ -194,7 +194,7 @@ fn list_into(ws: &Workspace, built: &[Built], scratch: &Path) -> Result<Catalog>
         let mut cmd = b.command(ws);
         cmd.arg("--list")
             .env("CRITERION_HOME", &home)
-            .env("GGEN_BENCH_PROFILE", "quick")
+            .env(bench_format::PROFILE_ENV, Profile::Quick.name())
             .stderr(Stdio::inherit());
         let what = format!("listing the benches of suite {}", b.suite.name);
         let done = interrupt::run(&mut cmd, true, &what)?;

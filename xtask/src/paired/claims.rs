@@ -44,8 +44,7 @@ fn alone(
     }
     let proven = server.unproven() == before;
     server.finish()?;
-    v.sort_by(f64::total_cmp);
-    Ok((v[v.len() / 2], iters, proven))
+    Ok((crate::stats::median(&v), iters, proven))
 }
 
 /// Whether the suite's serve mode can run bench `id` (`suite/group/function/parameter`): its

@@ -437,11 +437,6 @@ pub fn measure_with(
     Ok((va, vb, ib))
 }
 
-/// Geometric mean.
-pub fn geo_mean(v: &[f64]) -> f64 {
-    (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,9 +41,7 @@ pub fn write(home: &Path, l: &Layout<'_>) -> Result<()> {
     } else {
         0.0
     };
-    let mut sorted = samples.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
+    let median = crate::stats::median(samples);
     let est = |point: f64, lo: f64, hi: f64| {
         serde_json::json!({"point_estimate": point, "standard_error": sd,
             "confidence_interval": {"confidence_level": 0.95, "lower_bound": lo.max(0.0), "upper_bound": hi}})
