@@ -310,3 +310,24 @@ pub(crate) fn unit_word(u: Unit) -> &'static str {
         Unit::Bytes => "bytes",
     }
 }
+
+/// A bench of a scaling series and its parameter.
+pub(crate) type SeriesPoint<'a> = (&'a str, f64);
+
+/// The end points of a scaling series: of `ids`, those whose parameter (the last part) is a
+/// positive number ([`numeric_parameter`]), the one with the smallest and the one with the
+/// largest parameter; `None` unless the two differ. The claims engine measures these two in turn,
+/// and the verdict is judged between them.
+pub(crate) fn series_end_points<'a>(
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Option<(SeriesPoint<'a>, SeriesPoint<'a>)> {
+    let mut pts: Vec<(&str, f64)> = ids
+        .into_iter()
+        .filter_map(|id| Some((id, numeric_parameter(id.rsplit('/').next()?)?)))
+        .collect();
+    pts.sort_by(|a, b| a.1.total_cmp(&b.1));
+    match (pts.first(), pts.last()) {
+        (Some(&a), Some(&b)) if b.1 > a.1 => Some((a, b)),
+        _ => None,
+    }
+}

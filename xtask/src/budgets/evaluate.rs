@@ -140,7 +140,7 @@ fn ratio_interval(a: &Bench, b: &Bench) -> (f64, f64, f64) {
 }
 
 /// A series point: its id and its numeric parameter.
-type Point<'a> = (&'a str, f64);
+type Point<'a> = crate::claim::SeriesPoint<'a>;
 
 /// The first and last point of a series (smallest and largest numeric parameter), with their
 /// parameters.
@@ -148,15 +148,7 @@ pub(crate) fn series_ends<'a, 'b>(
     ids: &[&'a str],
     find: &dyn Fn(&str) -> Option<&'b Bench>,
 ) -> Option<(Point<'a>, Point<'a>)> {
-    let mut pts: Vec<(&str, f64)> = ids
-        .iter()
-        .filter_map(|id| Some((*id, find(id)?.parameter_value()?)))
-        .collect();
-    pts.sort_by(|a, b| a.1.total_cmp(&b.1));
-    match (pts.first(), pts.last()) {
-        (Some(&a), Some(&b)) if b.1 > a.1 => Some((a, b)),
-        _ => None,
-    }
+    crate::claim::series_end_points(ids.iter().copied().filter(|id| find(id).is_some()))
 }
 
 /// A claim measured in turn whose every round was unproven (a contended bench whose

@@ -181,18 +181,9 @@ pub fn claims(
         known: &'a std::collections::BTreeSet<String>,
         selected: &dyn Fn(&str) -> bool,
     ) -> Option<(&'a str, &'a str)> {
-        let mut pts: Vec<(&str, f64)> = e
-            .ids(known)
-            .into_iter()
-            .filter(|id| selected(id))
-            .filter_map(|id| {
-                let p = id.rsplit('/').next()?;
-                Some((id, crate::results::numeric_parameter(p)?))
-            })
-            .collect();
-        pts.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let (first, last) = (pts.first()?, pts.last()?);
-        (last.1 > first.1).then_some((last.0, first.0))
+        // Numerator the largest parameter, denominator the smallest.
+        crate::claim::series_end_points(e.ids(known).into_iter().filter(|id| selected(id)))
+            .map(|(first, last)| (last.0, first.0))
     }
     let suite_of = |id: &str| id.split_once('/').map(|(s, _)| s.to_owned());
     let mut pairs: Vec<Pair<'_>> = Vec::new();
