@@ -33,7 +33,10 @@ pub fn mean_and_sd(xs: &[f64]) -> (f64, f64) {
     (m, var.sqrt())
 }
 
-/// Ratio of means `mean(new) / mean(base)` and its 95% bootstrap percentile interval.
+/// A ratio (`new / base`, or any of the engine's ratios: machine speedup, efficiency, shared
+/// line) with its 95% interval: a bootstrap percentile interval over samples, a Welch
+/// t-interval over run means, a t-interval over paired log-ratios, or a signed-rank
+/// (Hodges–Lehmann) interval over rounds, as the producer says.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RatioCi {
     pub point: f64,

@@ -57,8 +57,10 @@
 //! 95% interval satisfies the entry), FAIL (the whole interval violates it), UNSURE (it straddles
 //! the limit: not a failure unless `--strict`), NO_DATA (an entry whose benches were selected for
 //! the run but produced no result — a failure), SKIPPED (the run was filtered to exclude them, or
-//! one side of a claim, or all but one point of a series). Scaling fits and latency percentiles
-//! have no interval here and are PASS or FAIL on the point value; so are instruction counts,
+//! one side of a claim, or all but one point of a series). A scaling entry whose end points were
+//! measured in turn gets an interval of its exponent like a claim; one fitted from the run's
+//! separate means, and latency percentiles, have no interval and are PASS or FAIL on the point
+//! value; so are instruction counts,
 //! which are exact, and which are SKIPPED in a run without `--instructions`.
 //!
 //! [`parse`](parse()) validates a file against the [`Catalog`] (unknown ids, fields and units,
