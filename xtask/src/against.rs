@@ -219,7 +219,7 @@ pub struct Unpaired {
 
 /// The benches a plan says a suite serves (every bench but allocation groups).
 /// With where each runs: single-threaded (counted) benches on one CPU, the others on all.
-fn served(plan: &[PlanLine]) -> Vec<(String, Placement)> {
+fn servable_with_placement(plan: &[PlanLine]) -> Vec<(String, Placement)> {
     plan.iter()
         .filter_map(|l| match l {
             PlanLine::Counted { id, .. } => Some((id.clone(), Placement::OneCpu)),
@@ -279,7 +279,10 @@ pub fn measure(
                 a.rev
             )
         })?;
-        let (a_ids, b_ids) = (served(&a_plan), served(&b_plan));
+        let (a_ids, b_ids) = (
+            servable_with_placement(&a_plan),
+            servable_with_placement(&b_plan),
+        );
         for l in &b_plan {
             if let PlanLine::Group { group, reason } = l {
                 unpaired

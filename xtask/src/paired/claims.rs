@@ -49,7 +49,7 @@ fn alone(
 
 /// Whether the suite's serve mode can run bench `id` (`suite/group/function/parameter`): its
 /// plan lists it as counted or uncounted, not as part of an allocation group.
-fn served(catalog: &crate::catalog::Catalog, id: &str) -> bool {
+fn can_serve(catalog: &crate::catalog::Catalog, id: &str) -> bool {
     use bench_format::harness::PlanLine;
     let Some((suite, rest)) = id.split_once('/') else {
         return false;
@@ -226,8 +226,10 @@ pub fn claims(
                     machine_serial.as_str(),
                     *at_least,
                 );
-                let both =
-                    selected(m.0) && selected(m.1) && served(catalog, m.0) && served(catalog, m.1);
+                let both = selected(m.0)
+                    && selected(m.1)
+                    && can_serve(catalog, m.0)
+                    && can_serve(catalog, m.1);
                 if !both {
                     continue;
                 }
@@ -240,7 +242,7 @@ pub fn claims(
         };
         // Both benches in one suite, and served (time benches of a Criterion suite; an
         // allocation group's bytes are exact and keep their own verdict).
-        if suite_of(n) != suite_of(d) || !served(catalog, n) || !served(catalog, d) {
+        if suite_of(n) != suite_of(d) || !can_serve(catalog, n) || !can_serve(catalog, d) {
             continue;
         }
         // Two claims on the same two benches share one measurement (an efficiency claim is
@@ -263,7 +265,7 @@ pub fn claims(
                             && id != ms
                             && catalog.ids.contains(id)
                             && selected(id)
-                            && served(catalog, id)
+                            && can_serve(catalog, id)
                     };
                     (usable(&sp) && usable(&ss)).then_some((sp, ss))
                 }),
@@ -481,12 +483,12 @@ mod tests {
                 },
             ],
         );
-        assert!(served(&catalog, "s/g/a/1"));
-        assert!(served(&catalog, "s/g/b/1"));
+        assert!(can_serve(&catalog, "s/g/a/1"));
+        assert!(can_serve(&catalog, "s/g/b/1"));
         // An allocation group's benches, another suite (`system`), a malformed id: not served.
-        assert!(!served(&catalog, "s/memory_pressure/global/1"));
-        assert!(!served(&catalog, "system/startup/version/1"));
-        assert!(!served(&catalog, "nosuite"));
+        assert!(!can_serve(&catalog, "s/memory_pressure/global/1"));
+        assert!(!can_serve(&catalog, "system/startup/version/1"));
+        assert!(!can_serve(&catalog, "nosuite"));
     }
 
     #[test]
