@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use super::table::{Cell, Table};
 use super::{Report, esc};
 use crate::instructions::compare::CountComparison;
 use crate::stats::Change;
@@ -21,19 +22,6 @@ fn count(v: f64) -> String {
         out.push(c);
     }
     out
-}
-
-/// The header line: how many benches were counted, in how long, with which valgrind.
-pub fn header_line(r: &Report) -> Option<String> {
-    r.instructions.as_ref().map(|s| {
-        format!(
-            "{} benches in {:.1} s (excluding compilation), {}, {} not counted",
-            s.counted,
-            s.duration_s,
-            s.valgrind,
-            s.uncounted.len()
-        )
-    })
 }
 
 /// Rows of this run's counts: id, instructions, estimated cycles, iterations.
@@ -130,19 +118,25 @@ fn comparison_title(c: &CountComparison) -> String {
     )
 }
 
-fn delta_rows(c: &CountComparison) -> Vec<[String; 5]> {
-    c.deltas
-        .iter()
-        .map(|d| {
-            [
-                d.id.clone(),
-                count(d.base_instructions),
-                count(d.new_instructions),
-                format!("{:+.3}%", d.relative() * 100.0),
-                format!("{:?}", d.change).to_lowercase(),
-            ]
-        })
-        .collect()
+/// The comparison of counts as a table: bench, instructions per iteration on both sides, the
+/// change, the verdict.
+fn deltas_table(c: &CountComparison) -> Table {
+    Table {
+        head: vec!["bench", "baseline", "new", "change", "verdict"],
+        rows: c
+            .deltas
+            .iter()
+            .map(|d| {
+                vec![
+                    Cell::Bench(d.id.clone()),
+                    Cell::Text(count(d.base_instructions)),
+                    Cell::Text(count(d.new_instructions)),
+                    Cell::Text(format!("{:+.3}%", d.relative() * 100.0)),
+                    super::table::change_cell(d.change),
+                ]
+            })
+            .collect(),
+    }
 }
 
 pub fn comparison_markdown(c: &CountComparison) -> String {
@@ -150,13 +144,8 @@ pub fn comparison_markdown(c: &CountComparison) -> String {
         "## {}\n\nCounts are exact: any change beyond the threshold fails the comparison.\n\n",
         comparison_title(c)
     );
-    let _ = writeln!(
-        s,
-        "| bench | baseline | new | change | verdict |\n|---|---|---|---|---|"
-    );
-    for [id, b, n, ch, v] in delta_rows(c) {
-        let _ = writeln!(s, "| `{id}` | {b} | {n} | {ch} | {v} |");
-    }
+    s.push_str(deltas_table(c).markdown().trim_end());
+    s.push('\n');
     for (label, ids) in [
         ("counted in the baseline only", &c.only_in_baseline),
         ("counted in this run only", &c.only_in_new),
@@ -170,18 +159,8 @@ pub fn comparison_markdown(c: &CountComparison) -> String {
 }
 
 pub fn comparison_html(c: &CountComparison) -> String {
-    let mut s = format!(
-        "<h2>{}</h2><table><tr><th>bench</th><th>baseline</th><th>new</th><th>change</th><th>verdict</th></tr>",
-        esc(&comparison_title(c))
-    );
-    for [id, b, n, ch, v] in delta_rows(c) {
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{b}</td><td>{n}</td><td>{ch}</td><td class=\"{v}\">{v}</td></tr>",
-            super::bench_link(&id)
-        );
-    }
-    s.push_str("</table>");
+    let mut s = format!("<h2>{}</h2>", esc(&comparison_title(c)));
+    s.push_str(&deltas_table(c).html());
     for (label, ids) in [
         ("counted in the baseline only", &c.only_in_baseline),
         ("counted in this run only", &c.only_in_new),

@@ -162,7 +162,7 @@ pub fn html(r: &Report) -> String {
     if let Some(c) = &r.comparison {
         let _ = write!(
             s,
-            "<h2>Compared with <code>{}</code> (threshold {}%)</h2><p>{}</p><table><tr><th>bench</th><th>baseline</th><th>new</th><th>change</th><th>95% CI</th><th>detectable</th><th>verdict</th></tr>",
+            "<h2>Compared with <code>{}</code> (threshold {}%)</h2><p>{}</p>",
             esc(&c.baseline),
             super::threshold_pct(c.threshold),
             esc(&comparison_method(c).replace("**", ""))
@@ -170,25 +170,11 @@ pub fn html(r: &Report) -> String {
         if c.nothing_in_common() {
             let _ = write!(
                 s,
-                "<tr><td colspan=\"7\" class=\"FAIL\">FAIL: {}</td></tr>",
+                "<p class=\"FAIL\">FAIL: {}</p>",
                 esc(&c.nothing_in_common_message())
             );
         }
-        for d in &c.deltas {
-            let cls = format!("{:?}", d.change).to_lowercase();
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>[{}, {}]</td><td>±{:.1}%</td><td class=\"{cls}\">{cls}</td></tr>",
-                bench_link(&d.id),
-                format(d.base_mean, d.unit),
-                format(d.new_mean, d.unit),
-                pct(d.ratio.point),
-                pct(d.ratio.lower),
-                pct(d.ratio.upper),
-                d.min_detectable_change * 100.0
-            );
-        }
-        s.push_str("</table>");
+        s.push_str(&super::table::comparison(c).html());
         for u in &c.unusable {
             let _ = write!(
                 s,

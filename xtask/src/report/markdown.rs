@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::compare::IntervalsOver;
-use super::{Comparison, Report, pct, threshold_pct};
+use super::{Comparison, Report, threshold_pct};
 use crate::budgets::Verdict;
 use crate::results::{Bench, Unit};
 use crate::stats::Change;
@@ -69,24 +69,9 @@ pub fn markdown_comparison(c: &Comparison) -> String {
             "**Not failing on these regressions:** single runs cannot see between-run drift. Confirm with `--repeat 3` on both sides, which fails on regressions.\n"
         );
     }
-    let _ = writeln!(
-        s,
-        "| bench | baseline | new | change | 95% CI | detectable | verdict |\n|---|---|---|---|---|---|---|"
-    );
-    for d in &c.deltas {
-        let _ = writeln!(
-            s,
-            "| `{}` | {} | {} | {} | [{}, {}] | ±{:.1}% | {:?} |",
-            d.id,
-            format(d.base_mean, d.unit),
-            format(d.new_mean, d.unit),
-            pct(d.ratio.point),
-            pct(d.ratio.lower),
-            pct(d.ratio.upper),
-            d.min_detectable_change * 100.0,
-            d.change
-        );
-    }
+    let table = super::table::comparison(c).markdown();
+    s.push_str(table.trim_end());
+    s.push('\n');
     if !c.unusable.is_empty() {
         let _ = writeln!(
             s,

@@ -13,6 +13,13 @@ pub(super) enum Cell {
     Text(String),
     Code(String),
     Verdict(&'static str),
+    /// A bench id: code in markdown, a link to its group's section in HTML.
+    Bench(String),
+    /// Text with an HTML class (a comparison's verdict: `regressed`, `improved`, …).
+    Class {
+        text: String,
+        class: String,
+    },
 }
 
 impl Cell {
@@ -22,6 +29,8 @@ impl Cell {
             // GitHub's tables split on `|` even inside code spans, and show `\|` as `|` there.
             Cell::Code(c) => format!("`{}`", c.replace('|', "\\|")),
             Cell::Verdict(v) => (*v).to_owned(),
+            Cell::Bench(id) => Cell::Code(id.clone()).markdown(),
+            Cell::Class { text, .. } => Cell::Text(text.clone()).markdown(),
         }
     }
 
@@ -30,6 +39,10 @@ impl Cell {
             Cell::Text(t) => format!("<td>{}</td>", esc(t)),
             Cell::Code(c) => format!("<td><code>{}</code></td>", esc(c)),
             Cell::Verdict(v) => format!("<td class=\"{v}\">{v}</td>"),
+            Cell::Bench(id) => format!("<td>{}</td>", super::bench_link(id)),
+            Cell::Class { text, class } => {
+                format!("<td class=\"{}\">{}</td>", esc(class), esc(text))
+            }
         }
     }
 }
@@ -137,14 +150,65 @@ pub(super) fn header(r: &Report) -> Table {
         "duration",
         text(format!("{:.1} s (excluding compilation)", h.duration_s)),
     ));
-    if let Some(line) = super::counts::header_line(r) {
-        rows.push(("instruction counts", text(line)));
+    if let Some(s) = &r.instructions {
+        rows.push((
+            "instruction counts",
+            text(format!(
+                "{} benches in {:.1} s (excluding compilation), {}, {} not counted",
+                s.counted,
+                s.duration_s,
+                s.valgrind,
+                s.uncounted.len()
+            )),
+        ));
     }
     Table {
         head: Vec::new(),
         rows: rows
             .into_iter()
             .map(|(k, v)| vec![Cell::Text(k.to_owned()), v])
+            .collect(),
+    }
+}
+
+/// A change as a comparison's verdict cell (`regressed`, `improved`, `unchanged`).
+pub(super) fn change_cell(change: crate::stats::Change) -> Cell {
+    let word = format!("{change:?}").to_lowercase();
+    Cell::Class {
+        text: word.clone(),
+        class: word,
+    }
+}
+
+/// A wall-clock comparison's rows: bench, means, change with its interval, the smallest change
+/// the run could detect, and the verdict.
+pub(super) fn comparison(c: &super::Comparison) -> Table {
+    use super::pct;
+    use crate::units::format;
+    Table {
+        head: vec![
+            "bench",
+            "baseline",
+            "new",
+            "change",
+            "95% CI",
+            "detectable",
+            "verdict",
+        ],
+        rows: c
+            .deltas
+            .iter()
+            .map(|d| {
+                vec![
+                    Cell::Bench(d.id.clone()),
+                    Cell::Text(format(d.base_mean, d.unit)),
+                    Cell::Text(format(d.new_mean, d.unit)),
+                    Cell::Text(pct(d.ratio.point)),
+                    Cell::Text(format!("[{}, {}]", pct(d.ratio.lower), pct(d.ratio.upper))),
+                    Cell::Text(format!("±{:.1}%", d.min_detectable_change * 100.0)),
+                    change_cell(d.change),
+                ]
+            })
             .collect(),
     }
 }
@@ -438,6 +502,36 @@ mod tests {
             "{md}"
         );
         assert_eq!(flame_svg("t", "  \n"), None);
+    }
+
+    #[test]
+    fn a_comparison_shows_the_same_cells_in_markdown_and_html() {
+        use crate::results::Unit;
+        use crate::testing::bench_fixture;
+        let base = [bench_fixture("s/g/a/1", 100.0, Unit::Ns)];
+        let new = [bench_fixture("s/g/a/1", 150.0, Unit::Ns)];
+        let c = super::super::compare("base", &base, &new, 0.1);
+        let t = comparison(&c);
+        let (md, html) = (t.markdown(), t.html());
+        let row = md.lines().nth(2).unwrap();
+        assert!(
+            row.starts_with("| `s/g/a/1` | 100 ns | 150 ns | +50.0% |"),
+            "{md}"
+        );
+        // The same cells in HTML: the bench linked to its group, the verdict with its class.
+        assert!(
+            html.contains("<a href=\"#s/g\"><code>s/g/a/1</code></a>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td>100 ns</td><td>150 ns</td><td>+50.0%</td>"),
+            "{html}"
+        );
+        let verdict = row.rsplit(" | ").next().unwrap().trim_end_matches(" |");
+        assert!(
+            html.contains(&format!("class=\"{verdict}\">{verdict}</td>")),
+            "{verdict}: {html}"
+        );
     }
 
     #[test]
