@@ -479,32 +479,43 @@ fn efficiency<'a>(
     find: &dyn Fn(&str) -> Option<&'a Bench>,
     paired: &[PairedRatio],
 ) -> (Verdict, String, Option<f64>) {
-    let (verdict, detail, measured, line) =
-        efficiency_measured([parallel, serial, mp, ms], at_least, find, paired);
+    let Efficiency {
+        verdict,
+        detail,
+        line_note,
+        measured,
+        line,
+    } = efficiency_measured([parallel, serial, mp, ms], at_least, find, paired);
     match (shared_line_at_most, line) {
         (Some(limit), Some(line)) if line.lower > limit => (
             Verdict::Skipped,
             format!(
                 "needs a machine where one shared cache line costs at most {limit}× per operation on 2 threads as on 1; this one {:.2}× [{:.2}, {:.2}], so moving cache lines dominates what the claim is about (measured, for information: {})",
-                line.point,
-                line.lower,
-                line.upper,
-                detail
-                    .split("; one shared cache line:")
-                    .next()
-                    .unwrap_or(&detail)
+                line.point, line.lower, line.upper, detail
             ),
             measured,
         ),
         (Some(_), None) if verdict != Verdict::NoData => (
             Verdict::NoData,
             format!(
-                "shared_line_at_most needs `machine/shared_line` measured beside the machine's benches; it was not ({detail})"
+                "shared_line_at_most needs `machine/shared_line` measured beside the machine's benches; it was not ({detail}{line_note})"
             ),
             measured,
         ),
-        _ => (verdict, detail, measured),
+        _ => (verdict, detail + &line_note, measured),
     }
+}
+
+/// An efficiency claim judged on its own.
+struct Efficiency {
+    verdict: Verdict,
+    /// What was measured and needed.
+    detail: String,
+    /// The shared line's cost, for information after the detail (empty when not in the rounds).
+    line_note: String,
+    measured: Option<f64>,
+    /// The shared line's ratio, N threads over 1, where measured.
+    line: Option<crate::stats::RatioCi>,
 }
 
 /// An efficiency claim's verdict on its own, and the shared line's ratio where measured.
@@ -513,7 +524,7 @@ fn efficiency_measured<'a>(
     at_least: f64,
     find: &dyn Fn(&str) -> Option<&'a Bench>,
     paired: &[PairedRatio],
-) -> (Verdict, String, Option<f64>, Option<crate::stats::RatioCi>) {
+) -> Efficiency {
     let rounds = paired
         .iter()
         .find(|p| p.numerator == *parallel && p.denominator == *serial && p.efficiency.is_some());
@@ -523,9 +534,9 @@ fn efficiency_measured<'a>(
             p.machine.expect("with efficiency"),
         );
         let speedup = 1.0 / p.ratio.point;
-        return (
-            Verdict::of_interval(e.lower, e.upper, |x| x >= at_least),
-            format!(
+        return Efficiency {
+            verdict: Verdict::of_interval(e.lower, e.upper, |x| x >= at_least),
+            detail: format!(
                 "machine {:.2}× [{:.2}, {:.2}] on independent work; code {speedup:.2}×: efficiency {:.2} [{:.2}, {:.2}] (need ≥ {at_least}; in turn in fresh processes, {} rounds{})",
                 m.point,
                 m.lower,
@@ -535,15 +546,16 @@ fn efficiency_measured<'a>(
                 e.upper,
                 p.pairs,
                 invalid_note(p)
-            ) + &p.shared_line.map_or(String::new(), |l| {
+            ),
+            line_note: p.shared_line.map_or(String::new(), |l| {
                 format!(
                     "; one shared cache line: {:.2}× [{:.2}, {:.2}] the time per operation of one thread (information)",
                     l.point, l.lower, l.upper
                 )
             }),
-            Some(e.point),
-            p.shared_line,
-        );
+            measured: Some(e.point),
+            line: p.shared_line,
+        };
     }
     let mean = |id: &str| find(id).map(|b| b.mean.point);
     let line = |id: &str| {
@@ -560,25 +572,27 @@ fn efficiency_measured<'a>(
         (Some(p), Some(s), Some(mp), Some(ms)) => {
             let (code, machine) = (s / p, ms / mp);
             let e = code / machine;
-            (
-                if e >= at_least {
+            Efficiency {
+                verdict: if e >= at_least {
                     Verdict::Pass
                 } else {
                     Verdict::Fail
                 },
-                format!(
+                detail: format!(
                     "machine {machine:.2}×; code {code:.2}×: efficiency {e:.2} (need ≥ {at_least}; from the run's separate means, no interval)"
                 ),
-                Some(e),
-                shared_line,
-            )
+                line_note: String::new(),
+                measured: Some(e),
+                line: shared_line,
+            }
         }
-        _ => (
-            Verdict::NoData,
-            "a side of the efficiency claim has no result".into(),
-            None,
-            None,
-        ),
+        _ => Efficiency {
+            verdict: Verdict::NoData,
+            detail: "a side of the efficiency claim has no result".into(),
+            line_note: String::new(),
+            measured: None,
+            line: None,
+        },
     }
 }
 
