@@ -236,22 +236,23 @@ pub fn deltas(
         .into_iter()
         .map(|n| {
             let (b, w) = (base.get(n), new.get(n));
-            let d = FunctionDelta {
+            let (base_self, new_self) = (
+                b.map(|f| f.self_ir as f64 / bi),
+                w.map(|f| f.self_ir as f64 / ni),
+            );
+            let change = new_self.unwrap_or(0.0) - base_self.unwrap_or(0.0);
+            FunctionDelta {
                 function: n.clone(),
                 at: w.or(b).map(at).unwrap_or_default(),
-                base_self: b.map(|f| f.self_ir as f64 / bi),
-                new_self: w.map(|f| f.self_ir as f64 / ni),
+                base_self,
+                new_self,
                 base_inclusive: b.map(|f| f.inclusive_ir as f64 / bi),
                 new_inclusive: w.map(|f| f.inclusive_ir as f64 / ni),
-                share: 0.0,
-            };
-            FunctionDelta {
                 share: if bench_change == 0.0 {
                     0.0
                 } else {
-                    d.self_change() / bench_change
+                    change / bench_change
                 },
-                ..d
             }
         })
         .filter(|d| d.self_change().abs() > 1e-9 || d.base_self.is_none() || d.new_self.is_none())

@@ -353,6 +353,7 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
             crate::host::cores(),
         )
     };
+    let explained = super::explain_selector(args.explain.as_deref())?;
     let comparison = match &plan.against {
         Some(a) => {
             let side_a = results::read_repeats(&[crate::against::root(&plan.run_dir)])
@@ -387,10 +388,7 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
                     here.is_dir().then_some(here.as_path()),
                     &base.benches,
                     &benches,
-                    super::explain_regex(args.explain.as_deref())
-                        .ok()
-                        .flatten()
-                        .as_ref(),
+                    &explained,
                 );
             }
             c

@@ -71,11 +71,13 @@ fn selector(suites: &[Suite], filter: Option<&Regex>) -> impl Fn(&str) -> bool {
     }
 }
 
-/// The `--explain` regex (validated when parsed).
-fn explain_regex(explain: Option<&str>) -> Result<Option<Regex>> {
-    explain
+/// Which counted benches `--explain` chooses by id (none without it; the regex was validated
+/// when parsed).
+fn explain_selector(explain: Option<&str>) -> Result<impl Fn(&str) -> bool + use<>> {
+    let regex = explain
         .map(|e| Regex::new(e).with_context(|| format!("--explain {e:?}")))
-        .transpose()
+        .transpose()?;
+    Ok(move |id: &str| regex.as_ref().is_some_and(|r| r.is_match(id)))
 }
 
 /// Where the callgrind outputs of a resolved report are kept, if anywhere: a run's
@@ -192,7 +194,7 @@ pub fn compare(
             callgrind_dir(&b_path).as_deref(),
             &base.benches,
             &new.benches,
-            explain_regex(explain)?.as_ref(),
+            &explain_selector(explain)?,
         );
     }
     println!("{}", report::markdown_comparison(&c).trim_end());
