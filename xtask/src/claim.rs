@@ -71,7 +71,7 @@ pub enum Check {
     Scaling { series: String, max_exponent: f64 },
     /// `(serial / parallel) / (machine_serial / machine_parallel) >= at_least`: the code's
     /// speedup as a share of the machine's own speedup on independent work, both measured in
-    /// the same rounds ([`crate::paired::claims`]).
+    /// the same rounds (by the claims engine).
     Efficiency {
         parallel: String,
         serial: String,
@@ -109,7 +109,7 @@ impl Metric {
     }
 }
 
-/// A claim's two sides measured in turn by the paired engine ([`crate::paired`]):
+/// A claim's two sides measured in turn by the paired engine:
 /// `numerator / denominator` with its 95% interval. When a run has one for a claim, the claim is
 /// judged on it instead of on two separate means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +136,21 @@ pub struct PairedRatio {
     /// How the sides were put in turn (reports before it existed: one process).
     #[serde(default)]
     pub how: Pairing,
+}
+
+impl PairedRatio {
+    /// ", k more not used: …" when some rounds of the pair were unproven (empty otherwise), to
+    /// follow the number of rounds used in a verdict's detail.
+    pub fn unused_rounds_note(&self) -> String {
+        if self.invalid == 0 {
+            String::new()
+        } else {
+            format!(
+                ", {} more not used: contenders not seen running throughout",
+                self.invalid
+            )
+        }
+    }
 }
 
 /// How a claim's two sides were measured in turn.

@@ -332,13 +332,27 @@ const XTASK_LAYERS: &[(&str, &[&str])] = &[
     ("cli", &["cli", "runner", "testing"]),
 ];
 
-/// Code of a file without its test module and comments.
+/// A file without its test module. Its comments stay: a doc link or a path named in a comment
+/// (`crate::paired::claims`) is knowledge of that module too, and an upward one is as much a
+/// layering error as an import.
 fn code_of(text: &str) -> String {
-    let text = text.split("#[cfg(test)]").next().unwrap_or(text);
-    text.lines()
-        .map(|l| l.split("//").next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n")
+    // The test module is the `#[cfg(test)]` item that is a `mod` (after any other attributes);
+    // a `#[cfg(test)]` helper function before it is code like the rest.
+    let mut at = 0;
+    while let Some(i) = text[at..].find("#[cfg(test)]") {
+        let start = at + i;
+        let rest = &text[start + "#[cfg(test)]".len()..];
+        let item = rest
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("#["))
+            .unwrap_or("");
+        if item.starts_with("mod ") || item.contains(" mod ") {
+            return text[..start].to_owned();
+        }
+        at = start + 1;
+    }
+    text.to_owned()
 }
 
 /// Names following `prefix` in `code` (`crate::` → the top-level modules a file uses).

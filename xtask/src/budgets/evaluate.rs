@@ -165,18 +165,6 @@ fn all_rounds_invalid(paired: &[PairedRatio], num: &str, den: &str) -> Option<St
         })
 }
 
-/// " (k rounds not used: ...)" when some rounds of a pair were unproven.
-fn invalid_note(p: &PairedRatio) -> String {
-    if p.invalid == 0 {
-        String::new()
-    } else {
-        format!(
-            ", {} more not used: contenders not seen running throughout",
-            p.invalid
-        )
-    }
-}
-
 /// The paired ratio `num / den` and its interval, if the run measured one, with a note.
 fn paired_interval(
     paired: &[PairedRatio],
@@ -199,7 +187,7 @@ fn paired_interval(
                         format!(
                             "; in turn in fresh processes, {} rounds{}",
                             p.pairs,
-                            invalid_note(p)
+                            p.unused_rounds_note()
                         )
                     }
                 },
@@ -412,7 +400,7 @@ fn evaluate_one<'a>(
             machine_serial,
             at_least,
             shared_line_at_most,
-        } => efficiency(
+        } => super::efficiency::judge(
             [parallel, serial, machine_parallel, machine_serial],
             *at_least,
             *shared_line_at_most,
@@ -466,133 +454,6 @@ fn evaluate_one<'a>(
         verdict,
         detail,
         measured,
-    }
-}
-
-/// An efficiency claim: judged on its rounds' interval when measured in turn, else on the
-/// separate means' point (no interval: PASS or FAIL); SKIPPED on a machine whose shared cache
-/// line costs more than `shared_line_at_most` (the whole interval above it).
-fn efficiency<'a>(
-    [parallel, serial, mp, ms]: [&String; 4],
-    at_least: f64,
-    shared_line_at_most: Option<f64>,
-    find: &dyn Fn(&str) -> Option<&'a Bench>,
-    paired: &[PairedRatio],
-) -> (Verdict, String, Option<f64>) {
-    let Efficiency {
-        verdict,
-        detail,
-        line_note,
-        measured,
-        line,
-    } = efficiency_measured([parallel, serial, mp, ms], at_least, find, paired);
-    match (shared_line_at_most, line) {
-        (Some(limit), Some(line)) if line.lower > limit => (
-            Verdict::Skipped,
-            format!(
-                "needs a machine where one shared cache line costs at most {limit}× per operation on 2 threads as on 1; this one {:.2}× [{:.2}, {:.2}], so moving cache lines dominates what the claim is about (measured, for information: {})",
-                line.point, line.lower, line.upper, detail
-            ),
-            measured,
-        ),
-        (Some(_), None) if verdict != Verdict::NoData => (
-            Verdict::NoData,
-            format!(
-                "shared_line_at_most needs `machine/shared_line` measured beside the machine's benches; it was not ({detail}{line_note})"
-            ),
-            measured,
-        ),
-        _ => (verdict, detail + &line_note, measured),
-    }
-}
-
-/// An efficiency claim judged on its own.
-struct Efficiency {
-    verdict: Verdict,
-    /// What was measured and needed.
-    detail: String,
-    /// The shared line's cost, for information after the detail (empty when not in the rounds).
-    line_note: String,
-    measured: Option<f64>,
-    /// The shared line's ratio, N threads over 1, where measured.
-    line: Option<crate::stats::RatioCi>,
-}
-
-/// An efficiency claim's verdict on its own, and the shared line's ratio where measured.
-fn efficiency_measured<'a>(
-    [parallel, serial, mp, ms]: [&String; 4],
-    at_least: f64,
-    find: &dyn Fn(&str) -> Option<&'a Bench>,
-    paired: &[PairedRatio],
-) -> Efficiency {
-    let rounds = paired
-        .iter()
-        .find(|p| p.numerator == *parallel && p.denominator == *serial && p.efficiency.is_some());
-    if let Some(p) = rounds {
-        let (e, m) = (
-            p.efficiency.expect("found"),
-            p.machine.expect("with efficiency"),
-        );
-        let speedup = 1.0 / p.ratio.point;
-        return Efficiency {
-            verdict: Verdict::of_interval(e.lower, e.upper, |x| x >= at_least),
-            detail: format!(
-                "machine {:.2}× [{:.2}, {:.2}] on independent work; code {speedup:.2}×: efficiency {:.2} [{:.2}, {:.2}] (need ≥ {at_least}; in turn in fresh processes, {} rounds{})",
-                m.point,
-                m.lower,
-                m.upper,
-                e.point,
-                e.lower,
-                e.upper,
-                p.pairs,
-                invalid_note(p)
-            ),
-            line_note: p.shared_line.map_or(String::new(), |l| {
-                format!(
-                    "; one shared cache line: {:.2}× [{:.2}, {:.2}] the time per operation of one thread (information)",
-                    l.point, l.lower, l.upper
-                )
-            }),
-            measured: Some(e.point),
-            line: p.shared_line,
-        };
-    }
-    let mean = |id: &str| find(id).map(|b| b.mean.point);
-    let line = |id: &str| {
-        id.contains("/independent/")
-            .then(|| mean(&id.replacen("/independent/", "/shared_line/", 1)))
-            .flatten()
-    };
-    let shared_line = line(mp).zip(line(ms)).map(|(p, s)| crate::stats::RatioCi {
-        point: p / s,
-        lower: p / s,
-        upper: p / s,
-    });
-    match (mean(parallel), mean(serial), mean(mp), mean(ms)) {
-        (Some(p), Some(s), Some(mp), Some(ms)) => {
-            let (code, machine) = (s / p, ms / mp);
-            let e = code / machine;
-            Efficiency {
-                verdict: if e >= at_least {
-                    Verdict::Pass
-                } else {
-                    Verdict::Fail
-                },
-                detail: format!(
-                    "machine {machine:.2}×; code {code:.2}×: efficiency {e:.2} (need ≥ {at_least}; from the run's separate means, no interval)"
-                ),
-                line_note: String::new(),
-                measured: Some(e),
-                line: shared_line,
-            }
-        }
-        _ => Efficiency {
-            verdict: Verdict::NoData,
-            detail: "a side of the efficiency claim has no result".into(),
-            line_note: String::new(),
-            measured: None,
-            line: None,
-        },
     }
 }
 

@@ -67,6 +67,7 @@
 //! and entries that could only ever be NO_DATA are input errors naming the entry and suggesting
 //! the closest id); [`evaluate`](evaluate()) turns entries and results into verdicts.
 
+mod efficiency;
 mod evaluate;
 pub(crate) mod parse;
 

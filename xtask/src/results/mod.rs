@@ -288,7 +288,8 @@ fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
-/// One bench's counts, per iteration (totals divided by [`Counts::iterations`]; read from callgrind by `crate::instructions`).
+/// One bench's counts, per iteration (totals divided by [`Counts::iterations`]), as the
+/// instruction-count pass reads them from callgrind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Counts {
     /// Iterations inside the counted region (after one warm-up iteration).
