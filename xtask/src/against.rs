@@ -418,6 +418,7 @@ pub fn measure(
     );
     Ok(unpaired)
 }
+
 /// The benches of an `--against` run that regressed in wall time, counted on both sides under
 /// callgrind (side A's binaries and the working tree's), so the report can say which functions
 /// changed — or that none did, when the counts are the same (a layout or memory effect). Only

@@ -22,7 +22,8 @@ pub(super) struct Sides<'a> {
 
 /// With `--against`: the benches that regressed in wall time and can be counted are counted on
 /// both sides, and their comparison of counts (with the functions behind each, or "no function
-/// changed") joins the report. Without valgrind the report says how to get it.
+/// changed") joins the report. When they cannot be counted (no valgrind, a side's plan differs)
+/// a warning on stderr says why, and the report has no count section.
 pub(super) fn against(
     plan: Sides<'_>,
     a: &crate::against::SideA,
