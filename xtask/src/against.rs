@@ -37,10 +37,11 @@ pub struct SideA {
     pub suites: Vec<Built>,
 }
 
-/// The commit `rev` names in the repository at `root`; an error (exit 2) if it names none.
-pub fn resolve(root: &Path, rev: &str) -> Result<String> {
+/// The commit `rev` (given to `option`: `--against`, `--good`) names in the repository at
+/// `root`; an error (exit 2) if it names none.
+pub fn resolve(root: &Path, option: &str, rev: &str) -> Result<String> {
     if rev.starts_with('-') {
-        bail!("--against {rev:?}: not a revision");
+        bail!("{option} {rev:?}: not a revision");
     }
     let out = Command::new("git")
         .current_dir(root)
@@ -54,7 +55,7 @@ pub fn resolve(root: &Path, rev: &str) -> Result<String> {
         .context("running git rev-parse")?;
     let sha = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     if !out.status.success() || sha.is_empty() {
-        bail!("--against {rev:?}: not a revision of this repository");
+        bail!("{option} {rev:?}: not a revision of this repository");
     }
     Ok(sha)
 }

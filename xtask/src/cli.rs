@@ -15,15 +15,27 @@ usage:
                     [--no-fail] [--force] [--strict] [--gate-deterministic] [--no-wait]
                     [--against REV]
                     [--rounds N] [--setups N] [--instructions] [--ir-threshold PCT]
-                    [--explain REGEX]
+                    [--explain REGEX] [--history PATH] [--no-history]
   cargo xtask compare A B [--threshold PCT] [--ir-threshold PCT] [--explain REGEX] [--no-fail]
   cargo xtask report [RUN]
+  cargo xtask history [--history PATH] [--bench REGEX] [--window N] [--max-p P]
+                      [--min-change PCT] [--include-dirty] [--out DIR]
+  cargo xtask history import DIR... [--history PATH]
+  cargo xtask bisect BENCH --good REV --bad REV [--instructions] [--quick|--full]
+                     [--rounds N] [--max-rounds N]
 
 bench     runs the workspace's Criterion suites, checks budgets.toml, compares with a baseline,
           and writes target/ggen-bench/<run-id>/report.{md,json,html} (target/ggen-bench/latest
           names the newest run)
 compare   compares two saved baselines or runs (names, run ids or report.json paths)
 report    re-renders a run's report (default: the latest) from its results and budgets.toml
+history   every bench's series over commits from the run history (each `bench` run is recorded
+          in target/ggen-bench/history.sqlite), its change points (E-divisive means, t-test),
+          written to target/ggen-bench/history/history.{md,json,html}; `history import DIR`
+          records saved run folders
+bisect    finds the first commit between --good and --bad where BENCH (suite/group/function/
+          parameter) got slower: exact instruction counts with --instructions, otherwise the
+          paired engine against --good, with more rounds where a verdict is undecided
 
   --quick             quick profile (GGEN_BENCH_PROFILE=quick: 10 samples, ~0.4 s per bench)
   --full              full profile (the default: Criterion's 100 samples, 3 s + 5 s per bench)
@@ -63,7 +75,17 @@ report    re-renders a run's report (default: the latest) from its results and b
   --explain REGEX     with counts on both sides: the functions whose cost changed, also for
                       the benches (suite/group/function/parameter) it matches that did not
                       regress (every regressed or improved bench gets them anyway)
+  --history PATH      the run history file (default target/ggen-bench/history.sqlite)
+  --no-history        do not record this run in the history
   -h, --help          this text
+
+history: --bench REGEX (bench ids), --window N (points per window, default 50), --max-p P
+  (largest t-test p-value of a change, default 0.001), --min-change PCT (smallest change of
+  the mean listed, default 0), --include-dirty (also runs of a dirty tree), --out DIR
+bisect: --good/--bad REV (the slowdown must be between them), --instructions (count under
+  callgrind: exact, for deterministic single-threaded benches), --rounds N (paired rounds per
+  probe, default 24 quick / 32 full), --max-rounds N (most rounds an undecided probe grows to,
+  default 4x --rounds)
 
 environment: GGEN_BENCH_DIR moves runs and baselines out of target/ggen-bench
 
@@ -120,6 +142,34 @@ pub struct BenchArgs {
     pub ir_threshold: f64,
     /// `--explain REGEX`: function tables also for the counted benches it matches.
     pub explain: Option<String>,
+    /// `--history PATH`: the history file (default in the bench folder).
+    pub history: Option<PathBuf>,
+    /// `--no-history`: do not record the run.
+    pub no_history: bool,
+}
+
+/// Options of `cargo xtask history`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryArgs {
+    pub history: Option<PathBuf>,
+    pub bench: Option<String>,
+    pub settings: crate::changepoint::Settings,
+    pub include_dirty: bool,
+    pub out: Option<PathBuf>,
+}
+
+/// Options of `cargo xtask bisect`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BisectArgs {
+    /// `suite/group/function/parameter`.
+    pub bench: String,
+    pub good: String,
+    pub bad: String,
+    pub instructions: bool,
+    pub profile: Profile,
+    /// Paired rounds per probe (wall time), and the most an undecided probe grows to.
+    pub rounds: usize,
+    pub max_rounds: usize,
 }
 
 /// Default `--threshold`, as a fraction.
@@ -141,6 +191,12 @@ pub enum Command {
     Report {
         run: Option<String>,
     },
+    History(HistoryArgs),
+    HistoryImport {
+        dirs: Vec<PathBuf>,
+        history: Option<PathBuf>,
+    },
+    Bisect(BisectArgs),
 }
 
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
@@ -165,8 +221,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
             }
             Ok(Command::Report { run })
         }
+        "history" => parse_history(&mut p),
+        "bisect" => parse_bisect(&mut p),
         "help" => Ok(Command::Help),
-        other => bail!("unknown subcommand {other:?} (expected bench, compare or report)"),
+        other => bail!(
+            "unknown subcommand {other:?} (expected bench, compare, report, history or bisect)"
+        ),
     }
 }
 
@@ -262,6 +322,8 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         instructions: false,
         ir_threshold: crate::instructions::DEFAULT_THRESHOLD,
         explain: None,
+        history: None,
+        no_history: false,
     };
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
@@ -342,6 +404,8 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
                 args.ir_threshold = parse_threshold("--ir-threshold", &p.value()?.string()?)?
             }
             Long("explain") => args.explain = Some(parse_explain(p.value()?.string()?)?),
+            Long("history") => args.history = Some(p.value()?.into()),
+            Long("no-history") => args.no_history = true,
             Long("strict") => args.strict = true,
             Long("gate-deterministic") => args.gate_deterministic = true,
             Long("no-wait") => args.no_wait = true,
@@ -351,6 +415,9 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     }
     if let Some(profile) = profile_set {
         args.profile = profile;
+    }
+    if args.no_history && args.history.is_some() {
+        bail!("--history and --no-history: give one");
     }
     if args.rounds.is_some() && args.against.is_none() {
         bail!("--rounds applies to --against (process pairs per bench)");
@@ -384,6 +451,153 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
         }
     }
     Ok(Command::Bench(args))
+}
+
+/// A whole number from `lo` to `hi` given to `option`.
+fn parse_count(option: &str, v: &str, lo: usize, hi: usize) -> Result<usize> {
+    match v.parse::<usize>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => bail!("{option} {v:?}: expected a whole number from {lo} to {hi}"),
+    }
+}
+
+fn parse_history(p: &mut lexopt::Parser) -> Result<Command> {
+    use lexopt::prelude::*;
+    let mut a = HistoryArgs {
+        history: None,
+        bench: None,
+        settings: crate::changepoint::Settings::default(),
+        include_dirty: false,
+        out: None,
+    };
+    let mut import: Option<Vec<PathBuf>> = None;
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Value(v) if import.is_none() && v == "import" => import = Some(Vec::new()),
+            Value(v) => match import.as_mut() {
+                Some(dirs) => dirs.push(v.into()),
+                None => {
+                    bail!("history: unexpected argument {v:?} (did you mean `history import DIR`?)")
+                }
+            },
+            Long("history") => a.history = Some(p.value()?.into()),
+            Long("bench") => {
+                let v = p.value()?.string()?;
+                regex::Regex::new(&v)
+                    .map_err(|e| anyhow::anyhow!("--bench {v:?} is not a valid regex: {e}"))?;
+                a.bench = Some(v);
+            }
+            Long("window") => {
+                a.settings.window = parse_count(
+                    "--window",
+                    &p.value()?.string()?,
+                    2 * crate::changepoint::MIN_SEGMENT,
+                    10_000,
+                )?
+            }
+            Long("max-p") => {
+                let v = p.value()?.string()?;
+                a.settings.max_p = match v.parse::<f64>() {
+                    Ok(x) if x > 0.0 && x < 1.0 => x,
+                    _ => bail!("--max-p {v:?}: expected a p-value between 0 and 1 (exclusive)"),
+                };
+            }
+            Long("min-change") => {
+                a.settings.min_change = parse_threshold("--min-change", &p.value()?.string()?)?
+            }
+            Long("include-dirty") => a.include_dirty = true,
+            Long("out") => a.out = Some(p.value()?.into()),
+            other => bail!("{}", other.unexpected()),
+        }
+    }
+    match import {
+        Some(dirs) => {
+            if dirs.is_empty() {
+                bail!("history import: give the run folders (or folders of runs) to import");
+            }
+            if a.bench.is_some()
+                || a.out.is_some()
+                || a.include_dirty
+                || a.settings != Default::default()
+            {
+                bail!("history import takes only folders and --history");
+            }
+            Ok(Command::HistoryImport {
+                dirs,
+                history: a.history,
+            })
+        }
+        None => Ok(Command::History(a)),
+    }
+}
+
+/// Default paired rounds per bisect probe: fewer than `--against`'s 48, since an undecided
+/// probe gets more.
+pub const BISECT_ROUNDS: usize = 24;
+
+fn parse_bisect(p: &mut lexopt::Parser) -> Result<Command> {
+    use lexopt::prelude::*;
+    let (mut bench, mut good, mut bad) = (None, None, None);
+    let mut instructions = false;
+    let mut profile = None;
+    let (mut rounds, mut max_rounds) = (None, None);
+    while let Some(arg) = p.next()? {
+        match arg {
+            Short('h') | Long("help") => return Ok(Command::Help),
+            Value(v) if bench.is_none() => bench = Some(v.string()?),
+            Long("good") => good = Some(p.value()?.string()?),
+            Long("bad") => bad = Some(p.value()?.string()?),
+            Long("instructions") => instructions = true,
+            Long("quick") | Long("full") => {
+                let chosen = if arg == Long("quick") {
+                    Profile::Quick
+                } else {
+                    Profile::Full
+                };
+                if profile.replace(chosen).is_some_and(|prev| prev != chosen) {
+                    bail!("--quick and --full are mutually exclusive");
+                }
+            }
+            Long("rounds") => {
+                rounds = Some(parse_count("--rounds", &p.value()?.string()?, 6, 1000)?)
+            }
+            Long("max-rounds") => {
+                max_rounds = Some(parse_count("--max-rounds", &p.value()?.string()?, 6, 4000)?)
+            }
+            other => bail!("{}", other.unexpected()),
+        }
+    }
+    let Some(bench) = bench else {
+        bail!("bisect: give the bench (suite/group/function/parameter)");
+    };
+    if bench.split('/').count() != 4 || bench.split('/').any(str::is_empty) {
+        bail!("bisect: {bench:?} is not a bench id (suite/group/function/parameter)");
+    }
+    let (Some(good), Some(bad)) = (good, bad) else {
+        bail!("bisect needs --good REV and --bad REV");
+    };
+    if instructions && (rounds.is_some() || max_rounds.is_some()) {
+        bail!("bisect --instructions counts exactly: --rounds and --max-rounds do not apply");
+    }
+    let profile = profile.unwrap_or(Profile::Quick);
+    let rounds = rounds.unwrap_or(match profile {
+        Profile::Quick => BISECT_ROUNDS,
+        Profile::Full => BISECT_ROUNDS * 4 / 3,
+    });
+    let max_rounds = max_rounds.unwrap_or(rounds * 4);
+    if max_rounds < rounds {
+        bail!("--max-rounds {max_rounds} is fewer than --rounds {rounds}");
+    }
+    Ok(Command::Bisect(BisectArgs {
+        bench,
+        good,
+        bad,
+        instructions,
+        profile,
+        rounds,
+        max_rounds,
+    }))
 }
 
 #[cfg(test)]

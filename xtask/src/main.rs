@@ -8,10 +8,13 @@
 //! Invariant: xtask depends on no ggen crate; it talks to benches through files and processes.
 
 mod against;
+mod bisect;
 mod budgets;
 mod catalog;
+mod changepoint;
 mod claim;
 mod cli;
+mod history;
 mod host;
 mod instructions;
 mod interrupt;
@@ -54,6 +57,11 @@ fn main() -> ExitCode {
             no_fail,
         } => runner::compare(&a, &b, threshold, ir_threshold, explain.as_deref(), no_fail),
         cli::Command::Report { run } => runner::report_cmd(run.as_deref()),
+        cli::Command::History(args) => runner::history::history(&args),
+        cli::Command::HistoryImport { dirs, history } => {
+            runner::history::import(&dirs, history.as_deref())
+        }
+        cli::Command::Bisect(args) => bisect::run(&args),
     };
     match result {
         Ok(runner::Outcome::Success) => ExitCode::SUCCESS,

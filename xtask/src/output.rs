@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+/// Name of the marker file in a run folder that did not finish (`report` and `history import`
+/// refuse or skip such a folder).
+pub const INCOMPLETE: &str = "INCOMPLETE";
+
 /// Checks, without writing anything that stays, that `path` can be written: it is not a
 /// directory, and its nearest existing ancestor is a directory in which a file can be created.
 /// `what` names the option or file for the error (`--export bmf`, `baseline "x"`).

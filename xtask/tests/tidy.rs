@@ -325,11 +325,11 @@ const XTASK_LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     // Verdicts from measurements.
-    ("judge", &["budgets"]),
+    ("judge", &["budgets", "changepoint"]),
     // Rendering and writing what was judged.
-    ("report", &["report", "output"]),
+    ("report", &["report", "output", "history"]),
     // The command line and the commands (and the unit tests' fixtures).
-    ("cli", &["cli", "runner", "testing"]),
+    ("cli", &["cli", "runner", "bisect", "testing"]),
 ];
 
 /// A file without its test module. Its comments stay: a doc link or a path named in a comment

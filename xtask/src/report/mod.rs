@@ -11,7 +11,7 @@ mod export;
 mod html;
 mod markdown;
 mod svg;
-mod table;
+pub(crate) mod table;
 
 pub use compare::{Comparison, compare, compare_paired};
 pub use export::{bmf, github};
@@ -189,7 +189,7 @@ pub fn spread(b: &Bench) -> (f64, &'static str) {
 }
 
 /// Escapes text for HTML and SVG.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

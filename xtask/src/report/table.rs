@@ -9,12 +9,17 @@ use super::{Report, esc};
 
 /// One cell: plain text, code, or a verdict (coloured in HTML by its label's class).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Cell {
+pub(crate) enum Cell {
     Text(String),
     Code(String),
     Verdict(&'static str),
     /// A bench id: code in markdown, a link to its group's section in HTML.
     Bench(String),
+    /// Code that links to `href` in HTML (plain code in markdown).
+    Link {
+        code: String,
+        href: String,
+    },
     /// Text with an HTML class (a comparison's verdict: `regressed`, `improved`, …).
     Class {
         text: String,
@@ -29,7 +34,7 @@ impl Cell {
             // GitHub's tables split on `|` even inside code spans, and show `\|` as `|` there.
             Cell::Code(c) => format!("`{}`", c.replace('|', "\\|")),
             Cell::Verdict(v) => (*v).to_owned(),
-            Cell::Bench(id) => Cell::Code(id.clone()).markdown(),
+            Cell::Bench(id) | Cell::Link { code: id, .. } => Cell::Code(id.clone()).markdown(),
             Cell::Class { text, .. } => Cell::Text(text.clone()).markdown(),
         }
     }
@@ -40,6 +45,13 @@ impl Cell {
             Cell::Code(c) => format!("<td><code>{}</code></td>", esc(c)),
             Cell::Verdict(v) => format!("<td class=\"{v}\">{v}</td>"),
             Cell::Bench(id) => format!("<td>{}</td>", super::bench_link(id)),
+            Cell::Link { code, href } => {
+                format!(
+                    "<td><a href=\"{}\"><code>{}</code></a></td>",
+                    esc(href),
+                    esc(code)
+                )
+            }
             Cell::Class { text, class } => {
                 format!("<td class=\"{}\">{}</td>", esc(class), esc(text))
             }
@@ -49,7 +61,7 @@ impl Cell {
 
 /// A table: column titles (none for a key/value table, whose first column is the key) and rows.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Table {
+pub(crate) struct Table {
     pub head: Vec<&'static str>,
     pub rows: Vec<Vec<Cell>>,
 }

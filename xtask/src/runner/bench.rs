@@ -40,6 +40,9 @@ struct Plan {
     against: Option<crate::against::SideA>,
     /// `--instructions`: valgrind's version and the benches to count.
     counting: Option<(String, instructions::Planned)>,
+    /// The run history the run is recorded in (opened, so checked, before anything runs);
+    /// `None` with `--no-history`.
+    history: Option<crate::history::Store>,
 }
 
 /// Step 1: validate every input and output path.
@@ -62,7 +65,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
     let against_sha = args
         .against
         .as_deref()
-        .map(|rev| crate::against::resolve(&ws.root, rev))
+        .map(|rev| crate::against::resolve(&ws.root, "--against", rev))
         .transpose()?;
     let root = bench_root(&ws);
     let run_id = run_id(SystemTime::now());
@@ -95,6 +98,9 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         check_target(&absolute(path), &format!("--export {kind}"))?;
     }
     check_target(&root.join("latest"), "target/ggen-bench/latest")?;
+    let history = (!args.no_history)
+        .then(|| crate::history::Store::open(&super::history::path(&ws, args.history.as_deref())))
+        .transpose()?;
 
     let baseline = match &args.baseline {
         Some(name) => {
@@ -176,6 +182,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         _ => None,
     };
     Ok(Plan {
+        history,
         counting,
         against,
         ws,
@@ -503,7 +510,7 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
             std::env::current_dir().map_or_else(|_| "?".into(), |d| d.display().to_string())
         ),
     )?;
-    let plan = prepare(args)?;
+    let mut plan = prepare(args)?;
     let finished: Result<(Measured, Report)> = (|| {
         let measured = measure(args, &plan)?;
         let report = assemble(args, &plan, &measured)?;
@@ -527,6 +534,16 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
             return Err(e);
         }
     };
+    if let Some(store) = plan.history.as_mut() {
+        // After the report files: a run is in the history only if its report exists.
+        store.record(&report).with_context(|| {
+            format!(
+                "recording run {} in the history {} (its report is written)",
+                plan.run_id,
+                store.path().display()
+            )
+        })?;
+    }
     println!("{}", report::markdown(&report));
     eprintln!("report: {}", plan.run_dir.join("report.html").display());
     if !measured.failed.is_empty() {

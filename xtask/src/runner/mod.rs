@@ -17,6 +17,7 @@
 
 mod bench;
 mod explain;
+pub mod history;
 
 pub use bench::bench;
 
@@ -40,15 +41,14 @@ pub enum Outcome {
     Failed,
 }
 
-/// Name of the marker file in a run folder that did not finish.
-pub const INCOMPLETE: &str = "INCOMPLETE";
+pub use crate::output::INCOMPLETE;
 
 /// Environment variable that moves runs and baselines out of `target/ggen-bench` (the tests use
 /// it to write only under a temporary directory).
 pub const BENCH_DIR_ENV: &str = "GGEN_BENCH_DIR";
 
 /// `$GGEN_BENCH_DIR`, else `target/ggen-bench`.
-fn bench_root(ws: &Workspace) -> PathBuf {
+pub(crate) fn bench_root(ws: &Workspace) -> PathBuf {
     match std::env::var_os(BENCH_DIR_ENV) {
         Some(dir) if !dir.is_empty() => absolute(Path::new(&dir)),
         _ => ws.target_dir.join("ggen-bench"),

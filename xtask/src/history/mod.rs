@@ -1,0 +1,309 @@
+//! Run history: every `cargo xtask bench` run recorded in an SQLite file ([`store`]), read back
+//! as one series per bench, figure, machine, profile and mode, and searched for change points
+//! ([`crate::changepoint`]); `cargo xtask history` renders the result ([`render`]).
+//!
+//! A series holds one kind of figure measured one way on one machine: wall-time means and
+//! instruction counts are separate series (counts are deterministic, a moved count is a change
+//! however small), and so are quick and full runs, plain, `--repeat` and `--against` runs, and
+//! two machines (CPU model, cores, OS and kernel, rustc). Runs of a dirty tree measured no commit
+//! and are left out unless asked for.
+
+pub mod render;
+pub mod store;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use regex::Regex;
+use serde::Serialize;
+
+use crate::changepoint::{self, Settings};
+use crate::report::Report;
+pub use store::Store;
+
+/// The history file's name in the bench folder (`target/ggen-bench/history.sqlite`).
+pub const FILE: &str = "history.sqlite";
+
+/// What a series is of.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SeriesKey {
+    pub bench: String,
+    /// `mean` (wall time or bytes, as `unit` says), `instructions` or `estimated_cycles`.
+    pub metric: String,
+    pub unit: String,
+    pub machine: String,
+    pub profile: String,
+    pub mode: String,
+}
+
+/// One point of a series: a run's figure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    pub run_id: String,
+    pub timestamp: String,
+    pub git_rev: String,
+    pub git_dirty: bool,
+    pub value: f64,
+}
+
+/// A series and the change points found in it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    pub key: SeriesKey,
+    pub points: Vec<SeriesPoint>,
+    pub changes: Vec<Change>,
+}
+
+/// A change point, named by the first run after it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// Index of the first point after the change.
+    pub index: usize,
+    pub run_id: String,
+    pub git_rev: String,
+    /// The last commit before it, when it differs (the change lies between the two).
+    pub previous_rev: Option<String>,
+    pub before: f64,
+    pub after: f64,
+    /// `after / before − 1`.
+    pub change: f64,
+    pub p: f64,
+    /// Whether a counted figure (deterministic) moved, rather than a wall time.
+    pub deterministic: bool,
+}
+
+/// What `cargo xtask history` reads and how.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Only benches whose id this matches.
+    pub bench: Option<Regex>,
+    pub settings: Settings,
+    /// Also runs of a dirty tree.
+    pub include_dirty: bool,
+}
+
+/// Every series in the store that `q` selects, each with its change points.
+pub fn analyze(store: &Store, q: &Query) -> Result<Vec<Series>> {
+    // `runs()` is in time order, which the row ids need not be (imports come in any order).
+    let list = store.runs()?;
+    let order: BTreeMap<i64, usize> = list.iter().enumerate().map(|(k, r)| (r.id, k)).collect();
+    let runs: BTreeMap<i64, store::RunRow> = list.into_iter().map(|r| (r.id, r)).collect();
+    let mut by_key: BTreeMap<SeriesKey, Vec<(usize, SeriesPoint)>> = BTreeMap::new();
+    for p in store.points()? {
+        let Some(run) = runs.get(&p.run) else {
+            continue;
+        };
+        if (run.git_dirty && !q.include_dirty)
+            || q.bench.as_ref().is_some_and(|r| !r.is_match(&p.bench))
+        {
+            continue;
+        }
+        let key = SeriesKey {
+            bench: p.bench,
+            metric: p.metric,
+            unit: p.unit,
+            machine: run.machine.clone(),
+            profile: run.profile.clone(),
+            mode: run.mode.clone(),
+        };
+        by_key.entry(key).or_default().push((
+            order[&run.id],
+            SeriesPoint {
+                run_id: run.run_id.clone(),
+                timestamp: run.timestamp.clone(),
+                git_rev: run.git_rev.clone(),
+                git_dirty: run.git_dirty,
+                value: p.value,
+            },
+        ));
+    }
+    let mut out = Vec::new();
+    for (key, mut pts) in by_key {
+        pts.sort_by_key(|(k, _)| *k);
+        let points: Vec<SeriesPoint> = pts.into_iter().map(|(_, p)| p).collect();
+        let changes = changes_of(&key, &points, &q.settings);
+        out.push(Series {
+            key,
+            points,
+            changes,
+        });
+    }
+    Ok(out)
+}
+
+/// The change points of one series, named by their runs and commits.
+pub fn changes_of(key: &SeriesKey, points: &[SeriesPoint], s: &Settings) -> Vec<Change> {
+    let values: Vec<f64> = points.iter().map(|p| p.value).collect();
+    changepoint::detect(&values, s)
+        .into_iter()
+        .map(|c| {
+            let at = &points[c.index];
+            let prev = &points[c.index - 1];
+            Change {
+                index: c.index,
+                run_id: at.run_id.clone(),
+                git_rev: at.git_rev.clone(),
+                previous_rev: (prev.git_rev != at.git_rev).then(|| prev.git_rev.clone()),
+                before: c.before,
+                after: c.after,
+                change: c.change,
+                p: c.p,
+                deterministic: key.metric != "mean",
+            }
+        })
+        .collect()
+}
+
+/// The run folders under `dir`: `dir` itself if it holds a `report.json`, else its
+/// subfolders that do (and are complete), in name order (run ids sort by time).
+pub fn run_folders(dir: &Path) -> Result<Vec<PathBuf>> {
+    if dir.join("report.json").is_file() {
+        return Ok(vec![dir.to_owned()]);
+    }
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("history import {}: cannot read the folder", dir.display()))?;
+    let mut out = Vec::new();
+    for e in entries {
+        let path = e?.path();
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link
+            && path.join("report.json").is_file()
+            && !path.join(crate::output::INCOMPLETE).exists()
+        {
+            out.push(path);
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        bail!(
+            "history import {}: no run folder (a folder with a report.json) in it",
+            dir.display()
+        );
+    }
+    Ok(out)
+}
+
+/// Reads every run under `dirs`; one bad report is an error naming it (and then nothing is
+/// recorded: the caller records all of them in one transaction, after this).
+pub fn read_runs(dirs: &[PathBuf]) -> Result<Vec<Report>> {
+    let mut reports: Vec<Report> = Vec::new();
+    for d in dirs {
+        for f in run_folders(d)? {
+            reports.push(crate::report::load(&f.join("report.json"))?);
+        }
+    }
+    Ok(reports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::Unit;
+    use crate::testing::{bench_fixture, sample_report};
+
+    fn run(k: usize, rev: &str, value: f64, dirty: bool) -> Report {
+        let mut r = sample_report();
+        r.header.run_id = format!("20261207-{k:06}-000");
+        r.header.timestamp = format!("2026-12-07T{:02}:{:02}:00Z", k / 60, k % 60);
+        r.header.git_rev = rev.into();
+        r.header.git_dirty = dirty;
+        r.benches = vec![bench_fixture("s/g/f/1", value, Unit::Ns)];
+        r.evaluations.clear();
+        r
+    }
+
+    fn store(name: &str) -> Store {
+        let dir = crate::testing::temp_dir(&format!("history-store-{name}"));
+        Store::open(&dir.join(FILE)).unwrap()
+    }
+
+    #[test]
+    fn a_step_in_the_history_is_named_by_its_commit() {
+        let mut s = store("step");
+        for k in 0..24 {
+            let v = if k < 12 { 100.0 } else { 110.0 } + (k % 3) as f64 * 0.1;
+            s.record(&run(k, &format!("c{k:02}"), v, false)).unwrap();
+        }
+        let q = Query {
+            bench: None,
+            settings: Settings::default(),
+            include_dirty: false,
+        };
+        let series = analyze(&s, &q).unwrap();
+        assert_eq!(series.len(), 1);
+        let c = &series[0].changes;
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].git_rev, "c12");
+        assert_eq!(c[0].previous_rev.as_deref(), Some("c11"));
+        assert!((c[0].change - 0.1).abs() < 0.01);
+    }
+
+    #[test]
+    fn dirty_runs_and_other_benches_are_left_out_unless_asked() {
+        let mut s = store("dirty");
+        for k in 0..10 {
+            s.record(&run(k, "c", 1.0, k % 2 == 0)).unwrap();
+        }
+        let mut q = Query {
+            bench: None,
+            settings: Settings::default(),
+            include_dirty: false,
+        };
+        assert_eq!(analyze(&s, &q).unwrap()[0].points.len(), 5);
+        q.include_dirty = true;
+        assert_eq!(analyze(&s, &q).unwrap()[0].points.len(), 10);
+        q.bench = Some(Regex::new("^other/").unwrap());
+        assert!(analyze(&s, &q).unwrap().is_empty());
+    }
+
+    #[test]
+    fn machines_and_profiles_are_separate_series() {
+        let mut s = store("machines");
+        let mut a = run(1, "c", 1.0, false);
+        a.header.host_cpu = "CPU A".into();
+        let mut b = run(2, "c", 2.0, false);
+        b.header.host_cpu = "CPU B".into();
+        let mut c = run(3, "c", 3.0, false);
+        c.header.profile = "full".into();
+        for r in [a, b, c] {
+            s.record(&r).unwrap();
+        }
+        let q = Query {
+            bench: None,
+            settings: Settings::default(),
+            include_dirty: false,
+        };
+        assert_eq!(analyze(&s, &q).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn import_reads_every_run_first_and_records_once() {
+        let root = crate::testing::temp_dir("history-import");
+        for k in 0..3 {
+            let d = root.join(format!("run{k}"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(
+                d.join("report.json"),
+                serde_json::to_string(&run(k, "c", 1.0, false)).unwrap(),
+            )
+            .unwrap();
+        }
+        let mut s = store("import");
+        let runs = read_runs(std::slice::from_ref(&root)).unwrap();
+        assert_eq!(runs.len(), 3);
+        assert_eq!(s.record_all(&runs).unwrap(), 3);
+        assert_eq!(s.record_all(&runs).unwrap(), 0, "recorded once");
+        // An unfinished run is skipped; a damaged report is an error naming it.
+        let d = root.join("run8");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("report.json"), "{").unwrap();
+        std::fs::write(d.join(crate::output::INCOMPLETE), "SIGINT").unwrap();
+        assert_eq!(read_runs(std::slice::from_ref(&root)).unwrap().len(), 3);
+        let d = root.join("run9");
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("report.json"), "{").unwrap();
+        let e = read_runs(&[root]).unwrap_err();
+        assert!(format!("{e:#}").contains("run9"), "{e:#}");
+    }
+}
