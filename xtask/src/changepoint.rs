@@ -314,6 +314,20 @@ mod tests {
     }
 
     #[test]
+    fn a_creep_in_exact_counts_is_found_inside_it() {
+        // 10 runs flat, 10 runs each 0.5% above the last, 10 runs flat at the top.
+        let xs: Vec<f64> = (0..30)
+            .map(|i: i32| 1e6 * 1.005f64.powi(i.clamp(9, 19) - 9))
+            .collect();
+        let cps = detect(&xs, &Settings::default());
+        assert!(!cps.is_empty(), "a 5% creep over 10 runs is found");
+        assert!(
+            cps.iter().all(|c| (10..=19).contains(&c.index)),
+            "inside the creep: {cps:?}"
+        );
+    }
+
+    #[test]
     fn min_change_drops_small_significant_changes() {
         let mut xs = vec![1000.0; 12];
         xs.extend(vec![1001.0; 12]);

@@ -264,6 +264,15 @@ fn short(sha: &str) -> &str {
     &sha[..sha.len().min(10)]
 }
 
+/// A subject line cut to `n` characters.
+fn subject(c: &Commit, n: usize) -> String {
+    if c.subject.chars().count() <= n {
+        c.subject.clone()
+    } else {
+        format!("{}…", c.subject.chars().take(n - 1).collect::<String>())
+    }
+}
+
 fn figure(args: &BisectArgs, m: &Measurement) -> String {
     if args.instructions {
         format!("{:.0} instructions", m.point)
@@ -288,7 +297,7 @@ fn table(args: &BisectArgs, commits: &[Commit], found: &Found) -> String {
             "| {} | `{}` | {} | {} | {} | {}{} | {:.0} s |\n",
             p.index,
             short(&c.sha),
-            c.subject.replace('|', "\\|"),
+            subject(c, 60).replace('|', "\\|"),
             figure(args, &p.m),
             if args.instructions {
                 "exact".to_owned()
@@ -359,13 +368,18 @@ pub fn run(args: &BisectArgs) -> Result<Outcome> {
         taken += 1;
         let per = started.elapsed().as_secs_f64() / taken as f64;
         let left = search::max_probes(last).saturating_sub(taken);
+        // The ends are measured before there is a midpoint to judge by.
+        let verdict = match p.index {
+            0 => "good end",
+            i if i == last => "bad end",
+            _ => p.verdict.word(),
+        };
         eprintln!(
-            "[probe {taken}] #{} {} {}: {} → {} (took {:.0} s; at most {left} more, ETA ≤ {})",
+            "[probe {taken}] #{} {} {}: {} → {verdict} (took {:.0} s; at most {left} more, ETA ≤ {})",
             p.index,
             short(&commits[p.index].sha),
-            commits[p.index].subject,
+            subject(&commits[p.index], 60),
             figure(args, &p.m),
-            p.verdict.word(),
             p.m.took.as_secs_f64(),
             humantime::format_duration(Duration::from_secs((per * left as f64) as u64))
         );
@@ -384,7 +398,7 @@ pub fn run(args: &BisectArgs) -> Result<Outcome> {
         "# bisect {}\n\nfirst bad commit: `{}` {} ({} → {}: {:+.2}% between the ends)\n\n{}\n{} probe(s) in {:.0} s",
         args.bench,
         culprit.sha,
-        culprit.subject,
+        subject(culprit, 100),
         short(&good),
         short(&bad),
         (found.bad / found.good - 1.0) * 100.0,

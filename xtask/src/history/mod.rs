@@ -307,3 +307,84 @@ mod tests {
         assert!(format!("{e:#}").contains("run9"), "{e:#}");
     }
 }
+
+/// The detector measured on real runs (docs/BENCHMARKS.md, "History"): every series of at
+/// least 12 runs in the history file `GGEN_HISTORY_DB` as recorded (A/A: unchanged code, so
+/// every change point is a false alarm), then with a 3% step after the middle run, then with a
+/// creep of 0.5% per run over the 10 runs after the first quarter. `GGEN_HISTORY_DB=target/ggen-bench/history.sqlite cargo test -p xtask --bin xtask --
+/// --ignored detector_on_real_runs --nocapture`
+#[cfg(test)]
+mod real_runs {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs a history of unchanged runs in GGEN_HISTORY_DB"]
+    fn detector_on_real_runs() {
+        let db = std::env::var("GGEN_HISTORY_DB").expect("GGEN_HISTORY_DB=path of a history");
+        let store = Store::open(Path::new(&db)).unwrap();
+        let q = Query {
+            bench: None,
+            settings: Settings::default(),
+            include_dirty: true,
+        };
+        let series: Vec<Series> = analyze(&store, &q)
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.points.len() >= 12)
+            .collect();
+        assert!(!series.is_empty(), "no series of 12 runs in {db}");
+        let (mut aa, mut step_hits, mut creep_found) = (0, 0, Vec::new());
+        for s in &series {
+            let values: Vec<f64> = s.points.iter().map(|p| p.value).collect();
+            let (n, from) = (values.len(), values.len() / 4);
+            let cv = {
+                let (m, sd) = crate::stats::mean_and_sd(&values);
+                sd / m
+            };
+            aa += changepoint::detect(&values, &q.settings).len();
+            let step: Vec<f64> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| if i >= n / 2 { v * 1.03 } else { *v })
+                .collect();
+            let found = changepoint::detect(&step, &q.settings);
+            let hit = found.len() == 1 && found[0].index == n / 2;
+            step_hits += usize::from(hit);
+            let creep: Vec<f64> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v * 1.005f64.powi(i.clamp(from, from + 10) as i32 - from as i32))
+                .collect();
+            let c: Vec<usize> = changepoint::detect(&creep, &q.settings)
+                .iter()
+                .map(|c| c.index)
+                .collect();
+            eprintln!(
+                "{} ({}, {n} runs): CV {:.2}%; 3% step at {}: {:?}; creep from {from}: {c:?}",
+                s.key.bench,
+                s.key.metric,
+                cv * 100.0,
+                n / 2,
+                found.iter().map(|c| (c.index, c.p)).collect::<Vec<_>>()
+            );
+            creep_found.push(c);
+            // The smallest of these steps found at its run, alone.
+            let smallest = [0.03, 0.05, 0.1, 0.2, 0.3, 0.5].into_iter().find(|step| {
+                let xs: Vec<f64> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| if i >= n / 2 { v * (1.0 + step) } else { *v })
+                    .collect();
+                let f = changepoint::detect(&xs, &q.settings);
+                f.len() == 1 && f[0].index == n / 2
+            });
+            eprintln!("  smallest step found at its run: {smallest:?}");
+        }
+        eprintln!(
+            "{} series: {aa} change points as recorded; a 3% step found at its run, alone, in \
+             {step_hits}; the creep found in {}",
+            series.len(),
+            creep_found.iter().filter(|c| !c.is_empty()).count()
+        );
+    }
+}

@@ -40,9 +40,9 @@ struct Plan {
     against: Option<crate::against::SideA>,
     /// `--instructions`: valgrind's version and the benches to count.
     counting: Option<(String, instructions::Planned)>,
-    /// The run history the run is recorded in (opened, so checked, before anything runs);
-    /// `None` with `--no-history`.
-    history: Option<crate::history::Store>,
+    /// The run history file the run is recorded in (checked before anything runs, opened only
+    /// to record); `None` with `--no-history`.
+    history: Option<PathBuf>,
 }
 
 /// Step 1: validate every input and output path.
@@ -98,9 +98,10 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         check_target(&absolute(path), &format!("--export {kind}"))?;
     }
     check_target(&root.join("latest"), "target/ggen-bench/latest")?;
-    let history = (!args.no_history)
-        .then(|| crate::history::Store::open(&super::history::path(&ws, args.history.as_deref())))
-        .transpose()?;
+    let history = (!args.no_history).then(|| super::history::path(&ws, args.history.as_deref()));
+    if let Some(path) = &history {
+        crate::history::Store::check(path)?;
+    }
 
     let baseline = match &args.baseline {
         Some(name) => {
@@ -510,7 +511,7 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
             std::env::current_dir().map_or_else(|_| "?".into(), |d| d.display().to_string())
         ),
     )?;
-    let mut plan = prepare(args)?;
+    let plan = prepare(args)?;
     let finished: Result<(Measured, Report)> = (|| {
         let measured = measure(args, &plan)?;
         let report = assemble(args, &plan, &measured)?;
@@ -534,15 +535,17 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
             return Err(e);
         }
     };
-    if let Some(store) = plan.history.as_mut() {
+    if let Some(path) = &plan.history {
         // After the report files: a run is in the history only if its report exists.
-        store.record(&report).with_context(|| {
-            format!(
-                "recording run {} in the history {} (its report is written)",
-                plan.run_id,
-                store.path().display()
-            )
-        })?;
+        crate::history::Store::open(path)
+            .and_then(|mut store| store.record(&report))
+            .with_context(|| {
+                format!(
+                    "recording run {} in the history {} (its report is written)",
+                    plan.run_id,
+                    path.display()
+                )
+            })?;
     }
     println!("{}", report::markdown(&report));
     eprintln!("report: {}", plan.run_dir.join("report.html").display());

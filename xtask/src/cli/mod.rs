@@ -94,6 +94,9 @@ written), 130/143 interrupted by SIGINT/SIGTERM (the run folder is marked INCOMP
 
 pub use bench_format::Profile;
 
+mod history;
+pub use history::{BisectArgs, HistoryArgs};
+
 /// An export requested with `--export`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Export {
@@ -148,35 +151,15 @@ pub struct BenchArgs {
     pub no_history: bool,
 }
 
-/// Options of `cargo xtask history`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistoryArgs {
-    pub history: Option<PathBuf>,
-    pub bench: Option<String>,
-    pub settings: crate::changepoint::Settings,
-    pub include_dirty: bool,
-    pub out: Option<PathBuf>,
-}
-
-/// Options of `cargo xtask bisect`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BisectArgs {
-    /// `suite/group/function/parameter`.
-    pub bench: String,
-    pub good: String,
-    pub bad: String,
-    pub instructions: bool,
-    pub profile: Profile,
-    /// Paired rounds per probe (wall time), and the most an undecided probe grows to.
-    pub rounds: usize,
-    pub max_rounds: usize,
-}
-
 /// Default `--threshold`, as a fraction.
 pub const DEFAULT_THRESHOLD: f64 = 0.10;
 
 /// A parsed command line.
 #[derive(Debug, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "parsed once per process; boxing would only add noise to every match"
+)]
 pub enum Command {
     Help,
     Bench(BenchArgs),
@@ -221,8 +204,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command> {
             }
             Ok(Command::Report { run })
         }
-        "history" => parse_history(&mut p),
-        "bisect" => parse_bisect(&mut p),
+        "history" => history::parse_history(&mut p),
+        "bisect" => history::parse_bisect(&mut p),
         "help" => Ok(Command::Help),
         other => bail!(
             "unknown subcommand {other:?} (expected bench, compare, report, history or bisect)"
@@ -461,339 +444,5 @@ fn parse_count(option: &str, v: &str, lo: usize, hi: usize) -> Result<usize> {
     }
 }
 
-fn parse_history(p: &mut lexopt::Parser) -> Result<Command> {
-    use lexopt::prelude::*;
-    let mut a = HistoryArgs {
-        history: None,
-        bench: None,
-        settings: crate::changepoint::Settings::default(),
-        include_dirty: false,
-        out: None,
-    };
-    let mut import: Option<Vec<PathBuf>> = None;
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help),
-            Value(v) if import.is_none() && v == "import" => import = Some(Vec::new()),
-            Value(v) => match import.as_mut() {
-                Some(dirs) => dirs.push(v.into()),
-                None => {
-                    bail!("history: unexpected argument {v:?} (did you mean `history import DIR`?)")
-                }
-            },
-            Long("history") => a.history = Some(p.value()?.into()),
-            Long("bench") => {
-                let v = p.value()?.string()?;
-                regex::Regex::new(&v)
-                    .map_err(|e| anyhow::anyhow!("--bench {v:?} is not a valid regex: {e}"))?;
-                a.bench = Some(v);
-            }
-            Long("window") => {
-                a.settings.window = parse_count(
-                    "--window",
-                    &p.value()?.string()?,
-                    2 * crate::changepoint::MIN_SEGMENT,
-                    10_000,
-                )?
-            }
-            Long("max-p") => {
-                let v = p.value()?.string()?;
-                a.settings.max_p = match v.parse::<f64>() {
-                    Ok(x) if x > 0.0 && x < 1.0 => x,
-                    _ => bail!("--max-p {v:?}: expected a p-value between 0 and 1 (exclusive)"),
-                };
-            }
-            Long("min-change") => {
-                a.settings.min_change = parse_threshold("--min-change", &p.value()?.string()?)?
-            }
-            Long("include-dirty") => a.include_dirty = true,
-            Long("out") => a.out = Some(p.value()?.into()),
-            other => bail!("{}", other.unexpected()),
-        }
-    }
-    match import {
-        Some(dirs) => {
-            if dirs.is_empty() {
-                bail!("history import: give the run folders (or folders of runs) to import");
-            }
-            if a.bench.is_some()
-                || a.out.is_some()
-                || a.include_dirty
-                || a.settings != Default::default()
-            {
-                bail!("history import takes only folders and --history");
-            }
-            Ok(Command::HistoryImport {
-                dirs,
-                history: a.history,
-            })
-        }
-        None => Ok(Command::History(a)),
-    }
-}
-
-/// Default paired rounds per bisect probe: fewer than `--against`'s 48, since an undecided
-/// probe gets more.
-pub const BISECT_ROUNDS: usize = 24;
-
-fn parse_bisect(p: &mut lexopt::Parser) -> Result<Command> {
-    use lexopt::prelude::*;
-    let (mut bench, mut good, mut bad) = (None, None, None);
-    let mut instructions = false;
-    let mut profile = None;
-    let (mut rounds, mut max_rounds) = (None, None);
-    while let Some(arg) = p.next()? {
-        match arg {
-            Short('h') | Long("help") => return Ok(Command::Help),
-            Value(v) if bench.is_none() => bench = Some(v.string()?),
-            Long("good") => good = Some(p.value()?.string()?),
-            Long("bad") => bad = Some(p.value()?.string()?),
-            Long("instructions") => instructions = true,
-            Long("quick") | Long("full") => {
-                let chosen = if arg == Long("quick") {
-                    Profile::Quick
-                } else {
-                    Profile::Full
-                };
-                if profile.replace(chosen).is_some_and(|prev| prev != chosen) {
-                    bail!("--quick and --full are mutually exclusive");
-                }
-            }
-            Long("rounds") => {
-                rounds = Some(parse_count("--rounds", &p.value()?.string()?, 6, 1000)?)
-            }
-            Long("max-rounds") => {
-                max_rounds = Some(parse_count("--max-rounds", &p.value()?.string()?, 6, 4000)?)
-            }
-            other => bail!("{}", other.unexpected()),
-        }
-    }
-    let Some(bench) = bench else {
-        bail!("bisect: give the bench (suite/group/function/parameter)");
-    };
-    if bench.split('/').count() != 4 || bench.split('/').any(str::is_empty) {
-        bail!("bisect: {bench:?} is not a bench id (suite/group/function/parameter)");
-    }
-    let (Some(good), Some(bad)) = (good, bad) else {
-        bail!("bisect needs --good REV and --bad REV");
-    };
-    if instructions && (rounds.is_some() || max_rounds.is_some()) {
-        bail!("bisect --instructions counts exactly: --rounds and --max-rounds do not apply");
-    }
-    let profile = profile.unwrap_or(Profile::Quick);
-    let rounds = rounds.unwrap_or(match profile {
-        Profile::Quick => BISECT_ROUNDS,
-        Profile::Full => BISECT_ROUNDS * 4 / 3,
-    });
-    let max_rounds = max_rounds.unwrap_or(rounds * 4);
-    if max_rounds < rounds {
-        bail!("--max-rounds {max_rounds} is fewer than --rounds {rounds}");
-    }
-    Ok(Command::Bisect(BisectArgs {
-        bench,
-        good,
-        bad,
-        instructions,
-        profile,
-        rounds,
-        max_rounds,
-    }))
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_str(s: &str) -> Result<Command> {
-        parse(s.split_whitespace().map(OsString::from))
-    }
-
-    /// `args` is refused with an error saying `says`.
-    fn assert_err(args: &str, says: &str) {
-        match parse_str(args) {
-            Ok(c) => panic!("{args:?} was accepted: {c:?}"),
-            Err(e) => {
-                let e = format!("{e:#}");
-                assert!(e.contains(says), "{args:?}: {e:?} does not say {says:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn parses_bench_options() {
-        let Command::Bench(a) =
-            parse_str("bench --quick -p ggen-core --bench x --filter a/b").unwrap()
-        else {
-            panic!("not bench")
-        };
-        assert_eq!(a.profile, Profile::Quick);
-        assert_eq!(a.packages, ["ggen-core"]);
-        assert_eq!(a.suites, ["x"]);
-        assert_eq!(a.filter.as_deref(), Some("a/b"));
-        let Command::Bench(a) = parse_str("bench").unwrap() else {
-            panic!()
-        };
-        assert_eq!(a.profile, Profile::Full);
-    }
-
-    #[test]
-    fn rejects_bad_usage() {
-        assert_err(
-            "bench --quick --full",
-            "--quick and --full are mutually exclusive",
-        );
-        assert_err("bench --nope", "invalid option '--nope'");
-        assert_err("bench -p", "missing argument for option '-p'");
-        assert_err("frobnicate", "unknown subcommand \"frobnicate\"");
-        assert_eq!(parse_str("").unwrap(), Command::Help);
-        assert_err("bench --filter (", "--filter \"(\" is not a valid regex");
-        assert_err(
-            "bench --save-baseline ../x",
-            "baseline name \"../x\" must be letters",
-        );
-        assert_err("bench --export csv=x", "expected bmf=PATH or github=PATH");
-        assert_err(
-            "bench --threshold lots",
-            "--threshold \"lots\" is not a number",
-        );
-        assert_err(
-            "compare onlyone",
-            "compare takes two baselines or runs, got 1",
-        );
-        assert_err("report a b", "unexpected argument \"b\"");
-        assert_err(
-            "bench --repeat 0",
-            "--repeat \"0\": expected a whole number from 1 to 100",
-        );
-        let Command::Bench(a) = parse_str("bench --repeat 3").unwrap() else {
-            panic!()
-        };
-        assert_eq!(a.repeat, 3);
-    }
-
-    #[test]
-    fn help_anywhere_is_help() {
-        for line in [
-            "bench --help",
-            "bench --quick -h",
-            "compare a --help",
-            "report -h",
-            "help",
-        ] {
-            assert_eq!(parse_str(line).unwrap(), Command::Help, "{line}");
-        }
-    }
-
-    #[test]
-    fn filters_starting_with_a_dash_stay_filters() {
-        let Command::Bench(a) = parse_str("bench --filter -?execute_baseline/").unwrap() else {
-            panic!()
-        };
-        let f = a.filter.unwrap();
-        assert_eq!(f, "-?execute_baseline/");
-        let passed = crate::suites::criterion_filter(&f);
-        assert!(!passed.starts_with('-'), "{passed}");
-        let (orig, wrapped) = (
-            regex::Regex::new(&f).unwrap(),
-            regex::Regex::new(&passed).unwrap(),
-        );
-        for id in [
-            "execute_baseline/global/1",
-            "-execute_baseline/x",
-            "other/1",
-        ] {
-            assert_eq!(orig.is_match(id), wrapped.is_match(id), "{id}");
-        }
-    }
-
-    #[test]
-    fn force_replaces_a_saved_baseline() {
-        let Command::Bench(a) = parse_str("bench --save-baseline x --force").unwrap() else {
-            panic!()
-        };
-        assert!(a.force);
-    }
-
-    #[test]
-    fn against_takes_its_own_threshold_rounds_and_setups_and_refuses_what_does_not_apply() {
-        let Command::Bench(a) = parse_str("bench --against HEAD~1").unwrap() else {
-            panic!()
-        };
-        assert_eq!(a.against.as_deref(), Some("HEAD~1"));
-        assert_eq!(
-            (a.repeat, a.threshold),
-            (1, crate::against::DEFAULT_THRESHOLD)
-        );
-        assert_err(
-            "bench --against HEAD --baseline x",
-            "--against and --baseline are two comparisons",
-        );
-        assert_err("bench --against HEAD --repeat 3", "--repeat does not apply");
-        let Command::Bench(a) = parse_str("bench --against HEAD --rounds 32").unwrap() else {
-            panic!()
-        };
-        assert_eq!(a.rounds, Some(32));
-        assert_err("bench --rounds 32", "--rounds applies to --against");
-        assert_err(
-            "bench --against HEAD --rounds 1",
-            "--rounds \"1\": expected a whole number from 6",
-        );
-        assert_err(
-            "bench --against HEAD --rounds 5",
-            "--rounds \"5\": expected a whole number from 6",
-        );
-        assert!(parse_str("bench --against HEAD --rounds 6").is_ok());
-        let Command::Bench(a) = parse_str("bench --against HEAD --setups 3").unwrap() else {
-            panic!("bench");
-        };
-        assert_eq!(a.setups, Some(3));
-        assert_err("bench --setups 3", "--setups applies to --against");
-        assert_err(
-            "bench --against HEAD --setups 0",
-            "--setups \"0\": expected a whole number from 1 to 20",
-        );
-        assert_err(
-            "bench --against HEAD --setups 21",
-            "--setups \"21\": expected a whole number from 1 to 20",
-        );
-    }
-
-    #[test]
-    fn instructions_take_their_own_threshold_and_no_pairing() {
-        let Command::Bench(a) = parse_str("bench --instructions --ir-threshold 0.5").unwrap()
-        else {
-            panic!()
-        };
-        assert!(a.instructions);
-        assert_eq!(a.ir_threshold, 0.005);
-        assert_err(
-            "bench --instructions --against HEAD",
-            "--against and --instructions: counts need no pairing",
-        );
-        assert_err(
-            "bench --ir-threshold x",
-            "--ir-threshold \"x\" is not a number",
-        );
-        let Command::Bench(a) =
-            parse_str("bench --instructions --baseline b --explain ^s/g/").unwrap()
-        else {
-            panic!()
-        };
-        assert_eq!(a.explain.as_deref(), Some("^s/g/"));
-        let e = parse_str("bench --instructions --explain x")
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("--explain needs --instructions and --baseline"),
-            "{e}"
-        );
-        let e = parse_str("compare a b --explain (")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("--explain \"(\": not a regex"), "{e}");
-        let Command::Compare { explain, .. } = parse_str("compare a b --explain x").unwrap() else {
-            panic!()
-        };
-        assert_eq!(explain.as_deref(), Some("x"));
-    }
-}
+mod tests;
