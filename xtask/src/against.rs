@@ -20,7 +20,7 @@ use anyhow::{Context, Result, bail};
 use bench_format::harness::PlanLine;
 
 use crate::paired::{self, Placement, Server, Settings};
-use crate::results::{Layout, Unit};
+use crate::results::{MeasuredBench, Unit};
 use crate::suites::{self, Built};
 use crate::workspace::{SuiteKind, Workspace};
 
@@ -247,7 +247,13 @@ fn round_values(a: &[f64], b: &[f64]) -> (f64, f64) {
 
 /// One bench's rounds: each round's value per iteration on sides A and B ([`round_values`]), the
 /// last round's iterations per sample, and the elements per iteration.
-type Rounds = (Vec<f64>, Vec<f64>, u64, Option<u64>);
+#[derive(Debug, Default)]
+struct Rounds {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    iters: u64,
+    elements: Option<u64>,
+}
 
 /// Measures every selected bench on both sides, pair by pair, writing side A's results under
 /// [`root`]`(run_dir)` and side B's where a plain run's results go, each suite in its own folder.
@@ -389,25 +395,25 @@ pub fn measure(
                     continue;
                 }
                 let (va, vb) = round_values(&p.a, &p.b);
-                let e = rounds.entry(full).or_insert((vec![], vec![], 1, None));
-                e.0.push(va);
-                e.1.push(vb);
-                (e.2, e.3) = (p.iters, p.elements);
+                let e = rounds.entry(full).or_default();
+                e.a.push(va);
+                e.b.push(vb);
+                (e.iters, e.elements) = (p.iters, p.elements);
             }
         }
     }
-    for (full, (va, vb, iters, elements)) in &rounds {
+    for (full, r) in &rounds {
         let (name, id) = full.split_once('/').expect("full ids have a suite");
-        for (home, values) in [(root(run_dir).join(name), va), (b_root.join(name), vb)] {
+        for (home, values) in [(root(run_dir).join(name), &r.a), (b_root.join(name), &r.b)] {
             crate::results::write(
                 &home,
-                &Layout {
+                &MeasuredBench {
                     rest: id,
                     id: full,
                     unit: Unit::Ns,
-                    iters: *iters,
+                    iters: r.iters,
                     per_iteration: values,
-                    elements: *elements,
+                    elements: r.elements,
                     latency: false,
                 },
             )?;

@@ -56,7 +56,7 @@ fn main() -> ExitCode {
             explain,
             no_fail,
         } => runner::compare(&a, &b, threshold, ir_threshold, explain.as_deref(), no_fail),
-        cli::Command::Report { run } => runner::report_cmd(run.as_deref()),
+        cli::Command::Report { run } => runner::rerender(run.as_deref()),
         cli::Command::History(args) => runner::history::history(&args),
         cli::Command::HistoryImport { dirs, history } => {
             runner::history::import(&dirs, history.as_deref())

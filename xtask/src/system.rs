@@ -203,7 +203,7 @@ fn peak_rss(exe: &Path) -> Result<f64> {
 fn write_result(home: &Path, rest: &str, id: &str, unit: Unit, samples: &[f64]) -> Result<()> {
     crate::results::write(
         home,
-        &crate::results::Layout {
+        &crate::results::MeasuredBench {
             rest,
             id,
             unit,

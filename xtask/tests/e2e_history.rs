@@ -99,3 +99,61 @@ fn an_untrusted_history_file_is_refused_before_anything_runs() {
     let out = env.xtask(&["history"]);
     refused(&out, &["no such file", "history import"]);
 }
+
+#[test]
+fn bisect_refuses_a_range_it_cannot_bisect() {
+    let _g = lock();
+    let env = Env::new("bisect-bad");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &[
+                "bisect",
+                "nosuite/g/f/1",
+                "--good",
+                "HEAD~1",
+                "--bad",
+                "HEAD",
+            ],
+            "no suite \"nosuite\"",
+        ),
+        (
+            &[
+                "bisect",
+                "swarm_primitives/scheduler/lanes/100",
+                "--good",
+                "HEAD",
+                "--bad",
+                "HEAD~1",
+            ],
+            "is not an ancestor of --bad",
+        ),
+        (
+            &[
+                "bisect",
+                "swarm_primitives/scheduler/lanes/100",
+                "--good",
+                "nope",
+                "--bad",
+                "HEAD",
+            ],
+            "--good \"nope\": not a revision",
+        ),
+        (
+            &[
+                "bisect",
+                "swarm_primitives/scheduler/lanes/100",
+                "--good",
+                "HEAD",
+                "--bad",
+                "HEAD",
+            ],
+            "the same commit",
+        ),
+    ];
+    for (args, says) in cases {
+        let out = env.xtask(args);
+        refused(&out, &[says]);
+    }
+    // Nothing was checked out or measured.
+    assert!(!env.dir.join("bisect").exists(), "{:?}", env.tree());
+}

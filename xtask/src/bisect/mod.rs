@@ -320,9 +320,9 @@ fn table(args: &BisectArgs, commits: &[Commit], found: &Found) -> String {
     s
 }
 
-pub fn run(args: &BisectArgs) -> Result<Outcome> {
-    crate::interrupt::install()?;
-    let ws = Workspace::discover()?;
+/// The range to bisect, checked: both ends resolve, the bench's suite exists, `--good` is an
+/// ancestor of `--bad`.
+fn range(ws: &Workspace, args: &BisectArgs) -> Result<Vec<Commit>> {
     let good = crate::against::resolve(&ws.root, "--good", &args.good)?;
     let bad = crate::against::resolve(&ws.root, "--bad", &args.bad)?;
     let (suite, _) = args.bench.split_once('/').expect("checked id");
@@ -335,13 +335,65 @@ pub fn run(args: &BisectArgs) -> Result<Outcome> {
         );
     }
     let commits = commits(&ws.root, &good, &bad)?;
+    if commits.len() < 2 {
+        bail!(
+            "--good {} and --bad {} name the same commit: nothing to bisect",
+            args.good,
+            args.bad
+        );
+    }
+    Ok(commits)
+}
+
+/// One line per probe, as it is taken: its figure, verdict, time and an ETA (the most probes
+/// left times the mean probe so far).
+fn progress<'a>(args: &'a BisectArgs, commits: &'a [Commit]) -> impl FnMut(&Probe) + 'a {
+    let started = Instant::now();
     let last = commits.len() - 1;
+    let mut taken = 0usize;
+    move |p: &Probe| {
+        // An undecided commit measured again with more rounds is the same probe.
+        let again = p.attempts.len() > 1;
+        taken += usize::from(!again);
+        let per = started.elapsed().as_secs_f64() / taken as f64;
+        let left = search::max_probes(last).saturating_sub(taken);
+        let label = if again {
+            format!("probe {taken}, again with {} rounds", p.m.rounds)
+        } else {
+            format!("probe {taken}")
+        };
+        // The ends are measured before there is a midpoint to judge by.
+        let verdict = match p.index {
+            0 => "good end",
+            i if i == last => "bad end",
+            _ => p.verdict.word(),
+        };
+        eprintln!(
+            "[{label}] #{} {} {}: {} → {verdict} (took {:.0} s; at most {left} more, ETA ≤ {})",
+            p.index,
+            short(&commits[p.index].sha),
+            subject(&commits[p.index], 60),
+            figure(args, &p.m),
+            p.m.took.as_secs_f64(),
+            humantime::format_duration(Duration::from_secs((per * left as f64) as u64))
+        );
+    }
+}
+
+pub fn run(args: &BisectArgs) -> Result<Outcome> {
+    crate::interrupt::install()?;
+    let ws = Workspace::discover()?;
+    let commits = range(&ws, args)?;
+    let (good, bad, last) = (
+        &commits[0].sha,
+        &commits[commits.len() - 1].sha,
+        commits.len() - 1,
+    );
     let dir = crate::runner::bench_root(&ws).join("bisect");
     eprintln!(
-        "bisecting {} over {} commit(s) after {} ({}): at most {} probes",
+        "bisecting {} over {last} commit(s) after {} ({}): at most {} probes",
         args.bench,
-        last,
-        short(&good),
+        short(good),
         if args.instructions {
             "instruction counts"
         } else {
@@ -349,7 +401,7 @@ pub fn run(args: &BisectArgs) -> Result<Outcome> {
         },
         search::max_probes(last)
     );
-    let tree = Tree::new(&ws.root, &dir.join("tree"), &bad)?;
+    let tree = Tree::new(&ws.root, &dir.join("tree"), bad)?;
     let mut child = Child {
         args,
         commits: &commits,
@@ -363,28 +415,7 @@ pub fn run(args: &BisectArgs) -> Result<Outcome> {
         min_change: if args.instructions { 0.001 } else { 0.0 },
     };
     let started = Instant::now();
-    let mut taken = 0usize;
-    let mut progress = |p: &Probe| {
-        taken += 1;
-        let per = started.elapsed().as_secs_f64() / taken as f64;
-        let left = search::max_probes(last).saturating_sub(taken);
-        // The ends are measured before there is a midpoint to judge by.
-        let verdict = match p.index {
-            0 => "good end",
-            i if i == last => "bad end",
-            _ => p.verdict.word(),
-        };
-        eprintln!(
-            "[probe {taken}] #{} {} {}: {} → {verdict} (took {:.0} s; at most {left} more, ETA ≤ {})",
-            p.index,
-            short(&commits[p.index].sha),
-            subject(&commits[p.index], 60),
-            figure(args, &p.m),
-            p.m.took.as_secs_f64(),
-            humantime::format_duration(Duration::from_secs((per * left as f64) as u64))
-        );
-    };
-    let found = match search::bisect(&mut child, last, &settings, &mut progress) {
+    let found = match search::bisect(&mut child, last, &settings, &mut progress(args, &commits)) {
         Ok(f) => f,
         Err(e) if e.downcast_ref::<NoSlowdown>().is_some() => {
             eprintln!("{e}");
@@ -399,8 +430,8 @@ pub fn run(args: &BisectArgs) -> Result<Outcome> {
         args.bench,
         culprit.sha,
         subject(culprit, 100),
-        short(&good),
-        short(&bad),
+        short(good),
+        short(bad),
         (found.bad / found.good - 1.0) * 100.0,
         table(args, &commits, &found),
         found.probes.len(),

@@ -300,69 +300,83 @@ fn insert(tx: &rusqlite::Transaction<'_>, r: &Report) -> Result<bool> {
         return Ok(false);
     }
     let run = tx.last_insert_rowid();
-    {
-        let mut m = tx.prepare(
-            "INSERT INTO measurements (run, bench, metric, unit, value, lower, upper)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        for b in &r.benches {
-            let unit = serde_json::to_value(b.unit)?
-                .as_str()
-                .unwrap_or("?")
-                .to_owned();
-            m.execute(params![
-                run,
-                b.id,
-                "mean",
-                unit,
-                b.mean.point,
-                b.mean.lower,
-                b.mean.upper
-            ])
-            .with_context(|| format!("recording {}", b.id))?;
-            if let Some(c) = &b.counts {
-                for (metric, v) in [
-                    ("instructions", c.instructions),
-                    ("estimated_cycles", c.estimated_cycles),
-                ] {
-                    m.execute(params![run, b.id, metric, "count", v, v, v])
-                        .with_context(|| format!("recording {}'s {metric}", b.id))?;
-                }
-            }
-        }
-        let mut c = tx.prepare(
-            "INSERT OR REPLACE INTO claims (run, claim, verdict, measured) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        for e in &r.evaluations {
-            let verdict = serde_json::to_value(e.verdict)?
-                .as_str()
-                .unwrap_or("?")
-                .to_owned();
-            c.execute(params![run, e.entry.describe(), verdict, e.measured])?;
-        }
-        if let (Some(against), Some(cmp)) = (&h.against, &r.comparison) {
-            let mut p = tx.prepare(
-                "INSERT INTO paired (run, bench, against, ratio, lower, upper, change)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for d in &cmp.deltas {
-                let change = serde_json::to_value(d.change)?
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_owned();
-                p.execute(params![
-                    run,
-                    d.id,
-                    against,
-                    d.ratio.point,
-                    d.ratio.lower,
-                    d.ratio.upper,
-                    change
-                ])?;
+    insert_measurements(tx, run, r)?;
+    insert_claims(tx, run, r)?;
+    if let (Some(against), Some(cmp)) = (&h.against, &r.comparison) {
+        insert_paired(tx, run, against, cmp)?;
+    }
+    Ok(true)
+}
+
+/// A serde enum's JSON name (`"ns"`, `"PASS"`, `"regressed"`), the spelling the reports use.
+fn word(v: impl serde::Serialize) -> Result<String> {
+    Ok(serde_json::to_value(v)?.as_str().unwrap_or("?").to_owned())
+}
+
+/// Each bench's mean with its interval, and its counts when it has them.
+fn insert_measurements(tx: &rusqlite::Transaction<'_>, run: i64, r: &Report) -> Result<()> {
+    let mut m = tx.prepare(
+        "INSERT INTO measurements (run, bench, metric, unit, value, lower, upper)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for b in &r.benches {
+        let (mean, unit) = (&b.mean, word(b.unit)?);
+        m.execute(params![
+            run, b.id, "mean", unit, mean.point, mean.lower, mean.upper
+        ])
+        .with_context(|| format!("recording {}", b.id))?;
+        if let Some(c) = &b.counts {
+            for (metric, v) in [
+                ("instructions", c.instructions),
+                ("estimated_cycles", c.estimated_cycles),
+            ] {
+                m.execute(params![run, b.id, metric, "count", v, v, v])
+                    .with_context(|| format!("recording {}'s {metric}", b.id))?;
             }
         }
     }
-    Ok(true)
+    Ok(())
+}
+
+fn insert_claims(tx: &rusqlite::Transaction<'_>, run: i64, r: &Report) -> Result<()> {
+    let mut c = tx.prepare(
+        "INSERT OR REPLACE INTO claims (run, claim, verdict, measured) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for e in &r.evaluations {
+        c.execute(params![
+            run,
+            e.entry.describe(),
+            word(e.verdict)?,
+            e.measured
+        ])?;
+    }
+    Ok(())
+}
+
+/// An `--against` run's paired ratios.
+fn insert_paired(
+    tx: &rusqlite::Transaction<'_>,
+    run: i64,
+    against: &str,
+    cmp: &crate::report::Comparison,
+) -> Result<()> {
+    let mut p = tx.prepare(
+        "INSERT INTO paired (run, bench, against, ratio, lower, upper, change)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for d in &cmp.deltas {
+        let ci = &d.ratio;
+        p.execute(params![
+            run,
+            d.id,
+            against,
+            ci.point,
+            ci.lower,
+            ci.upper,
+            word(d.change)?
+        ])?;
+    }
+    Ok(())
 }
 
 /// The schema version of an open file, if it is a ggen history this build can read (an empty

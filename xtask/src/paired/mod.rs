@@ -61,7 +61,7 @@ impl Settings {
                 budget_ns: 0.5e9,
                 rounds: 8,
                 setups: 1,
-                ..Self::of(profile)
+                ..Self::against(profile)
             },
             Profile::Full => Self {
                 sample_ns: 30e6,
@@ -70,13 +70,13 @@ impl Settings {
                 budget_ns: 4e9,
                 rounds: 12,
                 setups: 1,
-                ..Self::of(profile)
+                ..Self::against(profile)
             },
         }
     }
 
     /// The settings of a profile (`--against`).
-    pub fn of(profile: Profile) -> Self {
+    pub fn against(profile: Profile) -> Self {
         match profile {
             // Most of a round's noise is its two processes' placement in memory, not the
             // samples: within a round 10 pairs give ±0.7–1%, between rounds ±2–3%
@@ -442,7 +442,7 @@ mod tests {
     use super::*;
 
     fn quick() -> Settings {
-        Settings::of(Profile::Quick)
+        Settings::against(Profile::Quick)
     }
 
     #[test]

@@ -17,7 +17,7 @@
 mod repeats;
 mod write;
 
-pub use write::{Layout, write};
+pub use write::{MeasuredBench, write};
 
 pub use repeats::{criterion_roots, read_repeats};
 

@@ -11,8 +11,9 @@ use bench_format::{Latency, SIDE_FILE, SIDE_SCHEMA, SideFile, Unit};
 
 use crate::stats::mean_and_sd;
 
-/// One bench to write.
-pub struct Layout<'a> {
+/// One bench the xtask measured itself (paired rounds, the system suite), as values to write in
+/// Criterion's layout.
+pub struct MeasuredBench<'a> {
     /// `group/function/parameter`.
     pub rest: &'a str,
     /// The full id, `suite/group/function/parameter`.
@@ -29,7 +30,7 @@ pub struct Layout<'a> {
 }
 
 /// Writes `l` under `home` (the suite's `CRITERION_HOME`).
-pub fn write(home: &Path, l: &Layout<'_>) -> Result<()> {
+pub fn write(home: &Path, l: &MeasuredBench<'_>) -> Result<()> {
     let parts: Vec<&str> = l.rest.split('/').collect();
     let dir: PathBuf = parts.iter().fold(home.to_owned(), |d, p| d.join(p));
     let new = dir.join("new");

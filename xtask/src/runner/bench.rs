@@ -236,7 +236,7 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
             &plan.suites,
             &selector(&selected_suites, plan.filter.as_ref()),
             &{
-                let d = crate::paired::Settings::of(args.profile);
+                let d = crate::paired::Settings::against(args.profile);
                 crate::paired::Settings {
                     rounds: args.rounds.unwrap_or(d.rounds),
                     setups: args.setups.unwrap_or(d.setups),

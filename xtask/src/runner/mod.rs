@@ -208,7 +208,7 @@ pub fn compare(
 /// Re-renders a run from its own recorded inputs: the claims it was checked with (stored in its
 /// report.json, so a run made with `--budgets OTHER` keeps them) and its Criterion files, which
 /// must still hold every bench the report had, in the same unit.
-pub fn report_cmd(run: Option<&str>) -> Result<Outcome> {
+pub fn rerender(run: Option<&str>) -> Result<Outcome> {
     let ws = Workspace::discover()?;
     let root = bench_root(&ws);
     let run_id = match run {
