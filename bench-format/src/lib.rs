@@ -14,6 +14,7 @@
 
 pub mod harness;
 pub mod profile;
+pub mod serve;
 pub mod side;
 pub mod splitmix;
 

@@ -4,6 +4,8 @@
 
 use std::io::{BufRead, Write};
 
+use bench_format::serve::{Reply, Request};
+
 use super::{Def, Routine, Suite};
 
 /// Answers one request per line until stdin closes; benches left set up are finished at the end.
@@ -27,43 +29,38 @@ fn serve_with(suite: Suite, input: impl BufRead, mut out: impl Write) {
     };
     for line in input.lines() {
         let Ok(line) = line else { break };
-        let (command, arg) = line.split_once(' ').unwrap_or((line.as_str(), ""));
-        let reply = match command {
-            "setup" => match defs.iter().find(|d| d.id() == arg) {
+        let reply = match Request::parse(&line) {
+            Ok(Request::Setup(id)) => match defs.iter().find(|d| d.id() == id) {
                 Some(def) => {
-                    let elements = def.throughput.map_or("-".to_owned(), |t| t.to_string());
-                    current.push((arg.to_owned(), (def.setup)()));
-                    format!("ready {elements}")
+                    current.push((id, (def.setup)()));
+                    Reply::Ready(def.throughput)
                 }
-                None => format!("error {arg:?} is not a bench of {}", suite.name),
+                None => Reply::Error(format!("{id:?} is not a bench of {}", suite.name)),
             },
-            "run" => {
-                let (n, id) = arg
-                    .split_once(' ')
-                    .map_or((arg, None), |(n, id)| (n, Some(id)));
-                let routine = match id {
+            Ok(Request::Run { iterations, id }) => {
+                let routine = match &id {
                     Some(id) => current.iter_mut().rev().find(|(i, _)| i == id),
                     None => current.last_mut(),
                 };
-                match (routine, n.parse::<u64>()) {
-                    (Some((_, r)), Ok(n)) if n > 0 => {
-                        let s = r.sample(n);
-                        let ns = s.elapsed.as_nanos();
-                        if s.proven {
-                            ns.to_string()
-                        } else {
-                            format!("{ns} unproven")
+                match routine {
+                    Some((_, r)) => {
+                        let s = r.sample(iterations);
+                        Reply::Ran {
+                            nanos: s.elapsed.as_nanos(),
+                            proven: s.proven,
                         }
                     }
-                    (None, _) => format!("error run {arg:?}: no such bench set up"),
-                    _ => format!("error run {arg:?}: expected a positive iteration count"),
+                    None => Reply::Error(format!(
+                        "run {iterations}{}: no such bench set up",
+                        id.map_or(String::new(), |id| format!(" {id}"))
+                    )),
                 }
             }
-            "finish" => {
+            Ok(Request::Finish) => {
                 finish_all(&mut current);
-                "done".to_owned()
+                Reply::Done
             }
-            _ => format!("error unknown request {line:?}"),
+            Err(e) => Reply::Error(e.0),
         };
         if writeln!(out, "{reply}").and_then(|()| out.flush()).is_err() {
             break;

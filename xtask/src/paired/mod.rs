@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use bench_format::harness::{MODE_ENV, MODE_SERVE};
+use bench_format::serve::{Reply, Request};
 
 use crate::interrupt;
 use bench_format::Profile;
@@ -162,47 +163,52 @@ impl Server {
         })
     }
 
-    fn ask(&mut self, request: &str) -> Result<String> {
+    fn ask(&mut self, request: &Request) -> Result<Reply> {
         interrupt::check()?;
         writeln!(self.stdin, "{request}")
             .and_then(|()| self.stdin.flush())
-            .with_context(|| format!("{}: sending {request:?} (did it exit?)", self.what))?;
-        let mut reply = String::new();
+            .with_context(|| format!("{}: sending \"{request}\" (did it exit?)", self.what))?;
+        let mut line = String::new();
         let n = self
             .stdout
-            .read_line(&mut reply)
-            .with_context(|| format!("{}: reading the reply to {request:?}", self.what))?;
+            .read_line(&mut line)
+            .with_context(|| format!("{}: reading the reply to \"{request}\"", self.what))?;
         if n == 0 {
             bail!(
-                "{} exited while answering {request:?} (a panic in the bench? see its log)",
+                "{} exited while answering \"{request}\" (a panic in the bench? see its log)",
                 self.what
             );
         }
-        let reply = reply.trim_end().to_owned();
-        if let Some(e) = reply.strip_prefix("error ") {
-            bail!("{}: {request:?}: {e}", self.what);
+        let line = line.trim_end();
+        match Reply::parse(line) {
+            Some(Reply::Error(e)) => bail!("{}: \"{request}\": {e}", self.what),
+            Some(reply) => Ok(reply),
+            None => bail!("{}: unexpected reply {line:?} to \"{request}\"", self.what),
         }
-        Ok(reply)
     }
 
     /// Sets up bench `id` (group/function/parameter); returns its elements per iteration.
     pub fn setup(&mut self, id: &str) -> Result<Option<u64>> {
-        let reply = self.ask(&format!("setup {id}"))?;
-        match reply.strip_prefix("ready ") {
-            Some("-") => Ok(None),
-            Some(n) => Ok(n.parse().ok()),
-            None => bail!("{}: unexpected reply {reply:?} to setup", self.what),
+        match self.ask(&Request::Setup(id.to_owned()))? {
+            Reply::Ready(elements) => Ok(elements),
+            other => bail!("{}: unexpected reply \"{other}\" to setup", self.what),
         }
     }
 
     /// Runs `iters` iterations of the bench set up last; returns the nanoseconds it timed.
     pub fn run(&mut self, iters: u64) -> Result<f64> {
-        self.run_request(&format!("run {iters}"))
+        self.run_request(Request::Run {
+            iterations: iters,
+            id: None,
+        })
     }
 
     /// Runs `iters` iterations of bench `id` (one of several set up in this process).
     pub fn run_id(&mut self, iters: u64, id: &str) -> Result<f64> {
-        self.run_request(&format!("run {iters} {id}"))
+        self.run_request(Request::Run {
+            iterations: iters,
+            id: Some(id.to_owned()),
+        })
     }
 
     /// Samples this process marked unproven so far (see the field). A round with any is not
@@ -211,14 +217,17 @@ impl Server {
         self.unproven
     }
 
-    fn run_request(&mut self, request: &str) -> Result<f64> {
-        let reply = self.ask(request)?;
-        let (ns, unproven) = parse_run_reply(&reply);
-        self.unproven += usize::from(unproven);
-        ns.parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite() && *v >= 0.0)
-            .with_context(|| format!("{}: unexpected reply {reply:?} to run", self.what))
+    fn run_request(&mut self, request: Request) -> Result<f64> {
+        match self.ask(&request)? {
+            Reply::Ran { nanos, proven } => {
+                self.unproven += usize::from(!proven);
+                Ok(nanos as f64)
+            }
+            other => bail!(
+                "{}: unexpected reply \"{other}\" to \"{request}\"",
+                self.what
+            ),
+        }
     }
 
     /// Restricts every thread of the process to `cpus` (a `taskset` list such as `1` or `0-1`);
@@ -234,15 +243,10 @@ impl Server {
 
     /// Finishes the bench set up last (its after-run checks run here).
     pub fn finish(&mut self) -> Result<()> {
-        self.ask("finish").map(drop)
-    }
-}
-
-/// A `run` reply: the nanoseconds, and whether the sample is marked `unproven`.
-fn parse_run_reply(reply: &str) -> (&str, bool) {
-    match reply.strip_suffix(" unproven") {
-        Some(ns) => (ns, true),
-        None => (reply, false),
+        match self.ask(&Request::Finish)? {
+            Reply::Done => Ok(()),
+            other => bail!("{}: unexpected reply \"{other}\" to finish", self.what),
+        }
     }
 }
 
