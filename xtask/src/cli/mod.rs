@@ -279,6 +279,9 @@ fn parse_explain(v: String) -> Result<String> {
     Ok(v)
 }
 
+/// `bench`'s options. Long (~100 lines) on purpose: one flat match arm per option, each a line
+/// or two, is easier to check against USAGE than arms spread over helpers; the checks of
+/// combinations are [`check_bench_combinations`].
 fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     use lexopt::prelude::*;
     let mut args = BenchArgs {
@@ -345,41 +348,19 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
                 }
                 args.against = Some(rev);
             }
-            Long("export") => {
-                let v = p.value()?.string()?;
-                let export = match v.split_once('=') {
-                    Some(("bmf", path)) if !path.is_empty() => Export::Bmf(path.into()),
-                    Some(("github", path)) if !path.is_empty() => Export::Github(path.into()),
-                    _ => bail!("--export {v:?}: expected bmf=PATH or github=PATH"),
-                };
-                args.exports.push(export);
-            }
+            Long("export") => args.exports.push(parse_export(&p.value()?.string()?)?),
             Long("no-fail") => args.no_fail = true,
             Long("budgets") => args.budgets = Some(p.value()?.string()?.into()),
             Long("repeat") => {
-                let v = p.value()?.string()?;
-                args.repeat = match v.parse::<usize>() {
-                    Ok(n) if (1..=100).contains(&n) => n,
-                    _ => bail!("--repeat {v:?}: expected a whole number from 1 to 100"),
-                };
+                args.repeat = parse_count("--repeat", &p.value()?.string()?, 1, 100)?;
                 args.repeat_given = true;
             }
+            // 6: the fewest rounds with a 95% signed-rank interval.
             Long("rounds") => {
-                let v = p.value()?.string()?;
-                args.rounds = match v.parse::<usize>() {
-                    Ok(n) if (6..=1000).contains(&n) => Some(n),
-                    _ => bail!(
-                        "--rounds {v:?}: expected a whole number from 6 (the fewest rounds with a \
-                         95% signed-rank interval) to 1000"
-                    ),
-                };
+                args.rounds = Some(parse_count("--rounds", &p.value()?.string()?, 6, 1000)?)
             }
             Long("setups") => {
-                let v = p.value()?.string()?;
-                args.setups = match v.parse::<usize>() {
-                    Ok(n) if (1..=20).contains(&n) => Some(n),
-                    _ => bail!("--setups {v:?}: expected a whole number from 1 to 20"),
-                };
+                args.setups = Some(parse_count("--setups", &p.value()?.string()?, 1, 20)?)
             }
             Long("force") => args.force = true,
             Long("instructions") => args.instructions = true,
@@ -399,6 +380,22 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     if let Some(profile) = profile_set {
         args.profile = profile;
     }
+    check_bench_combinations(&mut args)?;
+    Ok(Command::Bench(args))
+}
+
+/// `--export KIND=PATH`.
+fn parse_export(v: &str) -> Result<Export> {
+    match v.split_once('=') {
+        Some(("bmf", path)) if !path.is_empty() => Ok(Export::Bmf(path.into())),
+        Some(("github", path)) if !path.is_empty() => Ok(Export::Github(path.into())),
+        _ => bail!("--export {v:?}: expected bmf=PATH or github=PATH"),
+    }
+}
+
+/// The options of `bench` that only make sense together, or not at all; and `--against`'s own
+/// default threshold.
+fn check_bench_combinations(args: &mut BenchArgs) -> Result<()> {
     if args.no_history && args.history.is_some() {
         bail!("--history and --no-history: give one");
     }
@@ -433,7 +430,7 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
             );
         }
     }
-    Ok(Command::Bench(args))
+    Ok(())
 }
 
 /// A whole number from `lo` to `hi` given to `option`.

@@ -3,7 +3,7 @@
 //! reads and checks the results, [`publish`] writes everything together.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
@@ -45,7 +45,9 @@ struct Plan {
     history: Option<PathBuf>,
 }
 
-/// Step 1: validate every input and output path.
+/// Step 1: validate every input and output path. Long (~100 lines) because its order is the
+/// contract (cheap checks before the build, every check before the first bench); each step is
+/// a call or a few lines with its reason.
 fn prepare(args: &BenchArgs) -> Result<Plan> {
     let filter = args
         .filter
@@ -75,33 +77,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
     }
 
     // Output paths first: they are cheap to check and the user should not wait for a build.
-    check_target(&run_dir.join("report.json"), "the run folder")?;
-    let baseline_out = match &args.save_baseline {
-        Some(name) => {
-            let path = baselines_dir(&ws).join(format!("{name}.json"));
-            if path.is_file() && !args.force {
-                bail!(
-                    "--save-baseline {name}: {} exists; add --force to replace it",
-                    path.display()
-                );
-            }
-            check_target(&path, &format!("--save-baseline {name}"))?;
-            Some(path)
-        }
-        None => None,
-    };
-    for export in &args.exports {
-        let (kind, path) = match export {
-            Export::Bmf(p) => ("bmf", p),
-            Export::Github(p) => ("github", p),
-        };
-        check_target(&absolute(path), &format!("--export {kind}"))?;
-    }
-    check_target(&root.join("latest"), "target/ggen-bench/latest")?;
-    let history = (!args.no_history).then(|| super::history::path(&ws, args.history.as_deref()));
-    if let Some(path) = &history {
-        crate::history::Store::check(path)?;
-    }
+    let (baseline_out, history) = check_outputs(args, &ws, &root, &run_dir)?;
 
     let baseline = match &args.baseline {
         Some(name) => {
@@ -132,28 +108,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         .as_deref()
         .map_or_else(|| ws.root.join("budgets.toml"), absolute);
     let entries = budgets::load(&budgets_path, &catalog)?;
-    if !catalog
-        .ids
-        .iter()
-        .any(|id| selector(&selected_suites, filter.as_ref())(id))
-    {
-        let examples: Vec<&str> = catalog
-            .ids
-            .iter()
-            .filter(|id| {
-                selected_suites
-                    .iter()
-                    .any(|s| id.starts_with(&format!("{}/", s.name)))
-            })
-            .take(5)
-            .map(String::as_str)
-            .collect();
-        bail!(
-            "--filter {:?} selects no bench of the selected suites (it is matched against group/function/parameter); some ids: {}",
-            args.filter.as_deref().unwrap_or(""),
-            examples.join(", ")
-        );
-    }
+    check_filter_selects(&catalog, &selected_suites, filter.as_ref(), args)?;
     let mut suites: Vec<Built> = built
         .into_iter()
         .filter(|b| selected_suites.contains(&b.suite))
@@ -196,6 +151,77 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         run_dir,
         baseline_out,
     })
+}
+
+/// The filter must select at least one bench of the selected suites (an error shows some ids).
+fn check_filter_selects(
+    catalog: &Catalog,
+    selected_suites: &[Suite],
+    filter: Option<&Regex>,
+    args: &BenchArgs,
+) -> Result<()> {
+    if !catalog
+        .ids
+        .iter()
+        .any(|id| selector(selected_suites, filter)(id))
+    {
+        let examples: Vec<&str> = catalog
+            .ids
+            .iter()
+            .filter(|id| {
+                selected_suites
+                    .iter()
+                    .any(|s| id.starts_with(&format!("{}/", s.name)))
+            })
+            .take(5)
+            .map(String::as_str)
+            .collect();
+        bail!(
+            "--filter {:?} selects no bench of the selected suites (it is matched against group/function/parameter); some ids: {}",
+            args.filter.as_deref().unwrap_or(""),
+            examples.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Every path the run will write, checked before anything runs: the run folder, the baseline
+/// (`--save-baseline`, which needs `--force` to replace one), the exports, `latest`, and the
+/// history file. Returns the baseline's path and the history's.
+fn check_outputs(
+    args: &BenchArgs,
+    ws: &Workspace,
+    root: &Path,
+    run_dir: &Path,
+) -> Result<(Option<PathBuf>, Option<PathBuf>)> {
+    check_target(&run_dir.join("report.json"), "the run folder")?;
+    let baseline_out = match &args.save_baseline {
+        Some(name) => {
+            let path = baselines_dir(ws).join(format!("{name}.json"));
+            if path.is_file() && !args.force {
+                bail!(
+                    "--save-baseline {name}: {} exists; add --force to replace it",
+                    path.display()
+                );
+            }
+            check_target(&path, &format!("--save-baseline {name}"))?;
+            Some(path)
+        }
+        None => None,
+    };
+    for export in &args.exports {
+        let (kind, path) = match export {
+            Export::Bmf(p) => ("bmf", p),
+            Export::Github(p) => ("github", p),
+        };
+        check_target(&absolute(path), &format!("--export {kind}"))?;
+    }
+    check_target(&root.join("latest"), "target/ggen-bench/latest")?;
+    let history = (!args.no_history).then(|| super::history::path(ws, args.history.as_deref()));
+    if let Some(path) = &history {
+        crate::history::Store::check(path)?;
+    }
+    Ok((baseline_out, history))
 }
 
 /// What step 2 produced.
