@@ -181,15 +181,15 @@ pub fn build_b(ws: &Workspace, bench_root: &Path, wanted: &[String]) -> Result<V
 ///
 /// Same length: the path is copied onto the new process's stack, so with address-space
 /// randomization off a longer path shifts the stack for the whole run (two byte-identical
-/// binaries under `against-target/` and `against-target-b/` measured `pack_conflicts/naive/*`
-/// 6–11% apart, consistently, over 32 rounds).
+/// binaries under paths of different lengths measured consistently apart: docs/BENCHMARKS.md,
+/// "Paired A/B").
 ///
 /// Fresh: a running program's code and constants are the page-cache pages of its file, the same
 /// physical pages for every process started from that file, and where they sit in the caches
-/// is luck that lasts as long as the file. Four byte-identical copies of `swarm_primitives`
-/// measured `scheduler/heap/100` at 38.92, 38.96, 39.09 and 39.40 ns (medians of 20 processes
-/// each): a fixed difference of up to 1.2% that no number of rounds averages out. A new copy
-/// per round turns that luck into round-to-round noise, which the rounds do average out.
+/// is luck that lasts as long as the file: byte-identical copies of one binary measure a fixed
+/// difference apart that no number of rounds averages out (docs/BENCHMARKS.md, "Paired A/B").
+/// A new copy per round turns that luck into round-to-round noise, which the rounds do average
+/// out.
 fn fresh_copies(run_dir: &Path, suite: &str, a: &Path, b: &Path) -> Result<(PathBuf, PathBuf)> {
     let mut out = Vec::new();
     for (side, exe) in [("a", a), ("b", b)] {

@@ -162,11 +162,10 @@ pub fn ratio_ci_paired(base: &[f64], new: &[f64]) -> Option<RatioCi> {
 /// (exact for up to [`SIGNED_RANK_EXACT`] rounds, the normal approximation beyond).
 ///
 /// Why not a t-interval: a round's ratio carries its two processes' luck in memory placement,
-/// and that luck has heavy tails (one process in a few runs 10–15% slow for its whole life on
-/// `conflict_detection/indexed/100`), which widens a t-interval for every round. On 64 unchanged
-/// rounds and 64 rounds of a ~2% slowdown, resampled to 24 rounds, this interval flagged the
-/// slowdown in 85–99 of 100 subsets per bench where the t-interval flagged 72–97, with no more
-/// false alarms (docs/BENCHMARKS.md, "Paired A/B"). It assumes only that a round's log-ratio is
+/// and that luck has heavy tails (now and then one process is slow for its whole life), which
+/// widens a t-interval for every round. On unchanged rounds and rounds of a ~2% slowdown this
+/// interval flagged the slowdown more often than the t-interval, with no more false alarms (the
+/// figures: docs/BENCHMARKS.md, "Paired A/B"). It assumes only that a round's log-ratio is
 /// symmetric about the true one. `None` unless both sides have the same number (at least 6, the
 /// fewest for which a 95% interval exists) of positive values.
 pub fn ratio_ci_signed_rank(base: &[f64], new: &[f64]) -> Option<RatioCi> {

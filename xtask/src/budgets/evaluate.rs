@@ -198,7 +198,7 @@ fn paired_interval(
 /// A mean claim's detail. From the run's separate means: "a vs b: ratio [lo, hi] (need ...)".
 /// Measured in turn (`how` says how), the ratio leads and the separate means follow: they were
 /// measured apart, and in a stretch where the machine slowed down they can disagree with it
-/// (`snapshot/2` 1.42 µs vs `snapshot/1` 1.39 µs in one run, 1.68× [1.62, 1.78] in turn).
+/// (an example: docs/BENCHMARKS.md, "Claims that hold on any machine").
 fn ratio_detail(means: [String; 2], [ratio, lo, hi]: [f64; 3], need: &str, how: &str) -> String {
     let [a, b] = means;
     if how.is_empty() {

@@ -80,8 +80,8 @@ impl Settings {
     pub fn against(profile: Profile) -> Self {
         match profile {
             // Most of a round's noise is its two processes' placement in memory, not the
-            // samples: within a round 10 pairs give ±0.7–1%, between rounds ±2–3%
-            // (docs/BENCHMARKS.md). So a round is short and there are many.
+            // samples (the figures: docs/BENCHMARKS.md, "Paired A/B"). So a round is short and
+            // there are many.
             Profile::Quick => Self {
                 sample_ns: 1e6,
                 warmup_pairs: 2,
@@ -134,8 +134,8 @@ pub struct Server {
 impl Server {
     /// Starts `exe` in serve mode in `cwd`; its stderr goes to `log`. Where `setarch` exists
     /// (util-linux), address-space randomization is off for it (`setarch -R`): each process keeps
-    /// its layout for life, and two pinned processes of one binary measured 0.965–1.026× on
-    /// `conflict_detection/indexed/1000` here with it on, 0.983–1.024× with it off.
+    /// its layout for life, which narrows the spread between two processes of one binary
+    /// (docs/BENCHMARKS.md, "Paired A/B").
     pub fn start(exe: &Path, cwd: &Path, log: &std::fs::File, what: &str) -> Result<Self> {
         let mut cmd = if no_aslr_available() {
             let mut c = Command::new("setarch");
@@ -283,7 +283,8 @@ pub struct Paired {
 
 /// Where the two sides run. On a machine whose CPUs differ in speed from moment to moment (a
 /// VM sharing its host), two processes left to the scheduler sit on different CPUs and each
-/// inherits its CPU's speed: the same binary against itself measured 1.09–1.37× here. Both sides
+/// inherits its CPU's speed (the same binary against itself measured far apart:
+/// docs/BENCHMARKS.md, "Paired A/B"). Both sides
 /// of a single-threaded bench therefore run on one CPU (the last); a multi-threaded bench gets
 /// them all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -365,9 +366,9 @@ pub fn measure(
 }
 
 /// Iterations per sample for one side: enough for [`Settings::sample_ns`]. The first call after
-/// a set-up is not timed: it pays for cold caches and page faults, and it decided the count
-/// alone before (`indexed/10000`, ~0.45 ms an iteration, got 1 iteration per 1 ms sample in 28–39
-/// of 48 rounds where 3 fit).
+/// a set-up is not timed: it pays for cold caches and page faults, and when it was timed it alone
+/// decided the count (a bench of ~0.45 ms an iteration got 1 iteration per 1 ms sample in most
+/// rounds, where 3 fit).
 fn calibrate(run: &mut dyn FnMut(u64) -> Result<f64>, s: &Settings) -> Result<u64> {
     run(1)?;
     let mut iters = 1u64;
