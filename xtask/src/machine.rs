@@ -227,7 +227,12 @@ mod tests {
 
     #[test]
     fn a_busy_other_process_is_seen_and_our_own_work_is_not() {
+        // What other processes use anyway (a build or a benchmark beside the tests): the
+        // assertions below are relative to it, so the test holds on a busy machine too.
+        let z = CpuTimes::now().unwrap();
+        std::thread::sleep(Duration::from_millis(300));
         let a = CpuTimes::now().unwrap();
+        let background = z.others_since(&a);
         // Our own work (this thread) is ours: not counted as others'.
         let t = Instant::now();
         let mut x = 0u64;
@@ -236,7 +241,11 @@ mod tests {
         }
         let b = CpuTimes::now().unwrap();
         // The test harness may run other tests beside this one; allow for them.
-        assert!(a.others_since(&b) < 1.0, "{}", a.others_since(&b));
+        assert!(
+            a.others_since(&b) < background + 1.0,
+            "{} with {background} in the background",
+            a.others_since(&b)
+        );
         // Another process burning a CPU is seen.
         let mut busy = std::process::Command::new("sh")
             .args(["-c", "while :; do :; done"])

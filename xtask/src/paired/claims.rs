@@ -174,7 +174,49 @@ pub fn claims(
     logs: &Path,
     cpus: usize,
 ) -> Result<Vec<crate::claim::PairedRatio>> {
-    use crate::claim::{Check, Metric, PairedRatio, Pairing};
+    let pairs = plan(entries, catalog, selected, cpus);
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let run = Run {
+        ws,
+        suites,
+        s,
+        log: std::fs::File::create(logs.join("claims-paired.log"))
+            .context("creating the paired claims' log")?,
+        started: Instant::now(),
+    };
+    let (mut out, multi) = run.single_threaded(&pairs, catalog)?;
+    let rounds = run.multi_threaded(&pairs, &multi, logs)?;
+    out.extend(multi_results(&pairs, &multi, &rounds));
+    eprintln!(
+        "paired {} claim(s) in {:.1} s",
+        out.len(),
+        run.started.elapsed().as_secs_f64()
+    );
+    Ok(out)
+}
+
+/// The suite of a full bench id.
+fn suite_of(id: &str) -> Option<String> {
+    id.split_once('/').map(|(s, _)| s.to_owned())
+}
+
+/// A full bench id without its suite (what a suite's serve mode calls it).
+fn local(id: &str) -> String {
+    id.split_once('/').map_or("", |(_, r)| r).to_owned()
+}
+
+/// The pairs to measure: every selected claim that compares two served benches of one suite
+/// (for a scaling series its end points; for an efficiency claim with the machine's benches),
+/// two claims on the same two benches sharing one pair.
+fn plan<'a>(
+    entries: &'a [crate::claim::Entry],
+    catalog: &'a crate::catalog::Catalog,
+    selected: &dyn Fn(&str) -> bool,
+    cpus: usize,
+) -> Vec<Pair<'a>> {
+    use crate::claim::{Check, Metric};
     // A scaling series is paired between its end points (smallest and largest parameter).
     fn ends<'a>(
         e: &'a crate::claim::Entry,
@@ -185,7 +227,6 @@ pub fn claims(
         crate::claim::series_end_points(e.ids(known).into_iter().filter(|id| selected(id)))
             .map(|(first, last)| (last.0, first.0))
     }
-    let suite_of = |id: &str| id.split_once('/').map(|(s, _)| s.to_owned());
     let mut pairs: Vec<Pair<'_>> = Vec::new();
     for e in entries {
         if e.cpus.is_some_and(|n| n > cpus) {
@@ -272,154 +313,200 @@ pub fn claims(
             }),
         }
     }
-    if pairs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let log = std::fs::File::create(logs.join("claims-paired.log"))
-        .context("creating the paired claims' log")?;
-    // Each round of a multi-threaded claim as measured.
-    let mut rounds_log = std::io::BufWriter::new(
-        std::fs::File::create(logs.join("claims-rounds.jsonl"))
-            .context("creating logs/claims-rounds.jsonl")?,
-    );
-    let started = Instant::now();
-    let exe_of = |id: &str| {
-        suites
+    pairs
+}
+
+/// Shared by the measuring steps.
+struct Run<'a> {
+    ws: &'a crate::workspace::Workspace,
+    suites: &'a [crate::suites::Built],
+    s: &'a Settings,
+    log: std::fs::File,
+    started: Instant,
+}
+
+impl Run<'_> {
+    fn exe_of(&self, id: &str) -> Option<std::path::PathBuf> {
+        self.suites
             .iter()
             .find(|b| Some(&b.suite.name) == suite_of(id).as_ref())
             .map(|b| b.exe.clone())
-    };
-    let local = |id: &str| id.split_once('/').map_or("", |(_, r)| r).to_owned();
-    let mut out = Vec::new();
-    let mut multi: Vec<usize> = Vec::new();
-    for (k, p) in pairs.iter().enumerate() {
-        let single = p.machine.is_none()
-            && catalog.counted.contains(p.num)
-            && catalog.counted.contains(p.den);
-        if !single {
-            multi.push(k);
-            continue;
-        }
-        let Some(exe) = exe_of(p.num) else { continue };
-        let (num, den) = (p.num, p.den);
-        let (ln, ld) = (local(num), local(den));
-        eprintln!(
-            "[claim {}/{}] {num} vs {den}, paired in one process ({:.1} s elapsed)",
-            k + 1,
-            pairs.len(),
-            started.elapsed().as_secs_f64()
-        );
-        // Both in one process, on one CPU, so nothing about CPU or memory placement differs
-        // between the sides.
-        let mut server = Server::start(&exe, &ws.root, &log, &format!("claim {num} vs {den}"))?;
-        server.pin(&Placement::OneCpu.cpus());
-        server.setup(&ln)?;
-        server.setup(&ld)?;
-        let (vn, vd, _) = measure_with(
-            &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
-            s,
-            Iters::EachSide,
-        )?;
-        server.finish()?;
-        if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
-            out.push(PairedRatio {
-                numerator: num.to_owned(),
-                denominator: den.to_owned(),
-                ratio,
-                machine: None,
-                efficiency: None,
-                shared_line: None,
-                invalid: 0,
-                pairs: vn.len(),
-                how: Pairing::OneProcess,
-            });
-        }
     }
-    // Multi-threaded benches measured in turn in one process, or in two that live side by
-    // side, are not what they are alone (`pipeline/ready_driven/6` read 1.10-1.22x of
-    // `sequential/6` that way, 0.93-0.99x alone; docs/BENCHMARKS.md, "Claims"). So each side
-    // runs alone in its own fresh process, in turn, round after round, and drift over seconds
-    // hits both sides; the rounds of all pairs are interleaved.
-    let mut rounds: Vec<Rounds> = multi
-        .iter()
-        .map(|_| Rounds {
-            want: s.rounds,
-            ..Rounds::default()
-        })
-        .collect();
-    // Two looks: the default rounds; where their interval leaves a claim UNSURE, as many more
-    // (not more: the second look must fit the quick profile's time budget), interleaved again
-    // among the pairs that need them.
-    for look in 0..2 {
-        let want: Vec<usize> = rounds
-            .iter()
-            .map(|r| r.want.saturating_sub(r.done))
-            .collect();
-        let order = interleaved(&want);
-        if order.is_empty() {
-            break;
-        }
-        eprintln!(
-            "[claims] look {}: {} round(s) of {} multi-threaded claim(s), each side in a fresh process ({:.1} s elapsed)",
-            look + 1,
-            order.len(),
-            want.iter().filter(|w| **w > 0).count(),
-            started.elapsed().as_secs_f64()
-        );
-        for (i, _) in order {
-            let p = &pairs[multi[i]];
-            let r = &mut rounds[i];
-            let Some(exe) = exe_of(p.num) else { continue };
-            let what = format!("claim {} vs {}", p.num, p.den);
-            let mut ids = vec![local(p.num), local(p.den)];
-            if let Some((mp, ms, _)) = p.machine {
-                ids.extend([local(mp), local(ms)]);
-            }
-            if let Some((sp, ss)) = &p.shared {
-                ids.extend([local(sp), local(ss)]);
-            }
-            let mut values = [0.0f64; 6];
-            let mut proven = true;
-            // Which side runs first alternates between rounds.
-            let order: Vec<usize> = if r.done.is_multiple_of(2) {
-                (0..ids.len()).collect()
-            } else {
-                (0..ids.len()).rev().collect()
-            };
-            for j in order {
-                let server = Server::start(&exe, &ws.root, &log, &what)?;
-                let (v, n, ok) = alone(server, &ids[j], r.iters[j], s)?;
-                r.iters[j] = Some(n);
-                values[j] = v;
-                proven &= ok;
-            }
-            r.done += 1;
-            writeln!(
-                rounds_log,
-                "{}",
-                serde_json::json!({"numerator": p.num, "denominator": p.den, "round": r.done,
-                    "num_ns": values[0], "den_ns": values[1],
-                    "machine_parallel_ns": p.machine.map(|_| values[2]),
-                    "machine_serial_ns": p.machine.map(|_| values[3]),
-                    "shared_line_parallel_ns": p.shared.as_ref().map(|_| values[4]),
-                    "shared_line_serial_ns": p.shared.as_ref().map(|_| values[5]),
-                    "proven": proven})
-            )
-            .context("writing logs/claims-rounds.jsonl")?;
-            if !proven {
-                r.invalid += 1;
+
+    /// The single-threaded pairs, each in one process on one CPU, sample by sample; returns
+    /// their ratios and the indices of the multi-threaded pairs left for
+    /// [`Run::multi_threaded`].
+    fn single_threaded(
+        &self,
+        pairs: &[Pair<'_>],
+        catalog: &crate::catalog::Catalog,
+    ) -> Result<(Vec<crate::claim::PairedRatio>, Vec<usize>)> {
+        use crate::claim::{PairedRatio, Pairing};
+        let (s, started, log) = (self.s, self.started, &self.log);
+        let mut out = Vec::new();
+        let mut multi: Vec<usize> = Vec::new();
+        for (k, p) in pairs.iter().enumerate() {
+            let single = p.machine.is_none()
+                && catalog.counted.contains(p.num)
+                && catalog.counted.contains(p.den);
+            if !single {
+                multi.push(k);
                 continue;
             }
-            for (j, v) in values.iter().enumerate().take(ids.len()) {
-                r.v[j].push(*v);
+            let Some(exe) = self.exe_of(p.num) else {
+                continue;
+            };
+            let (num, den) = (p.num, p.den);
+            let (ln, ld) = (local(num), local(den));
+            eprintln!(
+                "[claim {}/{}] {num} vs {den}, paired in one process ({:.1} s elapsed)",
+                k + 1,
+                pairs.len(),
+                started.elapsed().as_secs_f64()
+            );
+            // Both in one process, on one CPU, so nothing about CPU or memory placement differs
+            // between the sides.
+            let mut server =
+                Server::start(&exe, &self.ws.root, log, &format!("claim {num} vs {den}"))?;
+            server.pin(&Placement::OneCpu.cpus());
+            server.setup(&ln)?;
+            server.setup(&ld)?;
+            let (vn, vd, _) = measure_with(
+                &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
+                s,
+                Iters::EachSide,
+            )?;
+            server.finish()?;
+            if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
+                out.push(PairedRatio {
+                    numerator: num.to_owned(),
+                    denominator: den.to_owned(),
+                    ratio,
+                    machine: None,
+                    efficiency: None,
+                    shared_line: None,
+                    invalid: 0,
+                    pairs: vn.len(),
+                    how: Pairing::OneProcess,
+                });
             }
         }
-        for (i, r) in rounds.iter_mut().enumerate() {
-            if look == 0 && !rounds_decide(&pairs[multi[i]], r) {
-                r.want = 2 * s.rounds;
-            }
-        }
+        Ok((out, multi))
     }
+
+    /// The multi-threaded pairs, each side alone in a fresh process, round after round, in two
+    /// looks; returns each pair's rounds (in the order of `multi`).
+    fn multi_threaded(
+        &self,
+        pairs: &[Pair<'_>],
+        multi: &[usize],
+        logs: &Path,
+    ) -> Result<Vec<Rounds>> {
+        let (s, started, log) = (self.s, self.started, &self.log);
+        // Each round of a multi-threaded claim as measured.
+        let mut rounds_log = std::io::BufWriter::new(
+            std::fs::File::create(logs.join("claims-rounds.jsonl"))
+                .context("creating logs/claims-rounds.jsonl")?,
+        );
+        // Multi-threaded benches measured in turn in one process, or in two that live side by
+        // side, are not what they are alone (`pipeline/ready_driven/6` read 1.10-1.22x of
+        // `sequential/6` that way, 0.93-0.99x alone; docs/BENCHMARKS.md, "Claims"). So each side
+        // runs alone in its own fresh process, in turn, round after round, and drift over seconds
+        // hits both sides; the rounds of all pairs are interleaved.
+        let mut rounds: Vec<Rounds> = multi
+            .iter()
+            .map(|_| Rounds {
+                want: s.rounds,
+                ..Rounds::default()
+            })
+            .collect();
+        // Two looks: the default rounds; where their interval leaves a claim UNSURE, as many more
+        // (not more: the second look must fit the quick profile's time budget), interleaved again
+        // among the pairs that need them.
+        for look in 0..2 {
+            let want: Vec<usize> = rounds
+                .iter()
+                .map(|r| r.want.saturating_sub(r.done))
+                .collect();
+            let order = interleaved(&want);
+            if order.is_empty() {
+                break;
+            }
+            eprintln!(
+                "[claims] look {}: {} round(s) of {} multi-threaded claim(s), each side in a fresh process ({:.1} s elapsed)",
+                look + 1,
+                order.len(),
+                want.iter().filter(|w| **w > 0).count(),
+                started.elapsed().as_secs_f64()
+            );
+            for (i, _) in order {
+                let p = &pairs[multi[i]];
+                let r = &mut rounds[i];
+                let Some(exe) = self.exe_of(p.num) else {
+                    continue;
+                };
+                let what = format!("claim {} vs {}", p.num, p.den);
+                let mut ids = vec![local(p.num), local(p.den)];
+                if let Some((mp, ms, _)) = p.machine {
+                    ids.extend([local(mp), local(ms)]);
+                }
+                if let Some((sp, ss)) = &p.shared {
+                    ids.extend([local(sp), local(ss)]);
+                }
+                let mut values = [0.0f64; 6];
+                let mut proven = true;
+                // Which side runs first alternates between rounds.
+                let order: Vec<usize> = if r.done.is_multiple_of(2) {
+                    (0..ids.len()).collect()
+                } else {
+                    (0..ids.len()).rev().collect()
+                };
+                for j in order {
+                    let server = Server::start(&exe, &self.ws.root, log, &what)?;
+                    let (v, n, ok) = alone(server, &ids[j], r.iters[j], s)?;
+                    r.iters[j] = Some(n);
+                    values[j] = v;
+                    proven &= ok;
+                }
+                r.done += 1;
+                writeln!(
+                    rounds_log,
+                    "{}",
+                    serde_json::json!({"numerator": p.num, "denominator": p.den, "round": r.done,
+                        "num_ns": values[0], "den_ns": values[1],
+                        "machine_parallel_ns": p.machine.map(|_| values[2]),
+                        "machine_serial_ns": p.machine.map(|_| values[3]),
+                        "shared_line_parallel_ns": p.shared.as_ref().map(|_| values[4]),
+                        "shared_line_serial_ns": p.shared.as_ref().map(|_| values[5]),
+                        "proven": proven})
+                )
+                .context("writing logs/claims-rounds.jsonl")?;
+                if !proven {
+                    r.invalid += 1;
+                    continue;
+                }
+                for (j, v) in values.iter().enumerate().take(ids.len()) {
+                    r.v[j].push(*v);
+                }
+            }
+            for (i, r) in rounds.iter_mut().enumerate() {
+                if look == 0 && !rounds_decide(&pairs[multi[i]], r) {
+                    r.want = 2 * s.rounds;
+                }
+            }
+        }
+        Ok(rounds)
+    }
+}
+
+/// The multi-threaded pairs' ratios (and machine figures) from their rounds.
+fn multi_results(
+    pairs: &[Pair<'_>],
+    multi: &[usize],
+    rounds: &[Rounds],
+) -> Vec<crate::claim::PairedRatio> {
+    use crate::claim::{PairedRatio, Pairing};
+    let mut out = Vec::new();
     for (i, r) in rounds.iter().enumerate() {
         let p = &pairs[multi[i]];
         // A pair whose every round was unproven is still reported (NaN ratio, no pairs), so
@@ -450,12 +537,7 @@ pub fn claims(
             how: Pairing::FreshProcesses,
         });
     }
-    eprintln!(
-        "paired {} claim(s) in {:.1} s",
-        out.len(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(out)
+    out
 }
 
 #[cfg(test)]
