@@ -216,7 +216,25 @@ fn evaluate_one<'a>(
     ids: &[&str],
     paired: &[PairedRatio],
 ) -> Evaluation {
-    let invalid = match &entry.check {
+    let judged = match invalid_rounds(entry, paired) {
+        Some(detail) => (Verdict::NoData, detail, None),
+        None => judge(entry, find, ids, paired),
+    };
+    let (verdict, detail, measured) = judged;
+    Evaluation {
+        entry: entry.clone(),
+        verdict,
+        detail,
+        measured,
+    }
+}
+
+/// A verdict, what was measured in words, and the figure it was judged on.
+type Judged = (Verdict, String, Option<f64>);
+
+/// Why a claim measured in turn has no data: every round of its pair was unproven.
+fn invalid_rounds(entry: &Entry, paired: &[PairedRatio]) -> Option<String> {
+    match &entry.check {
         Check::Faster {
             fast,
             slow,
@@ -233,166 +251,244 @@ fn evaluate_one<'a>(
             parallel, serial, ..
         } => all_rounds_invalid(paired, parallel, serial),
         _ => None,
-    };
-    if let Some(detail) = invalid {
-        return Evaluation {
-            entry: entry.clone(),
-            verdict: Verdict::NoData,
-            detail,
-            measured: None,
-        };
     }
-    let pass = |ok: bool| if ok { Verdict::Pass } else { Verdict::Fail };
-    let uncounted = |id: &str| {
-        (
-            Verdict::Skipped,
-            format!("{id} has no instruction count in this run (run with --instructions)"),
+}
+
+fn pass(ok: bool) -> Verdict {
+    if ok { Verdict::Pass } else { Verdict::Fail }
+}
+
+fn uncounted(id: &str) -> Judged {
+    (
+        Verdict::Skipped,
+        format!("{id} has no instruction count in this run (run with --instructions)"),
+        None,
+    )
+}
+
+/// Instructions per iteration of `id`, when the run counted it.
+fn instructions<'a>(find: &dyn Fn(&str) -> Option<&'a Bench>, id: &str) -> Option<f64> {
+    find(id)
+        .and_then(|b| b.counts.as_ref())
+        .map(|c| c.instructions)
+}
+
+/// A claim on two benches' counts: exact, so PASS or FAIL on the ratio `a / b` itself.
+fn count_claim<'a>(
+    find: &dyn Fn(&str) -> Option<&'a Bench>,
+    [a, b]: [&str; 2],
+    good: &dyn Fn(f64) -> bool,
+    need: String,
+) -> Judged {
+    match (instructions(find, a), instructions(find, b)) {
+        (Some(x), Some(y)) => {
+            let ratio = x / y;
+            (
+                pass(good(ratio)),
+                format!("{x:.1} vs {y:.1} instructions: {ratio:.3}× (need {need})"),
+                Some(ratio),
+            )
+        }
+        (None, _) => uncounted(a),
+        (_, None) => uncounted(b),
+    }
+}
+
+/// A claim on two benches' means: the ratio `num / den` measured in turn when the run paired
+/// them, else from the separate means; `shown` are the two benches in the order the detail
+/// names them.
+fn mean_claim<'a>(
+    find: &dyn Fn(&str) -> Option<&'a Bench>,
+    paired: &[PairedRatio],
+    [num, den]: [&str; 2],
+    shown: [&str; 2],
+    good: &dyn Fn(f64) -> bool,
+    need: String,
+) -> Judged {
+    let (n, d) = (find(num).expect("present"), find(den).expect("present"));
+    let (ratio, lo, hi, how) = paired_interval(paired, num, den).unwrap_or_else(|| {
+        let (r, l, h) = ratio_interval(n, d);
+        (r, l, h, String::new())
+    });
+    let mean = |id: &str| {
+        let b = find(id).expect("present");
+        format(b.mean.point, b.unit)
+    };
+    (
+        Verdict::of_interval(lo, hi, good),
+        ratio_detail(
+            [mean(shown[0]), mean(shown[1])],
+            [ratio, lo, hi],
+            &need,
+            &how,
+        ),
+        Some(ratio),
+    )
+}
+
+/// A budget on a bench's mean, median or latency percentile.
+fn budget<'a>(find: &dyn Fn(&str) -> Option<&'a Bench>, budget: &Budget) -> Judged {
+    let Budget {
+        id,
+        stat,
+        max,
+        unit,
+    } = budget;
+    let b = find(id).expect("checked present");
+    if b.unit != *unit {
+        return (
+            Verdict::Fail,
+            format!(
+                "{id} measures {:?}, but the budget is in {:?}",
+                b.unit, unit
+            ),
             None,
-        )
+        );
+    }
+    let value = match stat {
+        Stat::Mean => Some(b.mean.point),
+        Stat::Median => Some(b.median.point),
+        Stat::P50 => b.latency.map(|l| l.p50 as f64),
+        Stat::P95 => b.latency.map(|l| l.p95 as f64),
+        Stat::P99 => b.latency.map(|l| l.p99 as f64),
+        Stat::Instructions => unreachable!("instruction budgets are judged on counts"),
     };
-    let ir = |id: &str| {
-        find(id)
-            .and_then(|b| b.counts.as_ref())
-            .map(|c| c.instructions)
+    // The mean has a 95% interval; a percentile or median is judged on its value.
+    let (lo, hi) = match stat {
+        Stat::Mean => (b.mean.lower, b.mean.upper),
+        _ => value.map_or((0.0, 0.0), |v| (v, v)),
     };
-    // Counts are exact: a claim on them is PASS or FAIL on the ratio itself.
-    let count_claim =
-        |a: &str, b: &str, good: &dyn Fn(f64) -> bool, need: String| match (ir(a), ir(b)) {
-            (Some(x), Some(y)) => {
-                let ratio = x / y;
-                (
-                    pass(good(ratio)),
-                    format!("{x:.1} vs {y:.1} instructions: {ratio:.3}× (need {need})"),
-                    Some(ratio),
-                )
-            }
-            (None, _) => uncounted(a),
-            (_, None) => uncounted(b),
-        };
-    let (verdict, detail, measured) = match &entry.check {
-        Check::Budget(Budget {
-            id,
-            stat: Stat::Instructions,
-            max,
-            ..
-        }) => match ir(id) {
+    match value {
+        Some(v) => (
+            Verdict::of_interval(lo, hi, |x| x <= *max),
+            format!(
+                "{}: {}{} (limit {})",
+                stat.name(),
+                format(v, b.unit),
+                if *stat == Stat::Mean {
+                    format!(" [{}, {}]", format(lo, b.unit), format(hi, b.unit))
+                } else {
+                    String::new()
+                },
+                format(*max, *unit)
+            ),
+            Some(v),
+        ),
+        None => (
+            Verdict::NoData,
+            format!("{id} recorded no per-operation latency, so {stat:?} is unknown"),
+            None,
+        ),
+    }
+}
+
+/// A scaling series: with its end points measured in turn (paired), the exponent between them
+/// has an interval (PASS, FAIL or UNSURE like a claim; for parameters spaced evenly on a log
+/// scale, 10, 100, 1000, it is also the least-squares slope over all points); otherwise the
+/// log-log fit of the run's means, judged on its value.
+fn scaling<'a>(
+    find: &dyn Fn(&str) -> Option<&'a Bench>,
+    ids: &[&str],
+    paired: &[PairedRatio],
+    max_exponent: f64,
+) -> Judged {
+    let ends = series_ends(ids, find);
+    let paired_k = ends.and_then(|((first, x0), (last, x1))| {
+        let (r, lo, hi, how) = paired_interval(paired, last, first)?;
+        let span = (x1 / x0).ln();
+        Some((r.ln() / span, lo.ln() / span, hi.ln() / span, how))
+    });
+    if let Some((k, lo, hi, how)) = paired_k {
+        return (
+            Verdict::of_interval(lo, hi, |x| x <= max_exponent),
+            format!(
+                "exponent {k:.3} [{lo:.3}, {hi:.3}] between the end points (need ≤ {max_exponent}{how})"
+            ),
+            Some(k),
+        );
+    }
+    let points: Vec<(f64, f64)> = ids
+        .iter()
+        .filter_map(|id| find(id))
+        .filter_map(|b| b.parameter_value().map(|x| (x, b.mean.point)))
+        .collect();
+    match loglog_fit(&points) {
+        Some((k, r2)) => (
+            pass(k <= max_exponent),
+            format!(
+                "exponent {k:.3} over {} points (r² {r2:.3}; need ≤ {max_exponent})",
+                points.len()
+            ),
+            Some(k),
+        ),
+        None => (
+            Verdict::NoData,
+            "fewer than two numeric points to fit".into(),
+            None,
+        ),
+    }
+}
+
+/// The verdict of one entry whose data is there.
+fn judge<'a>(
+    entry: &Entry,
+    find: &dyn Fn(&str) -> Option<&'a Bench>,
+    ids: &[&str],
+    paired: &[PairedRatio],
+) -> Judged {
+    match &entry.check {
+        Check::Budget(b) if b.stat == Stat::Instructions => match instructions(find, &b.id) {
             Some(v) => (
-                pass(v <= *max),
-                format!("instructions: {v:.1} per iteration (limit {max})"),
+                pass(v <= b.max),
+                format!("instructions: {v:.1} per iteration (limit {})", b.max),
                 Some(v),
             ),
-            None => uncounted(id),
+            None => uncounted(&b.id),
         },
+        Check::Budget(b) => budget(find, b),
         Check::Faster {
             fast,
             slow,
             factor,
             on: Metric::Instructions,
-        } => count_claim(slow, fast, &|r| r >= *factor, format!("≥ {factor}×")),
+        } => count_claim(
+            find,
+            [slow, fast],
+            &|r| r >= *factor,
+            format!("≥ {factor}×"),
+        ),
         Check::Within {
             id,
             of,
             factor,
             on: Metric::Instructions,
-        } => count_claim(id, of, &|r| r <= *factor, format!("≤ {factor}×")),
-        Check::Budget(Budget {
-            id,
-            stat,
-            max,
-            unit,
-        }) => {
-            let b = find(id).expect("checked present");
-            if b.unit != *unit {
-                (
-                    Verdict::Fail,
-                    format!(
-                        "{id} measures {:?}, but the budget is in {:?}",
-                        b.unit, unit
-                    ),
-                    None,
-                )
-            } else {
-                let value = match stat {
-                    Stat::Mean => Some(b.mean.point),
-                    Stat::Median => Some(b.median.point),
-                    Stat::P50 => b.latency.map(|l| l.p50 as f64),
-                    Stat::P95 => b.latency.map(|l| l.p95 as f64),
-                    Stat::P99 => b.latency.map(|l| l.p99 as f64),
-                    Stat::Instructions => unreachable!("matched above"),
-                };
-                // The mean has a 95% interval; a percentile or median is judged on its value.
-                let (lo, hi) = match stat {
-                    Stat::Mean => (b.mean.lower, b.mean.upper),
-                    _ => value.map_or((0.0, 0.0), |v| (v, v)),
-                };
-                match value {
-                    Some(v) => (
-                        Verdict::of_interval(lo, hi, |x| x <= *max),
-                        format!(
-                            "{}: {}{} (limit {})",
-                            stat.name(),
-                            format(v, b.unit),
-                            if *stat == Stat::Mean {
-                                format!(" [{}, {}]", format(lo, b.unit), format(hi, b.unit))
-                            } else {
-                                String::new()
-                            },
-                            format(*max, *unit)
-                        ),
-                        Some(v),
-                    ),
-                    None => (
-                        Verdict::NoData,
-                        format!("{id} recorded no per-operation latency, so {stat:?} is unknown"),
-                        None,
-                    ),
-                }
-            }
-        }
+        } => count_claim(find, [id, of], &|r| r <= *factor, format!("≤ {factor}×")),
         Check::Faster {
             fast,
             slow,
             factor,
             on: Metric::Mean,
-        } => {
-            let (f, s) = (find(fast).expect("present"), find(slow).expect("present"));
-            let (ratio, lo, hi, how) = paired_interval(paired, slow, fast).unwrap_or_else(|| {
-                let (r, l, h) = ratio_interval(s, f);
-                (r, l, h, String::new())
-            });
-            (
-                Verdict::of_interval(lo, hi, |x| x >= *factor),
-                ratio_detail(
-                    [format(f.mean.point, f.unit), format(s.mean.point, s.unit)],
-                    [ratio, lo, hi],
-                    &format!("≥ {factor}×"),
-                    &how,
-                ),
-                Some(ratio),
-            )
-        }
+        } => mean_claim(
+            find,
+            paired,
+            [slow, fast],
+            [fast, slow],
+            &|x| x >= *factor,
+            format!("≥ {factor}×"),
+        ),
         Check::Within {
             id,
             of,
             factor,
             on: Metric::Mean,
-        } => {
-            let (a, b) = (find(id).expect("present"), find(of).expect("present"));
-            let (ratio, lo, hi, how) = paired_interval(paired, id, of).unwrap_or_else(|| {
-                let (r, l, h) = ratio_interval(a, b);
-                (r, l, h, String::new())
-            });
-            (
-                Verdict::of_interval(lo, hi, |x| x <= *factor),
-                ratio_detail(
-                    [format(a.mean.point, a.unit), format(b.mean.point, b.unit)],
-                    [ratio, lo, hi],
-                    &format!("≤ {factor}×"),
-                    &how,
-                ),
-                Some(ratio),
-            )
-        }
+        } => mean_claim(
+            find,
+            paired,
+            [id, of],
+            [id, of],
+            &|x| x <= *factor,
+            format!("≤ {factor}×"),
+        ),
         Check::Efficiency {
             parallel,
             serial,
@@ -407,53 +503,7 @@ fn evaluate_one<'a>(
             find,
             paired,
         ),
-        Check::Scaling { max_exponent, .. } => {
-            let points: Vec<(f64, f64)> = ids
-                .iter()
-                .filter_map(|id| find(id))
-                .filter_map(|b| b.parameter_value().map(|x| (x, b.mean.point)))
-                .collect();
-            // With the series' end points measured in turn (paired), the exponent between them
-            // has an interval: PASS, FAIL or UNSURE like a claim. For parameters spaced evenly
-            // on a log scale (10, 100, 1000) it is also the least-squares slope over all points.
-            let ends = series_ends(ids, find);
-            let paired_k = ends.and_then(|((first, x0), (last, x1))| {
-                let (r, lo, hi, how) = paired_interval(paired, last, first)?;
-                let span = (x1 / x0).ln();
-                Some((r.ln() / span, lo.ln() / span, hi.ln() / span, how))
-            });
-            if let Some((k, lo, hi, how)) = paired_k {
-                return Evaluation {
-                    entry: entry.clone(),
-                    verdict: Verdict::of_interval(lo, hi, |x| x <= *max_exponent),
-                    detail: format!(
-                        "exponent {k:.3} [{lo:.3}, {hi:.3}] between the end points (need ≤ {max_exponent}{how})"
-                    ),
-                    measured: Some(k),
-                };
-            }
-            match loglog_fit(&points) {
-                Some((k, r2)) => (
-                    pass(k <= *max_exponent),
-                    format!(
-                        "exponent {k:.3} over {} points (r² {r2:.3}; need ≤ {max_exponent})",
-                        points.len()
-                    ),
-                    Some(k),
-                ),
-                None => (
-                    Verdict::NoData,
-                    "fewer than two numeric points to fit".into(),
-                    None,
-                ),
-            }
-        }
-    };
-    Evaluation {
-        entry: entry.clone(),
-        verdict,
-        detail,
-        measured,
+        Check::Scaling { max_exponent, .. } => scaling(find, ids, paired, *max_exponent),
     }
 }
 
