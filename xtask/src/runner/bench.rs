@@ -3,22 +3,21 @@
 //! reads and checks the results, [`publish`] writes everything together.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
 use regex::Regex;
 
 use super::{
-    INCOMPLETE, Outcome, absolute, add_report_files, baselines_dir, bench_root, resolve, rfc3339,
-    run_id, selector,
+    INCOMPLETE, Outcome, absolute, add_report_files, bench_root, resolve, rfc3339, run_id, selector,
 };
 use crate::budgets::{self, Entry};
 use crate::catalog::Catalog;
 use crate::cli::{BenchArgs, Export};
 use crate::instructions;
 use crate::interrupt;
-use crate::output::{Outputs, check_target};
+use crate::output::Outputs;
 use crate::report::{self, Header, Report};
 use crate::results::{self, Bench};
 use crate::suites::{self, Built};
@@ -77,7 +76,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
     }
 
     // Output paths first: they are cheap to check and the user should not wait for a build.
-    let (baseline_out, history) = check_outputs(args, &ws, &root, &run_dir)?;
+    let (baseline_out, history) = super::checks::check_outputs(args, &ws, &root, &run_dir)?;
 
     let baseline = match &args.baseline {
         Some(name) => {
@@ -108,7 +107,7 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         .as_deref()
         .map_or_else(|| ws.root.join("budgets.toml"), absolute);
     let entries = budgets::load(&budgets_path, &catalog)?;
-    check_filter_selects(&catalog, &selected_suites, filter.as_ref(), args)?;
+    super::checks::check_filter_selects(&catalog, &selected_suites, filter.as_ref(), args)?;
     let mut suites: Vec<Built> = built
         .into_iter()
         .filter(|b| selected_suites.contains(&b.suite))
@@ -151,77 +150,6 @@ fn prepare(args: &BenchArgs) -> Result<Plan> {
         run_dir,
         baseline_out,
     })
-}
-
-/// The filter must select at least one bench of the selected suites (an error shows some ids).
-fn check_filter_selects(
-    catalog: &Catalog,
-    selected_suites: &[Suite],
-    filter: Option<&Regex>,
-    args: &BenchArgs,
-) -> Result<()> {
-    if !catalog
-        .ids
-        .iter()
-        .any(|id| selector(selected_suites, filter)(id))
-    {
-        let examples: Vec<&str> = catalog
-            .ids
-            .iter()
-            .filter(|id| {
-                selected_suites
-                    .iter()
-                    .any(|s| id.starts_with(&format!("{}/", s.name)))
-            })
-            .take(5)
-            .map(String::as_str)
-            .collect();
-        bail!(
-            "--filter {:?} selects no bench of the selected suites (it is matched against group/function/parameter); some ids: {}",
-            args.filter.as_deref().unwrap_or(""),
-            examples.join(", ")
-        );
-    }
-    Ok(())
-}
-
-/// Every path the run will write, checked before anything runs: the run folder, the baseline
-/// (`--save-baseline`, which needs `--force` to replace one), the exports, `latest`, and the
-/// history file. Returns the baseline's path and the history's.
-fn check_outputs(
-    args: &BenchArgs,
-    ws: &Workspace,
-    root: &Path,
-    run_dir: &Path,
-) -> Result<(Option<PathBuf>, Option<PathBuf>)> {
-    check_target(&run_dir.join("report.json"), "the run folder")?;
-    let baseline_out = match &args.save_baseline {
-        Some(name) => {
-            let path = baselines_dir(ws).join(format!("{name}.json"));
-            if path.is_file() && !args.force {
-                bail!(
-                    "--save-baseline {name}: {} exists; add --force to replace it",
-                    path.display()
-                );
-            }
-            check_target(&path, &format!("--save-baseline {name}"))?;
-            Some(path)
-        }
-        None => None,
-    };
-    for export in &args.exports {
-        let (kind, path) = match export {
-            Export::Bmf(p) => ("bmf", p),
-            Export::Github(p) => ("github", p),
-        };
-        check_target(&absolute(path), &format!("--export {kind}"))?;
-    }
-    check_target(&root.join("latest"), "target/ggen-bench/latest")?;
-    let history = (!args.no_history).then(|| super::history::path(ws, args.history.as_deref()));
-    if let Some(path) = &history {
-        crate::history::Store::check(path)?;
-    }
-    Ok((baseline_out, history))
 }
 
 /// What step 2 produced.

@@ -16,6 +16,7 @@
 //! folder marked with an `INCOMPLETE` file that says why; `report` refuses such a folder.
 
 mod bench;
+mod checks;
 mod explain;
 pub mod history;
 
