@@ -255,20 +255,24 @@ struct Rounds {
     elements: Option<u64>,
 }
 
-/// Measures every selected bench on both sides, pair by pair, writing side A's results under
-/// [`root`]`(run_dir)` and side B's where a plain run's results go, each suite in its own folder.
-pub fn measure(
+/// One suite's share of an `--against` run: both sides built, the benches both define that were
+/// selected (with where each runs), and the suite's log.
+type Work<'a> = (
+    &'a Built,
+    &'a Built,
+    Vec<(String, Placement)>,
+    std::fs::File,
+);
+
+/// Which benches of which suites are paired, and which selected ones cannot be (and why).
+fn plan<'a>(
     ws: &Workspace,
-    a: &SideA,
-    b_suites: &[Built],
+    a: &'a SideA,
+    b_suites: &'a [Built],
     selected: &dyn Fn(&str) -> bool,
-    settings: &Settings,
-    run_dir: &Path,
     logs: &Path,
-) -> Result<Unpaired> {
-    let b_root = &crate::results::criterion_roots(run_dir, 1)[0];
+) -> Result<(Vec<Work<'a>>, Unpaired)> {
     let mut unpaired = Unpaired::default();
-    let started = std::time::Instant::now();
     let mut work = Vec::new();
     for b in b_suites {
         let name = &b.suite.name;
@@ -323,6 +327,75 @@ pub fn measure(
             work.push((a_built, b, ids, log));
         }
     }
+    Ok((work, unpaired))
+}
+
+/// Writes each bench's rounds as results: side A's under [`root`]`(run_dir)`, side B's where a
+/// plain run's results go.
+fn write_rounds(
+    rounds: &std::collections::BTreeMap<String, Rounds>,
+    run_dir: &Path,
+    b_root: &Path,
+) -> Result<()> {
+    for (full, r) in rounds {
+        let (name, id) = full.split_once('/').expect("full ids have a suite");
+        for (home, values) in [(root(run_dir).join(name), &r.a), (b_root.join(name), &r.b)] {
+            crate::results::write(
+                &home,
+                &MeasuredBench {
+                    rest: id,
+                    id: full,
+                    unit: Unit::Ns,
+                    iters: r.iters,
+                    per_iteration: values,
+                    elements: r.elements,
+                    latency: false,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One bench on both sides, sample by sample; side B is set up and calibrated first when
+/// `b_first` (which alternates between rounds). The pairs come back as A's and B's.
+fn in_turn(
+    sa: &mut Server,
+    sb: &mut Server,
+    id: &str,
+    b_first: bool,
+    settings: &Settings,
+    place: Placement,
+) -> Result<paired::Paired> {
+    if b_first {
+        let p = paired::measure(sb, id, sa, id, settings, place)?;
+        Ok(paired::Paired {
+            a: p.b,
+            b: p.a,
+            ..p
+        })
+    } else {
+        paired::measure(sa, id, sb, id, settings, place)
+    }
+}
+
+/// Measures every selected bench on both sides, pair by pair, writing side A's results under
+/// [`root`]`(run_dir)` and side B's where a plain run's results go, each suite in its own folder.
+/// Long (~90 lines) on purpose: the round loop is the engine's order of events (fresh copies,
+/// which process starts first, which side is set up first, unproven rounds dropped), and reads
+/// best in one place.
+pub fn measure(
+    ws: &Workspace,
+    a: &SideA,
+    b_suites: &[Built],
+    selected: &dyn Fn(&str) -> bool,
+    settings: &Settings,
+    run_dir: &Path,
+    logs: &Path,
+) -> Result<Unpaired> {
+    let b_root = &crate::results::criterion_roots(run_dir, 1)[0];
+    let started = std::time::Instant::now();
+    let (work, unpaired) = plan(ws, a, b_suites, selected, logs)?;
     let total: usize = work.iter().map(|(_, _, ids, _)| ids.len()).sum();
     // Per bench: each round's geometric mean per iteration on both sides, and its throughput.
     let mut rounds: std::collections::BTreeMap<String, Rounds> = Default::default();
@@ -367,18 +440,8 @@ pub fn measure(
                     settings.rounds,
                     started.elapsed().as_secs_f64()
                 );
-                // Which side is set up and calibrated first alternates between rounds.
                 let unproven_before = sa.unproven() + sb.unproven();
-                let p = if r % 2 == 0 {
-                    paired::measure(&mut sa, id, &mut sb, id, settings, *place)?
-                } else {
-                    let p = paired::measure(&mut sb, id, &mut sa, id, settings, *place)?;
-                    paired::Paired {
-                        a: p.b,
-                        b: p.a,
-                        ..p
-                    }
-                };
+                let p = in_turn(&mut sa, &mut sb, id, r % 2 == 1, settings, *place)?;
                 writeln!(
                     raw,
                     "{}",
@@ -402,23 +465,7 @@ pub fn measure(
             }
         }
     }
-    for (full, r) in &rounds {
-        let (name, id) = full.split_once('/').expect("full ids have a suite");
-        for (home, values) in [(root(run_dir).join(name), &r.a), (b_root.join(name), &r.b)] {
-            crate::results::write(
-                &home,
-                &MeasuredBench {
-                    rest: id,
-                    id: full,
-                    unit: Unit::Ns,
-                    iters: r.iters,
-                    per_iteration: values,
-                    elements: r.elements,
-                    latency: false,
-                },
-            )?;
-        }
-    }
+    write_rounds(&rounds, run_dir, b_root)?;
     eprintln!(
         "paired {total} bench(es) in {:.1} s (excluding compilation)",
         started.elapsed().as_secs_f64()
