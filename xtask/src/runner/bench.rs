@@ -170,42 +170,20 @@ struct Measured {
     load: Vec<crate::machine::CpuUse>,
 }
 
-/// Step 2: run every selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B,
-/// ... again) so that each repeat runs at a different moment and in a fresh process.
-fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
-    let started = Instant::now();
-    let mut failed = Vec::new();
-    let roots = results::criterion_roots(&plan.run_dir, args.repeat);
+/// Each selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B, ... again);
+/// a suite that fails is named in `failed`, other processes' CPU use around it goes to `load`.
+fn run_suites(
+    args: &BenchArgs,
+    plan: &Plan,
+    roots: &[PathBuf],
+    logs: &std::path::Path,
+    started: Instant,
+    failed: &mut Vec<String>,
+    load: &mut Vec<crate::machine::CpuUse>,
+) -> Result<()> {
     let n = plan.suites.len();
     let steps = n * roots.len();
-    let logs = plan.run_dir.join("logs");
-    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
-    let mut unpaired = Vec::new();
-    let mut load = Vec::new();
-    if let Some(a) = &plan.against {
-        let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
-        unpaired = crate::against::measure(
-            &plan.ws,
-            a,
-            &plan.suites,
-            &selector(&selected_suites, plan.filter.as_ref()),
-            &{
-                let d = crate::paired::Settings::against(args.profile);
-                crate::paired::Settings {
-                    rounds: args.rounds.unwrap_or(d.rounds),
-                    setups: args.setups.unwrap_or(d.setups),
-                    ..d
-                }
-            },
-            &plan.run_dir,
-            &logs,
-        )?
-        .lines;
-    }
     for (k, root) in roots.iter().enumerate() {
-        if plan.against.is_some() {
-            break;
-        }
         for (i, built) in plan.suites.iter().enumerate() {
             let suite = &built.suite;
             let rep = if roots.len() > 1 {
@@ -240,6 +218,43 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
                 failed.push(suite.name.clone());
             }
         }
+    }
+    Ok(())
+}
+
+/// Step 2: run every selected suite, `--repeat` times, interleaved (suite A, B, ..., then A, B,
+/// ... again) so that each repeat runs at a different moment and in a fresh process.
+fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
+    let started = Instant::now();
+    let mut failed = Vec::new();
+    let roots = results::criterion_roots(&plan.run_dir, args.repeat);
+    let n = plan.suites.len();
+    let logs = plan.run_dir.join("logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let mut unpaired = Vec::new();
+    let mut load = Vec::new();
+    if let Some(a) = &plan.against {
+        let selected_suites: Vec<Suite> = plan.suites.iter().map(|b| b.suite.clone()).collect();
+        unpaired = crate::against::measure(
+            &plan.ws,
+            a,
+            &plan.suites,
+            &selector(&selected_suites, plan.filter.as_ref()),
+            &{
+                let d = crate::paired::Settings::against(args.profile);
+                crate::paired::Settings {
+                    rounds: args.rounds.unwrap_or(d.rounds),
+                    setups: args.setups.unwrap_or(d.setups),
+                    ..d
+                }
+            },
+            &plan.run_dir,
+            &logs,
+        )?
+        .lines;
+    }
+    if plan.against.is_none() {
+        run_suites(args, plan, &roots, &logs, started, &mut failed, &mut load)?;
     }
     let claims_reading = crate::machine::before();
     let paired_claims = if plan.against.is_none() {
@@ -284,6 +299,57 @@ fn measure(args: &BenchArgs, plan: &Plan) -> Result<Measured> {
     })
 }
 
+/// The run's comparison: with `--against`, side A's paired results against this side's (and
+/// the culprit tables of its wall-clock regressions); with `--baseline`, the baseline's.
+fn compare(
+    args: &BenchArgs,
+    plan: &Plan,
+    m: &Measured,
+    benches: &[Bench],
+) -> Result<Option<report::Comparison>> {
+    let explained = super::explain_selector(args.explain.as_deref())?;
+    Ok(match &plan.against {
+        Some(a) => {
+            let side_a = results::read_repeats(&[crate::against::root(&plan.run_dir)])
+                .context("--against: side A's results")?;
+            let name = format!("{} ({})", a.rev, &a.sha[..a.sha.len().min(12)]);
+            let mut c = report::compare_paired(&name, &side_a, benches, args.threshold);
+            c.unpaired = m.unpaired.clone();
+            super::explain::against(
+                super::explain::Sides {
+                    ws: &plan.ws,
+                    suites: &plan.suites,
+                    catalog: &plan.catalog,
+                    run_dir: &plan.run_dir,
+                },
+                a,
+                &mut c,
+                &side_a,
+                benches,
+                args.ir_threshold,
+            )?;
+            Some(c)
+        }
+        None => plan.baseline.as_ref().map(|(name, base, base_callgrind)| {
+            let mut c = report::compare(name, &base.benches, benches, args.threshold);
+            c.instructions =
+                instructions::compare::compare(&base.benches, benches, args.ir_threshold);
+            if let Some(ic) = &mut c.instructions {
+                let here = plan.run_dir.join("callgrind");
+                instructions::compare::explain(
+                    ic,
+                    base_callgrind.as_deref(),
+                    here.is_dir().then_some(here.as_path()),
+                    &base.benches,
+                    benches,
+                    &explained,
+                );
+            }
+            c
+        }),
+    })
+}
+
 /// Step 3: read every result, evaluate the claims, compare with the baseline.
 fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
     let mut benches = results::read_repeats(&m.roots)?;
@@ -315,47 +381,7 @@ fn assemble(args: &BenchArgs, plan: &Plan, m: &Measured) -> Result<Report> {
             crate::host::cores(),
         )
     };
-    let explained = super::explain_selector(args.explain.as_deref())?;
-    let comparison = match &plan.against {
-        Some(a) => {
-            let side_a = results::read_repeats(&[crate::against::root(&plan.run_dir)])
-                .context("--against: side A's results")?;
-            let name = format!("{} ({})", a.rev, &a.sha[..a.sha.len().min(12)]);
-            let mut c = report::compare_paired(&name, &side_a, &benches, args.threshold);
-            c.unpaired = m.unpaired.clone();
-            super::explain::against(
-                super::explain::Sides {
-                    ws: &plan.ws,
-                    suites: &plan.suites,
-                    catalog: &plan.catalog,
-                    run_dir: &plan.run_dir,
-                },
-                a,
-                &mut c,
-                &side_a,
-                &benches,
-                args.ir_threshold,
-            )?;
-            Some(c)
-        }
-        None => plan.baseline.as_ref().map(|(name, base, base_callgrind)| {
-            let mut c = report::compare(name, &base.benches, &benches, args.threshold);
-            c.instructions =
-                instructions::compare::compare(&base.benches, &benches, args.ir_threshold);
-            if let Some(ic) = &mut c.instructions {
-                let here = plan.run_dir.join("callgrind");
-                instructions::compare::explain(
-                    ic,
-                    base_callgrind.as_deref(),
-                    here.is_dir().then_some(here.as_path()),
-                    &base.benches,
-                    &benches,
-                    &explained,
-                );
-            }
-            c
-        }),
-    };
+    let comparison = compare(args, plan, m, &benches)?;
     let (git_rev, git_dirty) = crate::host::git();
     let header = Header {
         timestamp: rfc3339(SystemTime::now()),
