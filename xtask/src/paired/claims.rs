@@ -3,7 +3,6 @@
 //! and one CPU, sample by sample; multi-threaded pairs run each side alone in its own fresh
 //! process, round by round ([`alone`]).
 
-use std::io::Write as _;
 use std::path::Path;
 use std::time::Instant;
 
@@ -207,6 +206,82 @@ fn local(id: &str) -> String {
     id.split_once('/').map_or("", |(_, r)| r).to_owned()
 }
 
+/// What one entry asks to measure in turn, if anything: its two benches (numerator,
+/// denominator), its limit on their ratio (`true`: at least), and for an efficiency claim the
+/// machine's benches and the least efficiency (`None` when they are not selected or served).
+#[allow(
+    clippy::type_complexity,
+    reason = "a private step's tuple, named where it is destructured"
+)]
+fn sides<'a>(
+    e: &'a crate::claim::Entry,
+    catalog: &'a crate::catalog::Catalog,
+    selected: &dyn Fn(&str) -> bool,
+) -> Option<(
+    Option<(&'a str, &'a str)>,
+    Option<(bool, f64)>,
+    Option<(&'a str, &'a str, f64)>,
+)> {
+    use crate::claim::{Check, Metric};
+    Some(match &e.check {
+        Check::Scaling { .. } => (ends(e, &catalog.ids, selected), None, None),
+        Check::Faster {
+            fast,
+            slow,
+            on: Metric::Mean,
+            factor,
+        } => (
+            Some((slow.as_str(), fast.as_str())),
+            Some((true, *factor)),
+            None,
+        ),
+        Check::Within {
+            id,
+            of,
+            on: Metric::Mean,
+            factor,
+        } => (
+            Some((id.as_str(), of.as_str())),
+            Some((false, *factor)),
+            None,
+        ),
+        Check::Efficiency {
+            parallel,
+            serial,
+            machine_parallel,
+            machine_serial,
+            at_least,
+            ..
+        } => {
+            let m = (
+                machine_parallel.as_str(),
+                machine_serial.as_str(),
+                *at_least,
+            );
+            let both = selected(m.0)
+                && selected(m.1)
+                && can_serve(catalog, m.0)
+                && can_serve(catalog, m.1);
+            if !both {
+                return None;
+            }
+            (Some((parallel.as_str(), serial.as_str())), None, Some(m))
+        }
+        _ => (None, None, None),
+    })
+}
+
+// A scaling series is paired between its end points (smallest and largest parameter).
+fn ends<'a>(
+    e: &'a crate::claim::Entry,
+    known: &'a std::collections::BTreeSet<String>,
+    selected: &dyn Fn(&str) -> bool,
+) -> Option<(&'a str, &'a str)> {
+    // Numerator the largest parameter, denominator the smallest.
+    crate::claim::series_end_points(e.ids(known).into_iter().filter(|id| selected(id)))
+        .map(|(first, last)| (last.0, first.0))
+}
+
 /// The pairs to measure: every selected claim that compares two served benches of one suite
 /// (for a scaling series its end points; for an efficiency claim with the machine's benches),
 /// two claims on the same two benches sharing one pair.
@@ -216,67 +291,13 @@ fn plan<'a>(
     selected: &dyn Fn(&str) -> bool,
     cpus: usize,
 ) -> Vec<Pair<'a>> {
-    use crate::claim::{Check, Metric};
-    // A scaling series is paired between its end points (smallest and largest parameter).
-    fn ends<'a>(
-        e: &'a crate::claim::Entry,
-        known: &'a std::collections::BTreeSet<String>,
-        selected: &dyn Fn(&str) -> bool,
-    ) -> Option<(&'a str, &'a str)> {
-        // Numerator the largest parameter, denominator the smallest.
-        crate::claim::series_end_points(e.ids(known).into_iter().filter(|id| selected(id)))
-            .map(|(first, last)| (last.0, first.0))
-    }
     let mut pairs: Vec<Pair<'_>> = Vec::new();
     for e in entries {
         if e.cpus.is_some_and(|n| n > cpus) {
             continue;
         }
-        let (pair, limit, machine) = match &e.check {
-            Check::Scaling { .. } => (ends(e, &catalog.ids, selected), None, None),
-            Check::Faster {
-                fast,
-                slow,
-                on: Metric::Mean,
-                factor,
-            } => (
-                Some((slow.as_str(), fast.as_str())),
-                Some((true, *factor)),
-                None,
-            ),
-            Check::Within {
-                id,
-                of,
-                on: Metric::Mean,
-                factor,
-            } => (
-                Some((id.as_str(), of.as_str())),
-                Some((false, *factor)),
-                None,
-            ),
-            Check::Efficiency {
-                parallel,
-                serial,
-                machine_parallel,
-                machine_serial,
-                at_least,
-                ..
-            } => {
-                let m = (
-                    machine_parallel.as_str(),
-                    machine_serial.as_str(),
-                    *at_least,
-                );
-                let both = selected(m.0)
-                    && selected(m.1)
-                    && can_serve(catalog, m.0)
-                    && can_serve(catalog, m.1);
-                if !both {
-                    continue;
-                }
-                (Some((parallel.as_str(), serial.as_str())), None, Some(m))
-            }
-            _ => (None, None, None),
+        let Some((pair, limit, machine)) = sides(e, catalog, selected) else {
+            continue;
         };
         let Some((n, d)) = pair.filter(|(n, d)| selected(n) && selected(d)) else {
             continue;
@@ -394,6 +415,65 @@ impl Run<'_> {
         Ok((out, multi))
     }
 
+    /// One round of one multi-threaded pair: each side (and the machine's benches) alone in a
+    /// fresh process, the order alternating between rounds; the round is logged, and used only
+    /// if every sample was proven.
+    fn round(
+        &self,
+        p: &Pair<'_>,
+        r: &mut Rounds,
+        rounds_log: &mut impl std::io::Write,
+    ) -> Result<()> {
+        let (s, log) = (self.s, &self.log);
+        let Some(exe) = self.exe_of(p.num) else {
+            return Ok(());
+        };
+        let what = format!("claim {} vs {}", p.num, p.den);
+        let mut ids = vec![local(p.num), local(p.den)];
+        if let Some((mp, ms, _)) = p.machine {
+            ids.extend([local(mp), local(ms)]);
+        }
+        if let Some((sp, ss)) = &p.shared {
+            ids.extend([local(sp), local(ss)]);
+        }
+        let mut values = [0.0f64; 6];
+        let mut proven = true;
+        // Which side runs first alternates between rounds.
+        let order: Vec<usize> = if r.done.is_multiple_of(2) {
+            (0..ids.len()).collect()
+        } else {
+            (0..ids.len()).rev().collect()
+        };
+        for j in order {
+            let server = Server::start(&exe, &self.ws.root, log, &what)?;
+            let (v, n, ok) = alone(server, &ids[j], r.iters[j], s)?;
+            r.iters[j] = Some(n);
+            values[j] = v;
+            proven &= ok;
+        }
+        r.done += 1;
+        writeln!(
+            rounds_log,
+            "{}",
+            serde_json::json!({"numerator": p.num, "denominator": p.den, "round": r.done,
+                "num_ns": values[0], "den_ns": values[1],
+                "machine_parallel_ns": p.machine.map(|_| values[2]),
+                "machine_serial_ns": p.machine.map(|_| values[3]),
+                "shared_line_parallel_ns": p.shared.as_ref().map(|_| values[4]),
+                "shared_line_serial_ns": p.shared.as_ref().map(|_| values[5]),
+                "proven": proven})
+        )
+        .context("writing logs/claims-rounds.jsonl")?;
+        if !proven {
+            r.invalid += 1;
+            return Ok(());
+        }
+        for (j, v) in values.iter().enumerate().take(ids.len()) {
+            r.v[j].push(*v);
+        }
+        Ok(())
+    }
+
     /// The multi-threaded pairs, each side alone in a fresh process, round after round, in two
     /// looks; returns each pair's rounds (in the order of `multi`).
     fn multi_threaded(
@@ -402,7 +482,7 @@ impl Run<'_> {
         multi: &[usize],
         logs: &Path,
     ) -> Result<Vec<Rounds>> {
-        let (s, started, log) = (self.s, self.started, &self.log);
+        let (s, started) = (self.s, self.started);
         // Each round of a multi-threaded claim as measured.
         let mut rounds_log = std::io::BufWriter::new(
             std::fs::File::create(logs.join("claims-rounds.jsonl"))
@@ -440,54 +520,7 @@ impl Run<'_> {
                 started.elapsed().as_secs_f64()
             );
             for (i, _) in order {
-                let p = &pairs[multi[i]];
-                let r = &mut rounds[i];
-                let Some(exe) = self.exe_of(p.num) else {
-                    continue;
-                };
-                let what = format!("claim {} vs {}", p.num, p.den);
-                let mut ids = vec![local(p.num), local(p.den)];
-                if let Some((mp, ms, _)) = p.machine {
-                    ids.extend([local(mp), local(ms)]);
-                }
-                if let Some((sp, ss)) = &p.shared {
-                    ids.extend([local(sp), local(ss)]);
-                }
-                let mut values = [0.0f64; 6];
-                let mut proven = true;
-                // Which side runs first alternates between rounds.
-                let order: Vec<usize> = if r.done.is_multiple_of(2) {
-                    (0..ids.len()).collect()
-                } else {
-                    (0..ids.len()).rev().collect()
-                };
-                for j in order {
-                    let server = Server::start(&exe, &self.ws.root, log, &what)?;
-                    let (v, n, ok) = alone(server, &ids[j], r.iters[j], s)?;
-                    r.iters[j] = Some(n);
-                    values[j] = v;
-                    proven &= ok;
-                }
-                r.done += 1;
-                writeln!(
-                    rounds_log,
-                    "{}",
-                    serde_json::json!({"numerator": p.num, "denominator": p.den, "round": r.done,
-                        "num_ns": values[0], "den_ns": values[1],
-                        "machine_parallel_ns": p.machine.map(|_| values[2]),
-                        "machine_serial_ns": p.machine.map(|_| values[3]),
-                        "shared_line_parallel_ns": p.shared.as_ref().map(|_| values[4]),
-                        "shared_line_serial_ns": p.shared.as_ref().map(|_| values[5]),
-                        "proven": proven})
-                )
-                .context("writing logs/claims-rounds.jsonl")?;
-                if !proven {
-                    r.invalid += 1;
-                    continue;
-                }
-                for (j, v) in values.iter().enumerate().take(ids.len()) {
-                    r.v[j].push(*v);
-                }
+                self.round(&pairs[multi[i]], &mut rounds[i], &mut rounds_log)?;
             }
             for (i, r) in rounds.iter_mut().enumerate() {
                 if look == 0 && !rounds_decide(&pairs[multi[i]], r) {
