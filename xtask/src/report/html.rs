@@ -17,6 +17,19 @@ use crate::units::format;
 const NOISIEST: usize = 5;
 
 fn summary(r: &Report) -> String {
+    let mut items = summary_claims(r);
+    if let Some(c) = &r.comparison {
+        items.push(summary_comparison(c));
+    }
+    items.extend(summary_noise(r));
+    format!(
+        "<h2>Summary</h2><ul class=\"summary\">{}</ul>",
+        items.concat()
+    )
+}
+
+/// The summary's claims items: the UNSURE ones, then the failed ones or that none failed.
+fn summary_claims(r: &Report) -> Vec<String> {
     let mut items = Vec::new();
     let failed: Vec<_> = r.evaluations.iter().filter(|e| e.verdict.fails()).collect();
     let passed = r
@@ -60,40 +73,48 @@ fn summary(r: &Report) -> String {
             list.concat()
         ));
     }
-    if let Some(c) = &r.comparison {
-        let of = |ch: Change| -> Vec<String> {
-            c.deltas
-                .iter()
-                .filter(|d| d.change == ch)
-                .map(|d| format!("{} {}", bench_link(&d.id), pct(d.ratio.point)))
-                .collect()
-        };
-        let (reg, imp) = (of(Change::Regressed), of(Change::Improved));
-        let mut line = format!(
-            "<li class=\"{}\">Against <code>{}</code>: {} regressed, {} improved, {} unusable",
-            if c.failed() { "regressed" } else { "PASS" },
-            esc(&c.baseline),
-            reg.len(),
-            imp.len(),
-            c.unusable.len()
-        );
-        if !reg.is_empty() {
-            let _ = write!(line, "<br>regressed: {}", reg.join(", "));
-        }
-        if !imp.is_empty() {
-            let _ = write!(line, "<br>improved: {}", imp.join(", "));
-        }
-        for u in &c.unusable {
-            let _ = write!(
-                line,
-                "<br>could not compare {}: {}",
-                bench_link(&u.id),
-                esc(&u.why)
-            );
-        }
-        line.push_str("</li>");
-        items.push(line);
+    items
+}
+
+/// The summary's comparison item: what regressed, improved or could not be compared.
+fn summary_comparison(c: &super::Comparison) -> String {
+    let of = |ch: Change| -> Vec<String> {
+        c.deltas
+            .iter()
+            .filter(|d| d.change == ch)
+            .map(|d| format!("{} {}", bench_link(&d.id), pct(d.ratio.point)))
+            .collect()
+    };
+    let (reg, imp) = (of(Change::Regressed), of(Change::Improved));
+    let mut line = format!(
+        "<li class=\"{}\">Against <code>{}</code>: {} regressed, {} improved, {} unusable",
+        if c.failed() { "regressed" } else { "PASS" },
+        esc(&c.baseline),
+        reg.len(),
+        imp.len(),
+        c.unusable.len()
+    );
+    if !reg.is_empty() {
+        let _ = write!(line, "<br>regressed: {}", reg.join(", "));
     }
+    if !imp.is_empty() {
+        let _ = write!(line, "<br>improved: {}", imp.join(", "));
+    }
+    for u in &c.unusable {
+        let _ = write!(
+            line,
+            "<br>could not compare {}: {}",
+            bench_link(&u.id),
+            esc(&u.why)
+        );
+    }
+    line.push_str("</li>");
+    line
+}
+
+/// The summary's noise items: the noisiest benches, and which are stable enough to gate on.
+fn summary_noise(r: &Report) -> Vec<String> {
+    let mut items = Vec::new();
     let mut noisy: Vec<(&Bench, f64, &str)> = r
         .benches
         .iter()
@@ -134,10 +155,7 @@ fn summary(r: &Report) -> String {
                 .into(),
         ),
     }
-    format!(
-        "<h2>Summary</h2><ul class=\"summary\">{}</ul>",
-        items.concat()
-    )
+    items
 }
 
 /// One self-contained HTML page: header, summary, claims, baseline deltas, and per group a bar
@@ -160,42 +178,7 @@ pub fn html(r: &Report) -> String {
     s.push_str("<h2>Claims</h2>");
     s.push_str(&super::table::claims(r).html());
     if let Some(c) = &r.comparison {
-        let _ = write!(
-            s,
-            "<h2>Compared with <code>{}</code> (threshold {}%)</h2><p>{}</p>",
-            esc(&c.baseline),
-            super::threshold_pct(c.threshold),
-            esc(&comparison_method(c).replace("**", ""))
-        );
-        if c.nothing_in_common() {
-            let _ = write!(
-                s,
-                "<p class=\"FAIL\">FAIL: {}</p>",
-                esc(&c.nothing_in_common_message())
-            );
-        }
-        s.push_str(&super::table::comparison(c).html());
-        for u in &c.unusable {
-            let _ = write!(
-                s,
-                "<p class=\"regressed\">could not be compared: {}: {}</p>",
-                bench_link(&u.id),
-                esc(&u.why)
-            );
-        }
-        for (label, ids) in [
-            ("only in baseline", &c.only_in_baseline),
-            ("only in this run", &c.only_in_new),
-            ("not paired", &c.unpaired),
-        ] {
-            if !ids.is_empty() {
-                let _ = write!(s, "<p>{label}: {}</p>", esc(&ids.join("; ")));
-            }
-        }
-        if let Some(ic) = &c.instructions {
-            s.push_str(&super::counts::comparison_html(ic));
-            s.push_str(&super::table::culprits_html(ic));
-        }
+        s.push_str(&comparison_section(c));
     }
     s.push_str(&super::counts::html(r));
     let mut groups: Vec<((&str, &str), Vec<&Bench>)> = Vec::new();
@@ -208,53 +191,106 @@ pub fn html(r: &Report) -> String {
     }
     s.push_str("<h2>Groups</h2>");
     for ((suite, group), benches) in &groups {
-        let _ = write!(
-            s,
-            "<section class=\"group\" id=\"{0}/{1}\"><h3>{0}/{1}</h3>",
-            esc(suite),
-            esc(group)
-        );
-        s.push_str(&bar_chart(benches));
-        let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-        for b in benches {
-            if let Some(x) = b.parameter_value() {
-                series
-                    .entry(b.function.clone())
-                    .or_default()
-                    .push((x, b.mean.point));
-            }
-        }
-        series.retain(|_, pts| {
-            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
-            pts.len() >= 2
-        });
-        let unit = benches[0].unit;
-        if !series.is_empty() && benches.iter().all(|b| b.unit == unit) {
-            s.push_str("<h4>Scaling (log-log)</h4>");
-            s.push_str(&scaling_chart(&series, unit));
-        }
-        s.push_str("<table><tr><th>bench</th><th>mean</th><th>95% CI</th><th>spread</th><th>details</th></tr>");
-        for b in benches {
-            let (v, what) = spread(b);
-            let gate = if b.run_means.len() >= 2 && v >= GATE_CV {
-                " class=\"noisy\" title=\"too noisy to gate on\""
-            } else {
-                ""
-            };
-            let _ = write!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td{gate}>±{:.1}% ({what})</td><td>{}</td></tr>",
-                bench_link(&b.id),
-                format(b.mean.point, b.unit),
-                format(b.mean.lower, b.unit),
-                format(b.mean.upper, b.unit),
-                v * 100.0,
-                esc(&bench_extra(b))
-            );
-        }
-        s.push_str("</table></section>");
+        s.push_str(&group_section(suite, group, benches));
     }
     s.push_str("</body></html>\n");
+    s
+}
+
+/// The comparison with a baseline or revision: its method, the table, what could not be
+/// compared, and the instruction counts with their culprit tables.
+fn comparison_section(c: &super::Comparison) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<h2>Compared with <code>{}</code> (threshold {}%)</h2><p>{}</p>",
+        esc(&c.baseline),
+        super::threshold_pct(c.threshold),
+        esc(&comparison_method(c).replace("**", ""))
+    );
+    if c.nothing_in_common() {
+        let _ = write!(
+            s,
+            "<p class=\"FAIL\">FAIL: {}</p>",
+            esc(&c.nothing_in_common_message())
+        );
+    }
+    s.push_str(&super::table::comparison(c).html());
+    for u in &c.unusable {
+        let _ = write!(
+            s,
+            "<p class=\"regressed\">could not be compared: {}: {}</p>",
+            bench_link(&u.id),
+            esc(&u.why)
+        );
+    }
+    for (label, ids) in [
+        ("only in baseline", &c.only_in_baseline),
+        ("only in this run", &c.only_in_new),
+        ("not paired", &c.unpaired),
+    ] {
+        if !ids.is_empty() {
+            let _ = write!(s, "<p>{label}: {}</p>", esc(&ids.join("; ")));
+        }
+    }
+    if let Some(ic) = &c.instructions {
+        s.push_str(&super::counts::comparison_html(ic));
+        s.push_str(&super::table::culprits_html(ic));
+    }
+    s
+}
+
+/// One group's section: its bar chart, its scaling chart when its functions have numeric
+/// parameters, and its table of benches.
+fn group_section(suite: &str, group: &str, benches: &[&Bench]) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<section class=\"group\" id=\"{0}/{1}\"><h3>{0}/{1}</h3>",
+        esc(suite),
+        esc(group)
+    );
+    s.push_str(&bar_chart(benches));
+    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for b in benches {
+        if let Some(x) = b.parameter_value() {
+            series
+                .entry(b.function.clone())
+                .or_default()
+                .push((x, b.mean.point));
+        }
+    }
+    series.retain(|_, pts| {
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        pts.len() >= 2
+    });
+    let unit = benches[0].unit;
+    if !series.is_empty() && benches.iter().all(|b| b.unit == unit) {
+        s.push_str("<h4>Scaling (log-log)</h4>");
+        s.push_str(&scaling_chart(&series, unit));
+    }
+    s.push_str(
+        "<table><tr><th>bench</th><th>mean</th><th>95% CI</th><th>spread</th><th>details</th></tr>",
+    );
+    for b in benches {
+        let (v, what) = spread(b);
+        let gate = if b.run_means.len() >= 2 && v >= GATE_CV {
+            " class=\"noisy\" title=\"too noisy to gate on\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{}</td><td>[{}, {}]</td><td{gate}>±{:.1}% ({what})</td><td>{}</td></tr>",
+            bench_link(&b.id),
+            format(b.mean.point, b.unit),
+            format(b.mean.lower, b.unit),
+            format(b.mean.upper, b.unit),
+            v * 100.0,
+            esc(&bench_extra(b))
+        );
+    }
+    s.push_str("</table></section>");
     s
 }
 
