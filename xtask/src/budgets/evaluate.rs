@@ -47,80 +47,95 @@ pub fn evaluate_with(
         .iter()
         .map(|entry| {
             let ids = entry.ids(known);
-            let skipped = |detail: String| Evaluation {
-                entry: entry.clone(),
-                verdict: Verdict::Skipped,
-                detail,
-                measured: None,
-            };
             let chosen: Vec<&str> = ids.iter().copied().filter(|id| selected(id)).collect();
-            let scaling = matches!(entry.check, Check::Scaling { .. });
-            if chosen.is_empty() {
-                return skipped("filtered out of this run".into());
-            }
-            if let Some(need) = entry.cpus.filter(|&n| n > cpus) {
-                return skipped(format!(
-                    "needs {need} CPUs; this machine has {cpus}, so it cannot show what the claim is about"
-                ));
-            }
-            // A claim needs both of its sides; a filter that keeps one side skips it (the run
-            // was not meant to check it). A scaling series is fitted over its selected points.
-            if !scaling && chosen.len() < ids.len() {
-                let left_out: Vec<&str> = ids.iter().copied().filter(|id| !selected(id)).collect();
-                return skipped(format!(
-                    "partly filtered out of this run: {} not selected",
-                    left_out.join(", ")
-                ));
-            }
-            if scaling && chosen.len() < 2 {
-                return skipped(format!(
-                    "only {} point of the series selected; a fit needs two",
-                    chosen.len()
-                ));
-            }
-            let missing: Vec<&str> = chosen
-                .iter()
-                .copied()
-                .filter(|id| find(id).is_none())
-                .collect();
-            if !missing.is_empty() {
-                return Evaluation {
+            let not_judged = skip_reason(entry, &ids, &chosen, cpus)
+                .map(|detail| (Verdict::Skipped, detail))
+                .or_else(|| {
+                    no_data_reason(entry, &chosen, &find, paired).map(|d| (Verdict::NoData, d))
+                });
+            match not_judged {
+                Some((verdict, detail)) => Evaluation {
                     entry: entry.clone(),
-                    verdict: Verdict::NoData,
-                    detail: format!(
-                        "selected for this run, but no result was produced: missing {}",
-                        missing.join(", ")
-                    ),
+                    verdict,
+                    detail,
                     measured: None,
-                };
+                },
+                None => evaluate_one(entry, &find, &chosen, paired),
             }
-            // A contended bench whose Criterion samples include unproven ones (contenders not seen
-            // running, even after retakes) has a mean of something else: not judged on it. A
-            // claim measured in turn is judged on its own rounds instead.
-            let in_turn = paired.iter().any(|p| {
-                chosen.contains(&p.numerator.as_str()) && chosen.contains(&p.denominator.as_str())
-            });
-            let unproven: Vec<String> = chosen
-                .iter()
-                .filter_map(|id| {
-                    let n = find(id)?.counters.get(UNPROVEN).copied().unwrap_or(0.0);
-                    (n > 0.0).then(|| format!("{id} ({n} samples)"))
-                })
-                .collect();
-            if !unproven.is_empty() && !in_turn && !entry.deterministic() {
-                return Evaluation {
-                    entry: entry.clone(),
-                    verdict: Verdict::NoData,
-                    detail: format!(
-                        "unproven samples: {}: their contenders were not seen running throughout, even after retakes, so the mean is not judged",
-                        unproven.join(", ")
-                    ),
-                    measured: None,
-                };
-            }
-            evaluate_one(entry, &find, &chosen, paired)
         })
         .collect()
+}
+
+/// Why this run does not check `entry` (SKIPPED), if it does not: filtered out, too few CPUs,
+/// one side of a claim left out, one point of a series.
+fn skip_reason(entry: &Entry, ids: &[&str], chosen: &[&str], cpus: usize) -> Option<String> {
+    let scaling = matches!(entry.check, Check::Scaling { .. });
+    if chosen.is_empty() {
+        return Some("filtered out of this run".into());
+    }
+    if let Some(need) = entry.cpus.filter(|&n| n > cpus) {
+        return Some(format!(
+            "needs {need} CPUs; this machine has {cpus}, so it cannot show what the claim is about"
+        ));
+    }
+    // A claim needs both of its sides; a filter that keeps one side skips it (the run was not
+    // meant to check it). A scaling series is fitted over its selected points.
+    if !scaling && chosen.len() < ids.len() {
+        let left_out: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !chosen.contains(id))
+            .collect();
+        return Some(format!(
+            "partly filtered out of this run: {} not selected",
+            left_out.join(", ")
+        ));
+    }
+    if scaling && chosen.len() < 2 {
+        return Some(format!(
+            "only {} point of the series selected; a fit needs two",
+            chosen.len()
+        ));
+    }
+    None
+}
+
+/// Why a selected entry has no data to judge (NO_DATA), if so: a bench produced no result, or
+/// a contended bench's samples are unproven (contenders not seen running, even after retakes,
+/// so its mean is of something else) and the claim was not measured in turn on its own rounds.
+fn no_data_reason<'a>(
+    entry: &Entry,
+    chosen: &[&str],
+    find: &dyn Fn(&str) -> Option<&'a Bench>,
+    paired: &[PairedRatio],
+) -> Option<String> {
+    let missing: Vec<&str> = chosen
+        .iter()
+        .copied()
+        .filter(|id| find(id).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "selected for this run, but no result was produced: missing {}",
+            missing.join(", ")
+        ));
+    }
+    let in_turn = paired.iter().any(|p| {
+        chosen.contains(&p.numerator.as_str()) && chosen.contains(&p.denominator.as_str())
+    });
+    let unproven: Vec<String> = chosen
+        .iter()
+        .filter_map(|id| {
+            let n = find(id)?.counters.get(UNPROVEN).copied().unwrap_or(0.0);
+            (n > 0.0).then(|| format!("{id} ({n} samples)"))
+        })
+        .collect();
+    (!unproven.is_empty() && !in_turn && !entry.deterministic()).then(|| {
+        format!(
+            "unproven samples: {}: their contenders were not seen running throughout, even after retakes, so the mean is not judged",
+            unproven.join(", ")
+        )
+    })
 }
 
 /// The side-file counter a contended bench writes: samples still unproven after retakes.
