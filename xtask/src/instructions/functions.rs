@@ -56,7 +56,10 @@ fn name(table: &mut BTreeMap<String, String>, v: &str) -> String {
     v.to_owned()
 }
 
-/// Parses the text of a callgrind output file (`what` names it in errors).
+/// Parses the text of a callgrind output file (`what` names it in errors). Long (~90 lines) on
+/// purpose: one loop over the lines with the parser's state (current file, function, call
+/// target) in a few variables reads as callgrind's format does; split, the state would have to
+/// travel between the pieces.
 pub fn parse(text: &str, what: &str) -> Result<BTreeMap<String, Function>> {
     let mut positions = 1usize;
     let mut line_at = Some(0usize);

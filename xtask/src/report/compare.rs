@@ -139,6 +139,59 @@ pub fn compare_paired(
     compare_with(base_name, base, new, threshold, true)
 }
 
+/// One bench's change from `b` (baseline) to `n`, or why it cannot be compared.
+fn delta(id: &str, b: &Bench, n: &Bench, threshold: f64, paired: bool) -> Result<Delta, String> {
+    if b.unit != n.unit {
+        return Err(format!(
+            "measures {:?} in the baseline but {:?} in this run",
+            b.unit, n.unit
+        ));
+    }
+    let all_zero = |x: &Bench| x.samples.iter().all(|v| *v == 0.0);
+    if n.unit == Unit::Bytes && all_zero(b) && all_zero(n) {
+        // Nothing allocated on either side: unchanged, exactly.
+        let exact = RatioCi {
+            point: 1.0,
+            lower: 1.0,
+            upper: 1.0,
+        };
+        return Ok(Delta {
+            id: id.to_string(),
+            unit: n.unit,
+            base_mean: 0.0,
+            new_mean: 0.0,
+            min_detectable_change: 0.0,
+            change: Change::Unchanged,
+            ratio: exact,
+        });
+    }
+    // With repeats on both sides the unit is a whole run (its mean), which carries the
+    // between-run drift; otherwise the per-iteration samples of the single runs.
+    let ci = if paired {
+        ratio_ci_signed_rank(&b.samples, &n.samples)
+    } else if b.run_means.len() >= 2 && n.run_means.len() >= 2 {
+        ratio_ci_runs(&b.run_means, &n.run_means)
+    } else {
+        ratio_ci(&b.samples, &n.samples, 10_000, BOOTSTRAP_SEED)
+    };
+    match ci {
+        Some(ci) => Ok(Delta {
+            id: id.to_string(),
+            unit: n.unit,
+            base_mean: b.mean.point,
+            new_mean: n.mean.point,
+            min_detectable_change: ci.min_detectable_change(),
+            change: verdict(&ci, threshold),
+            ratio: ci,
+        }),
+        None => Err(format!(
+            "no interval for the ratio (baseline mean {}, new mean {})",
+            format(b.mean.point, b.unit),
+            format(n.mean.point, n.unit)
+        )),
+    }
+}
+
 fn compare_with(
     base_name: &str,
     base: &[Bench],
@@ -152,63 +205,12 @@ fn compare_with(
     let mut unusable = Vec::new();
     for (id, n) in &new_by {
         let Some(b) = base_by.get(id) else { continue };
-        let mut skip = |why: String| {
-            unusable.push(Unusable {
+        match delta(id, b, n, threshold, paired) {
+            Ok(d) => deltas.push(d),
+            Err(why) => unusable.push(Unusable {
                 id: id.to_string(),
                 why,
-            })
-        };
-        if b.unit != n.unit {
-            skip(format!(
-                "measures {:?} in the baseline but {:?} in this run",
-                b.unit, n.unit
-            ));
-            continue;
-        }
-        let all_zero = |x: &Bench| x.samples.iter().all(|v| *v == 0.0);
-        if n.unit == Unit::Bytes && all_zero(b) && all_zero(n) {
-            // Nothing allocated on either side: unchanged, exactly.
-            let exact = RatioCi {
-                point: 1.0,
-                lower: 1.0,
-                upper: 1.0,
-            };
-            deltas.push(Delta {
-                id: id.to_string(),
-                unit: n.unit,
-                base_mean: 0.0,
-                new_mean: 0.0,
-                min_detectable_change: 0.0,
-                change: Change::Unchanged,
-                ratio: exact,
-            });
-            continue;
-        }
-        // With repeats on both sides the unit is a whole run (its mean), which carries the
-        // between-run drift; otherwise the per-iteration samples of the single runs.
-        let ci = if paired {
-            ratio_ci_signed_rank(&b.samples, &n.samples)
-        } else if b.run_means.len() >= 2 && n.run_means.len() >= 2 {
-            ratio_ci_runs(&b.run_means, &n.run_means)
-        } else {
-            ratio_ci(&b.samples, &n.samples, 10_000, BOOTSTRAP_SEED)
-        };
-        if let Some(ci) = ci {
-            deltas.push(Delta {
-                id: id.to_string(),
-                unit: n.unit,
-                base_mean: b.mean.point,
-                new_mean: n.mean.point,
-                min_detectable_change: ci.min_detectable_change(),
-                change: verdict(&ci, threshold),
-                ratio: ci,
-            });
-        } else {
-            skip(format!(
-                "no interval for the ratio (baseline mean {}, new mean {})",
-                format(b.mean.point, b.unit),
-                format(n.mean.point, n.unit)
-            ));
+            }),
         }
     }
     let repeated = |bs: &[Bench]| bs.iter().all(|b| b.run_means.len() >= 2) && !bs.is_empty();

@@ -132,7 +132,8 @@ pub fn bar_chart(benches: &[&Bench]) -> String {
 }
 
 /// A log-log plot of mean against the numeric parameter, one line per function, with tick values
-/// on both axes and the legend beside the plot.
+/// on both axes and the legend beside the plot. Long (~100 lines) on purpose: it draws in the
+/// order the picture is layered (frame, ticks, lines, points, legend) from one set of scales.
 pub fn scaling_chart(series: &BTreeMap<String, Vec<(f64, f64)>>, unit: Unit) -> String {
     let (plot_w, plot_h) = (440.0, 260.0);
     let (left, top, bottom) = (72.0, 12.0, 42.0);

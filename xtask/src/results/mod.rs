@@ -141,6 +141,55 @@ fn estimate(path: &Path, name: &str, e: &EstimateJson) -> Result<Estimate> {
     Ok(est)
 }
 
+/// A `sample.json`'s per-iteration values, each sample checked.
+fn read_samples(spath: &Path) -> Result<Vec<f64>> {
+    let s: SampleJson = read_json(spath)?;
+    if s.iters.len() != s.times.len() || s.iters.is_empty() {
+        bail!(
+            "{}: iters ({}) and times ({}) must be non-empty and of equal length",
+            spath.display(),
+            s.iters.len(),
+            s.times.len()
+        );
+    }
+    let mut samples = Vec::with_capacity(s.iters.len());
+    for (i, (&n, &t)) in s.iters.iter().zip(&s.times).enumerate() {
+        if !(n.is_finite() && n > 0.0 && t.is_finite() && t >= 0.0) {
+            bail!("{}: sample {i} has iters={n}, times={t}", spath.display());
+        }
+        samples.push(t / n);
+    }
+    Ok(samples)
+}
+
+/// The bench's side file, when it has one: its unit, latency and counters, checked to be this
+/// bench's.
+fn apply_side_file(bench: &mut Bench, side_path: &Path) -> Result<()> {
+    if !side_path.exists() {
+        return Ok(());
+    }
+    let side: SideFile = read_json(&side_path)?;
+    if side.schema != SIDE_SCHEMA {
+        bail!(
+            "{}: unsupported schema {} (expected {SIDE_SCHEMA})",
+            side_path.display(),
+            side.schema
+        );
+    }
+    if side.id != bench.id {
+        bail!(
+            "{}: side file is for {:?}, but the bench is {:?}",
+            side_path.display(),
+            side.id,
+            bench.id
+        );
+    }
+    bench.unit = side.unit;
+    bench.latency = side.latency_ns;
+    bench.counters = side.counters;
+    Ok(())
+}
+
 /// Reads one bench directory (the one holding `new/`).
 pub fn read_bench(suite: &str, dir: &Path) -> Result<Bench> {
     let new = dir.join("new");
@@ -169,23 +218,7 @@ pub fn read_bench(suite: &str, dir: &Path) -> Result<Bench> {
     let median = estimate(&epath, "median", &e.median)?;
     let std_dev = estimate(&epath, "std_dev", &e.std_dev)?.point;
 
-    let spath = new.join("sample.json");
-    let s: SampleJson = read_json(&spath)?;
-    if s.iters.len() != s.times.len() || s.iters.is_empty() {
-        bail!(
-            "{}: iters ({}) and times ({}) must be non-empty and of equal length",
-            spath.display(),
-            s.iters.len(),
-            s.times.len()
-        );
-    }
-    let mut samples = Vec::with_capacity(s.iters.len());
-    for (i, (&n, &t)) in s.iters.iter().zip(&s.times).enumerate() {
-        if !(n.is_finite() && n > 0.0 && t.is_finite() && t >= 0.0) {
-            bail!("{}: sample {i} has iters={n}, times={t}", spath.display());
-        }
-        samples.push(t / n);
-    }
+    let samples = read_samples(&new.join("sample.json"))?;
 
     let id = format!("{suite}/{}/{function}/{parameter}", b.group_id);
     let mut bench = Bench {
@@ -205,28 +238,7 @@ pub fn read_bench(suite: &str, dir: &Path) -> Result<Bench> {
         counters: BTreeMap::new(),
         counts: None,
     };
-    let side_path = dir.join(SIDE_FILE);
-    if side_path.exists() {
-        let side: SideFile = read_json(&side_path)?;
-        if side.schema != SIDE_SCHEMA {
-            bail!(
-                "{}: unsupported schema {} (expected {SIDE_SCHEMA})",
-                side_path.display(),
-                side.schema
-            );
-        }
-        if side.id != bench.id {
-            bail!(
-                "{}: side file is for {:?}, but the bench is {:?}",
-                side_path.display(),
-                side.id,
-                bench.id
-            );
-        }
-        bench.unit = side.unit;
-        bench.latency = side.latency_ns;
-        bench.counters = side.counters;
-    }
+    apply_side_file(&mut bench, &dir.join(SIDE_FILE))?;
     Ok(bench)
 }
 

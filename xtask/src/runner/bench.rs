@@ -480,6 +480,51 @@ fn publish(args: &BenchArgs, plan: &Plan, report: &Report) -> Result<()> {
     Ok(())
 }
 
+/// How the run ends, said on stderr: UNSURE claims, wall-clock failures reported only
+/// (`--gate-deterministic`), failures not failing (`--no-fail`).
+fn outcome(args: &BenchArgs, report: &Report, measured: &Measured) -> Outcome {
+    // With --gate-deterministic, wall-clock verdicts are information (unless marked `gate`).
+    let gating = |e: &&crate::budgets::Evaluation| !args.gate_deterministic || e.entry.gates();
+    let unsure = report
+        .evaluations
+        .iter()
+        .filter(gating)
+        .filter(|e| e.verdict == crate::budgets::Verdict::Unsure)
+        .count();
+    let reported_only = report
+        .evaluations
+        .iter()
+        .filter(|e| !gating(e) && e.verdict.fails())
+        .count();
+    if reported_only > 0 {
+        eprintln!(
+            "{reported_only} wall-clock claim(s) failed; reported, not failing (--gate-deterministic)"
+        );
+    }
+    if unsure > 0 {
+        eprintln!(
+            "{unsure} claim(s) UNSURE: their 95% interval straddles the limit, so this run cannot \
+             tell{}",
+            if args.strict {
+                " (failing: --strict)"
+            } else {
+                "; not a failure without --strict (re-run, or use --repeat 3 for run-level intervals)"
+            }
+        );
+    }
+    let bad = report.failed_counting(|e| gating(&e))
+        || !measured.failed.is_empty()
+        || (args.strict && unsure > 0);
+    if bad && args.no_fail {
+        eprintln!("failures reported, not failing (--no-fail)");
+    }
+    if bad && !args.no_fail {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    }
+}
+
 pub fn bench(args: &BenchArgs) -> Result<Outcome> {
     interrupt::install()?;
     // One benchmark run per machine: a second waits (or, with --no-wait, stops: exit 2), before
@@ -532,44 +577,5 @@ pub fn bench(args: &BenchArgs) -> Result<Outcome> {
     if !measured.failed.is_empty() {
         eprintln!("failed suites: {}", measured.failed.join(", "));
     }
-    // With --gate-deterministic, wall-clock verdicts are information (unless marked `gate`).
-    let gating = |e: &&crate::budgets::Evaluation| !args.gate_deterministic || e.entry.gates();
-    let unsure = report
-        .evaluations
-        .iter()
-        .filter(gating)
-        .filter(|e| e.verdict == crate::budgets::Verdict::Unsure)
-        .count();
-    let reported_only = report
-        .evaluations
-        .iter()
-        .filter(|e| !gating(e) && e.verdict.fails())
-        .count();
-    if reported_only > 0 {
-        eprintln!(
-            "{reported_only} wall-clock claim(s) failed; reported, not failing (--gate-deterministic)"
-        );
-    }
-    if unsure > 0 {
-        eprintln!(
-            "{unsure} claim(s) UNSURE: their 95% interval straddles the limit, so this run cannot \
-             tell{}",
-            if args.strict {
-                " (failing: --strict)"
-            } else {
-                "; not a failure without --strict (re-run, or use --repeat 3 for run-level intervals)"
-            }
-        );
-    }
-    let bad = report.failed_counting(|e| gating(&e))
-        || !measured.failed.is_empty()
-        || (args.strict && unsure > 0);
-    if bad && args.no_fail {
-        eprintln!("failures reported, not failing (--no-fail)");
-    }
-    Ok(if bad && !args.no_fail {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    })
+    Ok(outcome(args, &report, &measured))
 }
