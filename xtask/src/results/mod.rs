@@ -168,7 +168,7 @@ fn apply_side_file(bench: &mut Bench, side_path: &Path) -> Result<()> {
     if !side_path.exists() {
         return Ok(());
     }
-    let side: SideFile = read_json(&side_path)?;
+    let side: SideFile = read_json(side_path)?;
     if side.schema != SIDE_SCHEMA {
         bail!(
             "{}: unsupported schema {} (expected {SIDE_SCHEMA})",
