@@ -9,6 +9,8 @@ mod common;
 
 use common::*;
 
+/// Long on purpose: one story told in order (each step builds on the run before it), which
+/// a reader follows top to bottom; split, each piece would have to rebuild the runs.
 #[test]
 fn bench_report_baseline_exports_and_html() {
     let _g = lock();

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 
 /// Issue 11, cases 1 and 3: damaged baselines and run folders never pass silently.
+/// Long on purpose: one story told in order (each step damages what the run before made).
 #[test]
 fn damaged_baselines_and_runs_are_refused() {
     let _g = lock();
@@ -96,6 +97,8 @@ fn damaged_baselines_and_runs_are_refused() {
 }
 
 /// Issue 11, cases 2, 4, 6 and 7: inputs checked before anything runs; nothing written.
+/// Long on purpose: one story told in order (each step builds on the run before it), which
+/// a reader follows top to bottom; split, each piece would have to rebuild the runs.
 #[test]
 fn bad_inputs_exit_2_and_write_nothing() {
     let _g = lock();

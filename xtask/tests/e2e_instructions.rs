@@ -29,6 +29,8 @@ fn without_valgrind_the_flag_is_one_clear_error_and_nothing_is_written() {
     assert!(env.tree().is_empty(), "wrote {:?}", env.tree());
 }
 
+/// Long on purpose: one story told in order (each step builds on the run before it), which
+/// a reader follows top to bottom; split, each piece would have to rebuild the runs.
 #[test]
 fn instructions_are_counted_reported_and_repeat_exactly() {
     if std::process::Command::new("valgrind")

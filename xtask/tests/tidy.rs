@@ -131,6 +131,78 @@ fn source_files_stay_under_the_line_limit() {
     assert!(long.is_empty(), "files over {MAX_LINES} lines: {long:#?}");
 }
 
+/// Past this many lines a function is usually several steps that want names of their own.
+const MAX_FN_LINES: usize = 80;
+
+/// The functions of `text` longer than [`MAX_FN_LINES`] whose doc comment does not say why
+/// they are long (a line with "Long"), as `name: lines`. A function runs from its `fn` line to
+/// the first line that is `}` at the `fn` line's indentation.
+fn long_functions_without_a_reason(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        let after_vis = trimmed
+            .strip_prefix("pub(crate) ")
+            .or_else(|| trimmed.strip_prefix("pub(super) "))
+            .or_else(|| trimmed.strip_prefix("pub "))
+            .unwrap_or(trimmed);
+        let Some(rest) = after_vis.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let close = format!("{indent}}}");
+        let Some(end) = (i..lines.len()).find(|&j| lines[j] == close) else {
+            continue;
+        };
+        let n = end - i + 1;
+        let explained = lines[..i]
+            .iter()
+            .rev()
+            .take_while(|l| {
+                let t = l.trim_start();
+                t.starts_with("///") || t.starts_with("#[") || t.starts_with("//")
+            })
+            .any(|l| l.contains("Long"));
+        if n > MAX_FN_LINES && !explained {
+            out.push(format!("{name}: {n} lines"));
+        }
+    }
+    out
+}
+
+#[test]
+fn long_functions_say_why() {
+    assert_eq!(
+        long_functions_without_a_reason(&format!(
+            "/// Long on purpose.\nfn a() {{\n{}}}\nfn b() {{\n{}}}\nfn c() {{\n}}\n",
+            "    x;\n".repeat(90),
+            "    y;\n".repeat(90)
+        )),
+        ["b: 92 lines"],
+        "the detector itself"
+    );
+    let root = workspace_root();
+    let mut files = Vec::new();
+    files_with_ext(&root.join("xtask"), "rs", &mut files);
+    let mut problems = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&root).unwrap().display().to_string();
+        for p in long_functions_without_a_reason(&std::fs::read_to_string(&f).unwrap()) {
+            problems.push(format!("{rel}: {p}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "xtask functions over {MAX_FN_LINES} lines without a doc comment saying why they are \
+         long (split them into named steps, or say why not): {problems:#?}"
+    );
+}
+
 /// Where `unsafe` may appear (ARCHITECTURE.md, "Invariants").
 const UNSAFE_ALLOWED: &[&str] = &[
     "crates/ggen-domain/src/snapshot/epoch.rs",
@@ -409,6 +481,8 @@ fn find_circle(
         .find_map(|n| visit(n, edges, &mut Vec::new(), &mut done))
 }
 
+/// Long on purpose: read the files, build the edges, then look for upward edges and circles;
+/// one pass over the tree that reads top to bottom.
 #[test]
 fn xtask_modules_form_layers_without_circles() {
     use std::collections::{BTreeMap, BTreeSet};
