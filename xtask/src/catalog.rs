@@ -18,14 +18,22 @@ pub struct Catalog {
     pub units: BTreeMap<String, Unit>,
     /// Benches that record per-operation latency percentiles.
     pub latency: BTreeSet<String>,
-    /// Benches `--instructions` counts (from each suite's plan, `bench_format::harness`); also
-    /// the single-threaded ones, which the paired claims use.
+    /// Benches `--instructions` counts (from each suite's plan, `bench_format::harness`). Ask
+    /// [`Catalog::single_threaded`] for the other meaning a plan's `counted` line carries.
     pub counted: BTreeSet<String>,
     /// Each Criterion suite's plan, read once while listing, by suite name.
     pub plans: BTreeMap<String, Vec<bench_format::harness::PlanLine>>,
 }
 
 impl Catalog {
+    /// Whether bench `id` runs on one thread: a plan lists a bench as counted only if it is
+    /// deterministic and single-threaded (`benches_common::harness`), so the counted set is
+    /// also the single-threaded set. The paired claims put such a pair in one process on one
+    /// CPU.
+    pub fn single_threaded(&self, id: &str) -> bool {
+        self.counted.contains(id)
+    }
+
     /// A catalog of time benches without latency.
     #[cfg(test)]
     pub fn from_ids(ids: impl IntoIterator<Item = String>) -> Self {

@@ -368,8 +368,8 @@ impl Run<'_> {
         let mut multi: Vec<usize> = Vec::new();
         for (k, p) in pairs.iter().enumerate() {
             let single = p.machine.is_none()
-                && catalog.counted.contains(p.num)
-                && catalog.counted.contains(p.den);
+                && catalog.single_threaded(p.num)
+                && catalog.single_threaded(p.den);
             if !single {
                 multi.push(k);
                 continue;
