@@ -2,6 +2,8 @@
 
 use std::fmt::Write as _;
 
+use super::table::{Cell, Table};
+
 use super::compare::IntervalsOver;
 use super::{Comparison, Report, threshold_pct};
 use crate::budgets::Verdict;
@@ -154,18 +156,28 @@ pub fn markdown(r: &Report) -> String {
         s,
         "Mean per iteration with its 95% interval (Criterion's bootstrap; for the `system` suite, whose iteration is one whole process run, a t-interval over the runs); figures are means of samples, not latency percentiles (those appear only where a suite recorded single operations).\n"
     );
-    let _ = writeln!(s, "| bench | mean | 95% CI | details |\n|---|---|---|---|");
-    for b in super::display_order(&r.benches) {
-        let _ = writeln!(
-            s,
-            "| `{}` | {} | [{}, {}] | {} |",
-            b.id,
-            format(b.mean.point, b.unit),
-            format(b.mean.lower, b.unit),
-            format(b.mean.upper, b.unit),
-            bench_extra(b)
-        );
-    }
+    let rows = super::display_order(&r.benches)
+        .into_iter()
+        .map(|b| {
+            vec![
+                Cell::Bench(b.id.clone()),
+                Cell::Text(format(b.mean.point, b.unit)),
+                Cell::Text(format!(
+                    "[{}, {}]",
+                    format(b.mean.lower, b.unit),
+                    format(b.mean.upper, b.unit)
+                )),
+                Cell::Text(bench_extra(b)),
+            ]
+        })
+        .collect();
+    let table = Table {
+        head: vec!["bench", "mean", "95% CI", "details"],
+        rows,
+    };
+    // The table's blank line ends the report.
+    s.push_str(table.markdown().trim_end_matches('\n'));
+    s.push('\n');
     s
 }
 
@@ -191,6 +203,18 @@ mod tests {
         ] {
             assert!(md.contains(needle), "missing {needle:?} in\n{md}");
         }
+    }
+
+    #[test]
+    fn a_pipe_in_a_bench_detail_does_not_split_its_row() {
+        let mut r = crate::testing::sample_report();
+        r.benches[0].counters.insert("a|b".into(), 1.0);
+        let md = markdown(&r);
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| `s/det/indexed/10` |"))
+            .unwrap();
+        assert!(row.ends_with("a\\|b 1.000 |"), "{row}");
     }
 
     #[test]
