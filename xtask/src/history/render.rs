@@ -37,7 +37,7 @@ fn value(v: f64, s: &Series) -> String {
     }
 }
 
-fn change_row(s: &Series, c: &Change) -> Vec<Cell> {
+fn change_row(s: &Series, c: &Change, commits: Option<&str>) -> Vec<Cell> {
     let commit = match &c.previous_rev {
         Some(p) => format!("{}..{}", short(p), short(&c.git_rev)),
         None => short(&c.git_rev).to_owned(),
@@ -47,7 +47,13 @@ fn change_row(s: &Series, c: &Change) -> Vec<Cell> {
         href: format!("#{}", anchor(s)),
     };
     vec![
-        Cell::Code(commit),
+        match commits {
+            Some(url) => Cell::Link {
+                code: commit,
+                href: format!("{url}{}", c.git_rev),
+            },
+            None => Cell::Code(commit),
+        },
         bench,
         Cell::Text(s.key.metric.clone()),
         Cell::Text(format!("{} → {}", value(c.before, s), value(c.after, s))),
@@ -71,11 +77,11 @@ fn change_row(s: &Series, c: &Change) -> Vec<Cell> {
 }
 
 /// The change points, newest run first.
-fn table(series: &[Series]) -> Table {
+fn table(series: &[Series], commits: Option<&str>) -> Table {
     let mut rows: Vec<(&str, Vec<Cell>)> = Vec::new();
     for s in series {
         for c in &s.changes {
-            rows.push((c.run_id.as_str(), change_row(s, c)));
+            rows.push((c.run_id.as_str(), change_row(s, c, commits)));
         }
     }
     rows.sort_by(|a, b| b.0.cmp(a.0));
@@ -122,7 +128,7 @@ pub fn markdown(series: &[Series], s: &Settings, database: &str) -> String {
         summary(series, s, database)
     );
     if series.iter().any(|x| !x.changes.is_empty()) {
-        out.push_str(&table(series).markdown());
+        out.push_str(&table(series, None).markdown());
     }
     out
 }
@@ -199,7 +205,9 @@ fn plot(s: &Series) -> String {
 
 /// `history.html`: the summary, the table of change points, and every series' plot (those with
 /// change points first).
-pub fn html(series: &[Series], s: &Settings, database: &str) -> String {
+/// `commits`: where a commit's page is, as a prefix of its sha (a GitHub repository's
+/// `…/commit/`), when known; the change table's commits link there.
+pub fn html(series: &[Series], s: &Settings, database: &str, commits: Option<&str>) -> String {
     let esc = crate::report::esc;
     let mut out = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Benchmark history</title>\
@@ -209,7 +217,7 @@ pub fn html(series: &[Series], s: &Settings, database: &str) -> String {
     );
     let _ = write!(out, "<p>{}</p>", esc(&summary(series, s, database)));
     if series.iter().any(|x| !x.changes.is_empty()) {
-        out.push_str(&table(series).html());
+        out.push_str(&table(series, commits).html());
     }
     let mut order: Vec<&Series> = series.iter().collect();
     order.sort_by_key(|x| x.changes.is_empty());
@@ -272,10 +280,20 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("| `rev04aaaaa..rev05aaaaa` | `s/g/f/1` | instructions | 100 → 103 | +3.00% | 0 (exact) | quick (plain) | `run5` |"), "{md}");
-        let html = html(&s, &Settings::default(), "h.sqlite");
+        let html = html(&s, &Settings::default(), "h.sqlite", None);
         assert!(html.contains("<line"), "the change is marked on the plot");
         assert!(html.contains(&format!("href=\"#{}\"", anchor(&s[0]))));
         assert!(html.contains(&format!("id=\"{}\"", anchor(&s[0]))));
+        let linked = super::html(
+            &s,
+            &Settings::default(),
+            "h.sqlite",
+            Some("https://github.com/o/r/commit/"),
+        );
+        assert!(
+            linked.contains("<a href=\"https://github.com/o/r/commit/rev05aaaaaaaaaaaa\"><code>rev04aaaaa..rev05aaaaa</code></a>"),
+            "{linked}"
+        );
     }
 
     #[test]

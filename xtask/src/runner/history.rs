@@ -68,7 +68,13 @@ pub fn history(args: &HistoryArgs) -> Result<Outcome> {
     out.add(files[1].clone(), json);
     out.add(
         files[2].clone(),
-        render::html(&series, &args.settings, &name).into_bytes(),
+        render::html(
+            &series,
+            &args.settings,
+            &name,
+            commit_url(&ws.root).as_deref(),
+        )
+        .into_bytes(),
     );
     out.commit()?;
     println!("{md}");
@@ -90,4 +96,40 @@ pub fn import(dirs: &[PathBuf], given: Option<&Path>) -> Result<Outcome> {
         reports.len() - added
     );
     Ok(Outcome::Success)
+}
+
+/// `https://github.com/OWNER/REPO/commit/` when the checkout's `origin` is on GitHub (the
+/// history page links its change points' commits there); `None` otherwise.
+fn commit_url(root: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .current_dir(root)
+        .args(["remote", "get-url", "origin"])
+        .output()
+        .ok()?;
+    github_commits(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// The commit-page prefix of a GitHub remote URL (https or ssh form).
+fn github_commits(remote: &str) -> Option<String> {
+    let path = remote
+        .strip_prefix("https://github.com/")
+        .or_else(|| remote.strip_prefix("git@github.com:"))
+        .or_else(|| remote.strip_prefix("ssh://git@github.com/"))?;
+    let path = path.trim_end_matches('/').trim_end_matches(".git");
+    (path.split('/').count() == 2 && !path.contains(' '))
+        .then(|| format!("https://github.com/{path}/commit/"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn github_remotes_give_a_commit_url_and_others_none() {
+        let want = Some("https://github.com/o/r/commit/".to_owned());
+        assert_eq!(super::github_commits("https://github.com/o/r.git"), want);
+        assert_eq!(super::github_commits("git@github.com:o/r.git"), want);
+        assert_eq!(super::github_commits("ssh://git@github.com/o/r"), want);
+        assert_eq!(super::github_commits("/work/main"), None);
+        assert_eq!(super::github_commits("https://gitlab.com/o/r.git"), None);
+        assert_eq!(super::github_commits(""), None);
+    }
 }
