@@ -56,8 +56,24 @@ fn lock_at(path: &std::path::Path, wait: bool, me: &str) -> Result<RunLock> {
         .open(path)
         .with_context(|| format!("{}: cannot open the benchmark lock file", path.display()))?;
     let mut told = false;
+    // A run that arrives while others wait queues behind them, even if the lock is free at
+    // that instant (the waiter whose turn it is may be between two polls).
+    let mut ticket: Option<Ticket> = None;
+    if wait && Ticket::any_waiting(path) {
+        ticket = Some(Ticket::take(path)?);
+    }
     loop {
-        match file.try_lock() {
+        // First come, first served: a run that waits takes a ticket, and tries the lock only when
+        // no live waiter came before it. Without the queue a waiter polling the lock could starve
+        // behind runs that follow each other closely (a bisect's probes: one waiting run got
+        // no turn for 16 minutes while the probes took turns).
+        let turn = ticket.as_ref().is_none_or(Ticket::first);
+        let attempt = if turn {
+            file.try_lock()
+        } else {
+            Err(std::fs::TryLockError::WouldBlock)
+        };
+        match attempt {
             Ok(()) => break,
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
@@ -75,6 +91,9 @@ fn lock_at(path: &std::path::Path, wait: bool, me: &str) -> Result<RunLock> {
                         path.display()
                     );
                 }
+                if ticket.is_none() {
+                    ticket = Some(Ticket::take(path)?);
+                }
                 if !told {
                     eprintln!(
                         "waiting for another benchmark run to finish ({holder}; lock {})...",
@@ -90,6 +109,7 @@ fn lock_at(path: &std::path::Path, wait: bool, me: &str) -> Result<RunLock> {
             }
         }
     }
+    drop(ticket);
     // Ours now: say who holds it (for whoever waits).
     file.set_len(0)
         .and_then(|()| file.rewind())
@@ -107,6 +127,77 @@ fn lock_at(path: &std::path::Path, wait: bool, me: &str) -> Result<RunLock> {
         eprintln!("the other run finished; starting");
     }
     Ok(RunLock { _file: file })
+}
+
+/// A waiting run's place in the queue: a file `<lock>.queue/<nanoseconds>-<pid>`, removed when
+/// the run gets the lock or stops waiting (also on an error or a signal, by drop).
+struct Ticket {
+    dir: PathBuf,
+    name: String,
+}
+
+impl Ticket {
+    fn take(lock: &std::path::Path) -> Result<Self> {
+        let dir = PathBuf::from(format!("{}.queue", lock.display()));
+        std::fs::create_dir_all(&dir).with_context(|| {
+            format!("{}: cannot create the queue of waiting runs", dir.display())
+        })?;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!("{nanos:024}-{}", std::process::id());
+        std::fs::write(dir.join(&name), b"")
+            .with_context(|| format!("{}: cannot queue", dir.display()))?;
+        Ok(Self { dir, name })
+    }
+
+    /// Whether no live waiter queued before this one.
+    fn first(&self) -> bool {
+        !live_tickets(&self.dir, Some(&self.name))
+    }
+
+    /// Whether any live run waits for the lock at `lock`.
+    fn any_waiting(lock: &std::path::Path) -> bool {
+        live_tickets(&PathBuf::from(format!("{}.queue", lock.display())), None)
+    }
+}
+
+/// Whether `dir` holds a ticket of a live process (before `name`, if given). Tickets of
+/// processes that no longer run (killed while waiting) are removed as they are found.
+fn live_tickets(dir: &std::path::Path, before: Option<&str>) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    let mut live = false;
+    for n in entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| before.is_none_or(|b| n.as_str() < b))
+    {
+        let alive = n
+            .rsplit_once('-')
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+            .is_none_or(process_alive);
+        if alive {
+            live = true;
+        } else {
+            let _ = std::fs::remove_file(dir.join(&n));
+        }
+    }
+    live
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.dir.join(&self.name));
+    }
+}
+
+/// Whether process `pid` runs (Linux: its `/proc` entry; elsewhere assumed alive, so a dead
+/// waiter's ticket waits for its file to be removed by hand).
+fn process_alive(pid: u32) -> bool {
+    let proc = std::path::Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
 }
 
 /// CPU time so far, in clock ticks: all CPUs' busy time, and this process's own with its
@@ -280,5 +371,62 @@ mod tests {
         let again = lock_at(&path, false, "third run");
         assert!(again.is_ok(), "released when the holder is dropped");
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_waiting_run_is_not_starved_by_runs_that_follow_each_other() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let path = std::env::temp_dir().join(format!("ggen-lock-fair-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(PathBuf::from(format!("{}.queue", path.display())));
+        let turns = Arc::new(AtomicUsize::new(0));
+        const TURNS: usize = 12;
+        // A bisect's probes: each takes the lock again right after the last released it.
+        let first = lock_at(&path, true, "probe").unwrap();
+        let (p, t) = (path.clone(), Arc::clone(&turns));
+        let probes = std::thread::spawn(move || {
+            let mut held = Some(first);
+            for _ in 0..TURNS {
+                let lock = held
+                    .take()
+                    .unwrap_or_else(|| lock_at(&p, true, "probe").unwrap());
+                t.fetch_add(1, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(40));
+                drop(lock);
+            }
+        });
+        std::thread::sleep(Duration::from_millis(10));
+        let waiting = lock_at(&path, true, "the waiting run").unwrap();
+        let at = turns.load(Ordering::SeqCst);
+        drop(waiting);
+        probes.join().unwrap();
+        assert!(
+            at < TURNS,
+            "the waiting run got the lock only after all {TURNS} probes ({at})"
+        );
+        let _ = std::fs::remove_file(&path);
+        let _ = std::fs::remove_dir_all(PathBuf::from(format!("{}.queue", path.display())));
+    }
+
+    #[test]
+    fn tickets_of_dead_waiters_are_cleared() {
+        let dir = std::env::temp_dir().join(format!("ggen-lock-dead-{}.queue", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // pid 0 runs no program /proc knows of: a waiter that is gone.
+        std::fs::write(dir.join(format!("{:024}-0", 1)), b"").unwrap();
+        assert!(
+            !live_tickets(&dir, None),
+            "a dead waiter's ticket does not hold the queue"
+        );
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            0,
+            "and is removed"
+        );
+        std::fs::write(dir.join(format!("{:024}-{}", 1, std::process::id())), b"").unwrap();
+        assert!(live_tickets(&dir, None));
+        assert!(!live_tickets(&dir, Some("000000000000000000000000-1")));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
