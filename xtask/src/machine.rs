@@ -76,15 +76,7 @@ fn lock_at(path: &std::path::Path, wait: bool, me: &str) -> Result<RunLock> {
         match attempt {
             Ok(()) => break,
             Err(std::fs::TryLockError::WouldBlock) => {
-                let mut holder = String::new();
-                let _ = file.rewind();
-                let _ = file.read_to_string(&mut holder);
-                let holder = holder.trim();
-                let holder = if holder.is_empty() {
-                    "another run"
-                } else {
-                    holder
-                };
+                let holder = holder(&mut file);
                 if !wait {
                     bail!(
                         "another benchmark run is measuring on this machine ({holder}; lock {}); two runs at once would measure each other. Wait for it, or run without --no-wait to wait",
@@ -127,6 +119,17 @@ fn lock_at(path: &std::path::Path, wait: bool, me: &str) -> Result<RunLock> {
         eprintln!("the other run finished; starting");
     }
     Ok(RunLock { _file: file })
+}
+
+/// Who holds the lock, as its holder wrote it in the lock file ("another run" if it did not).
+fn holder(file: &mut std::fs::File) -> String {
+    let mut holder = String::new();
+    let _ = file.rewind();
+    let _ = file.read_to_string(&mut holder);
+    match holder.trim() {
+        "" => "another run".to_owned(),
+        h => h.to_owned(),
+    }
 }
 
 /// A waiting run's place in the queue: a file `<lock>.queue/<nanoseconds>-<pid>`, removed when
