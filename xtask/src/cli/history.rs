@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
-use super::{Command, Profile, parse_count, parse_threshold};
+use super::{Command, Profile, parse_count, parse_threshold, set_profile};
 
 /// Options of `cargo xtask history`.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,16 +118,8 @@ pub(super) fn parse_bisect(p: &mut lexopt::Parser) -> Result<Command> {
             Long("good") => good = Some(p.value()?.string()?),
             Long("bad") => bad = Some(p.value()?.string()?),
             Long("instructions") => instructions = true,
-            Long("quick") | Long("full") => {
-                let chosen = if arg == Long("quick") {
-                    Profile::Quick
-                } else {
-                    Profile::Full
-                };
-                if profile.replace(chosen).is_some_and(|prev| prev != chosen) {
-                    bail!("--quick and --full are mutually exclusive");
-                }
-            }
+            Long("quick") => set_profile(&mut profile, Profile::Quick)?,
+            Long("full") => set_profile(&mut profile, Profile::Full)?,
             Long("rounds") => {
                 rounds = Some(parse_count("--rounds", &p.value()?.string()?, 6, 1000)?)
             }

@@ -314,17 +314,8 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     let mut profile_set: Option<Profile> = None;
     while let Some(arg) = p.next()? {
         match arg {
-            Long("quick") | Long("full") => {
-                let chosen = if arg == Long("quick") {
-                    Profile::Quick
-                } else {
-                    Profile::Full
-                };
-                if profile_set.is_some_and(|prev| prev != chosen) {
-                    bail!("--quick and --full are mutually exclusive");
-                }
-                profile_set = Some(chosen);
-            }
+            Long("quick") => set_profile(&mut profile_set, Profile::Quick)?,
+            Long("full") => set_profile(&mut profile_set, Profile::Full)?,
             Short('p') | Long("package") => args.packages.push(p.value()?.string()?),
             Long("bench") => args.suites.push(p.value()?.string()?),
             Long("filter") => {
@@ -382,6 +373,14 @@ fn parse_bench(p: &mut lexopt::Parser) -> Result<Command> {
     }
     check_bench_combinations(&mut args)?;
     Ok(Command::Bench(args))
+}
+
+/// `--quick` or `--full` (either may repeat; both is an error).
+fn set_profile(set: &mut Option<Profile>, chosen: Profile) -> Result<()> {
+    if set.replace(chosen).is_some_and(|prev| prev != chosen) {
+        bail!("--quick and --full are mutually exclusive");
+    }
+    Ok(())
 }
 
 /// `--export KIND=PATH`.
