@@ -12,8 +12,8 @@
 //! suite's run is bracketed by readings of `/proc/stat` (all CPUs' busy time) and
 //! `/proc/self/stat` (this process and the children it has waited for, which include the suite's
 //! bench binary): what is busy beyond our own share is other processes. A suite during which they
-//! used more than [`UNDER_LOAD_CPUS`] of a CPU is reported "measured under load" in the report's
-//! header and on stderr. Linux only; elsewhere nothing is sampled and the header says so.
+//! used more than [`UNDER_LOAD_CPUS`](bench_report::load::UNDER_LOAD_CPUS) of a CPU is reported
+//! "measured under load" in the report's header and on stderr. Linux only; elsewhere nothing is sampled and the header says so.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, Write as _};
@@ -21,13 +21,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use serde::{Deserialize, Serialize};
 
 /// Environment variable naming the lock file (tests use their own).
 pub const LOCK_ENV: &str = "GGEN_BENCH_LOCK";
 
-/// Other processes using more than this many CPUs during a suite mark it "measured under load".
-pub const UNDER_LOAD_CPUS: f64 = 0.2;
+// What a suite's reading is, and when it counts as "under load": in the pure half.
+pub use bench_report::load::CpuUse;
 
 /// Held for the whole run; dropping it (or exiting) releases the lock.
 #[derive(Debug)]
@@ -258,23 +257,6 @@ fn own_ticks(stat: &str) -> Option<u64> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     // After ")": state is field 3, so field n is f[n - 3].
     (14..=17).map(|n| f.get(n - 3)?.parse::<u64>().ok()).sum()
-}
-
-/// How much other processes used the CPUs around one suite.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CpuUse {
-    pub suite: String,
-    /// CPUs other processes used in the 50 ms before the suite started.
-    pub others_before: f64,
-    /// CPUs other processes used while the suite ran.
-    pub others_during: f64,
-}
-
-impl CpuUse {
-    /// Whether the suite was measured while other processes used a CPU.
-    pub fn under_load(&self) -> bool {
-        self.others_before.max(self.others_during) > UNDER_LOAD_CPUS
-    }
 }
 
 /// Samples other processes' CPU use for 50 ms before a suite; returns the reading to pass to

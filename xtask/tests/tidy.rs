@@ -2,7 +2,8 @@
 //! is for; no debugging or placeholder macros are left behind; relative links in the docs resolve;
 //! files stay small enough to hold one concept; `unsafe` appears only where ARCHITECTURE.md says,
 //! each block with a `// SAFETY:` comment, and every library crate forbids it otherwise; ggen-domain
-//! takes its locks and atomic pointer from its loom seam.
+//! takes its locks and atomic pointer from its loom seam; the harness's functions over 80 lines
+//! say why. The harness's module layers are checked in `layers.rs`.
 
 use std::path::{Path, PathBuf};
 
@@ -99,7 +100,13 @@ fn relative_links_in_docs_resolve() {
 /// Every `.rs` file of the workspace's crates.
 fn crate_sources(root: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    for dir in ["crates", "xtask", "benches-common", "bench-format"] {
+    for dir in [
+        "crates",
+        "xtask",
+        "benches-common",
+        "bench-format",
+        "bench-report",
+    ] {
         files_with_ext(&root.join(dir), "rs", &mut files);
     }
     files
@@ -188,7 +195,9 @@ fn long_functions_say_why() {
     );
     let root = workspace_root();
     let mut files = Vec::new();
-    files_with_ext(&root.join("xtask"), "rs", &mut files);
+    for dir in ["xtask", "bench-report"] {
+        files_with_ext(&root.join(dir), "rs", &mut files);
+    }
     let mut problems = Vec::new();
     for f in files {
         let rel = f.strip_prefix(&root).unwrap().display().to_string();
@@ -198,7 +207,7 @@ fn long_functions_say_why() {
     }
     assert!(
         problems.is_empty(),
-        "xtask functions over {MAX_FN_LINES} lines without a doc comment saying why they are \
+        "harness functions (xtask, bench-report) over {MAX_FN_LINES} lines without a doc comment saying why they are \
          long (split them into named steps, or say why not): {problems:#?}"
     );
 }
@@ -248,6 +257,7 @@ fn unsafe_only_where_documented_and_always_justified() {
         "crates/ggen-core/src/lib.rs",
         "crates/ggen-ai/src/lib.rs",
         "bench-format/src/lib.rs",
+        "bench-report/src/lib.rs",
     ] {
         let text = std::fs::read_to_string(root.join(lib)).unwrap();
         if !text.contains("forbid(unsafe_code)") {
@@ -261,7 +271,7 @@ fn unsafe_only_where_documented_and_always_justified() {
 const LAYERS: &[&str] = &["ggen-domain", "ggen-core", "ggen-ai", "ggen-cli"];
 
 /// Crates that must depend on no ggen crate at all.
-const TOOLING: &[&str] = &["benches-common", "bench-format", "xtask"];
+const TOOLING: &[&str] = &["benches-common", "bench-format", "bench-report", "xtask"];
 
 #[test]
 fn ggen_dependencies_point_down_and_are_used() {
@@ -372,199 +382,5 @@ fn ggen_domain_takes_its_locks_and_atomic_pointer_from_the_sync_seam() {
         offenders.is_empty(),
         "ggen-domain code must take locks and atomic pointers from `crate::sync` (the loom seam):\n{}",
         offenders.join("\n")
-    );
-}
-
-/// The xtask's layers, bottom first (docs/ARCHITECTURE.md, "xtask"): a module may use modules
-/// of its own layer or below, never above, and no two modules may use each other, directly or
-/// round a circle.
-const XTASK_LAYERS: &[(&str, &[&str])] = &[
-    // What a run is: benches, units, the catalog of ids, claims and verdicts, statistics. No I/O.
-    ("model", &["results", "units", "catalog", "claim", "stats"]),
-    // Starting processes and reading what they measured.
-    (
-        "measure",
-        &[
-            "interrupt",
-            "host",
-            "machine",
-            "workspace",
-            "system",
-            "suites",
-            "instructions",
-            "paired",
-            "against",
-        ],
-    ),
-    // Verdicts from measurements.
-    ("judge", &["budgets", "changepoint"]),
-    // Rendering and writing what was judged.
-    ("report", &["report", "output", "history"]),
-    // The command line and the commands (and the unit tests' fixtures).
-    ("cli", &["cli", "runner", "bisect", "testing"]),
-];
-
-/// A file without its test module. Its comments stay: a doc link or a path named in a comment
-/// (`crate::paired::claims`) is knowledge of that module too, and an upward one is as much a
-/// layering error as an import.
-fn code_of(text: &str) -> String {
-    // The test module is the `#[cfg(test)]` item that is a `mod` (after any other attributes);
-    // a `#[cfg(test)]` helper function before it is code like the rest.
-    let mut at = 0;
-    while let Some(i) = text[at..].find("#[cfg(test)]") {
-        let start = at + i;
-        let rest = &text[start + "#[cfg(test)]".len()..];
-        let item = rest
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty() && !l.starts_with("#["))
-            .unwrap_or("");
-        if item.starts_with("mod ") || item.contains(" mod ") {
-            return text[..start].to_owned();
-        }
-        at = start + 1;
-    }
-    text.to_owned()
-}
-
-/// Names following `prefix` in `code` (`crate::` → the top-level modules a file uses).
-fn names_after(code: &str, prefix: &str) -> std::collections::BTreeSet<String> {
-    code.match_indices(prefix)
-        .filter(|(i, _)| {
-            // `crate::x` but not `some_crate::x`
-            !code[..*i]
-                .chars()
-                .last()
-                .is_some_and(|c| c.is_alphanumeric() || c == '_')
-        })
-        .map(|(i, _)| {
-            code[i + prefix.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect::<String>()
-        })
-        .filter(|n| !n.is_empty())
-        .collect()
-}
-
-/// A circle in `edges`, if any, as the modules along it.
-fn find_circle(
-    edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
-) -> Option<Vec<String>> {
-    fn visit(
-        n: &str,
-        edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
-        path: &mut Vec<String>,
-        done: &mut std::collections::BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(at) = path.iter().position(|p| p == n) {
-            let mut circle = path[at..].to_vec();
-            circle.push(n.to_owned());
-            return Some(circle);
-        }
-        if done.contains(n) {
-            return None;
-        }
-        path.push(n.to_owned());
-        for m in edges.get(n).into_iter().flatten() {
-            if let Some(c) = visit(m, edges, path, done) {
-                return Some(c);
-            }
-        }
-        path.pop();
-        done.insert(n.to_owned());
-        None
-    }
-    let mut done = std::collections::BTreeSet::new();
-    edges
-        .keys()
-        .find_map(|n| visit(n, edges, &mut Vec::new(), &mut done))
-}
-
-/// Long on purpose: read the files, build the edges, then look for upward edges and circles;
-/// one pass over the tree that reads top to bottom.
-#[test]
-fn xtask_modules_form_layers_without_circles() {
-    use std::collections::{BTreeMap, BTreeSet};
-    let src = workspace_root().join("xtask/src");
-    let mut files = Vec::new();
-    files_with_ext(&src, "rs", &mut files);
-    let layer_of = |m: &str| XTASK_LAYERS.iter().position(|(_, ms)| ms.contains(&m));
-    let mut top: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    // Per directory: file → sibling files it uses (`super::x`, where x is a sibling file).
-    let mut siblings: BTreeMap<String, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
-    let mut problems = Vec::new();
-    for f in &files {
-        let rel = f
-            .strip_prefix(&src)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
-        if rel == "main.rs" || rel.ends_with("_tests.rs") {
-            continue; // the root declares everything; test files are not layers
-        }
-        let module = rel
-            .split('/')
-            .next()
-            .unwrap()
-            .trim_end_matches(".rs")
-            .to_owned();
-        if layer_of(&module).is_none() {
-            problems.push(format!(
-                "xtask/src/{rel}: module `{module}` is in no layer of XTASK_LAYERS (tidy.rs)"
-            ));
-            continue;
-        }
-        let code = code_of(&std::fs::read_to_string(f).unwrap());
-        for used in names_after(&code, "crate::") {
-            if used != module && layer_of(&used).is_some() {
-                top.entry(module.clone()).or_default().insert(used);
-            }
-        }
-        if let Some((dir, file)) = rel.rsplit_once('/') {
-            let me = file.trim_end_matches(".rs");
-            if me != "mod" {
-                let dir_path = src.join(dir);
-                for used in names_after(&code, "super::") {
-                    if used != me && dir_path.join(format!("{used}.rs")).exists() {
-                        siblings
-                            .entry(dir.to_owned())
-                            .or_default()
-                            .entry(me.to_owned())
-                            .or_default()
-                            .insert(used);
-                    }
-                }
-            }
-        }
-    }
-    for (from, tos) in &top {
-        for to in tos {
-            let (a, b) = (layer_of(from).unwrap(), layer_of(to).unwrap());
-            if b > a {
-                problems.push(format!(
-                    "upward: `{from}` ({}) uses `{to}` ({})",
-                    XTASK_LAYERS[a].0, XTASK_LAYERS[b].0
-                ));
-            }
-        }
-    }
-    if let Some(c) = find_circle(&top) {
-        problems.push(format!("circle of modules: {}", c.join(" → ")));
-    }
-    for (dir, edges) in &siblings {
-        if let Some(c) = find_circle(edges) {
-            problems.push(format!("circle in xtask/src/{dir}/: {}", c.join(" → ")));
-        }
-    }
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // The check sees what it must: the report's renderers use the counts tables.
-    assert!(
-        siblings["report"]["markdown"].contains("counts"),
-        "sibling edges not read: {siblings:?}"
-    );
-    assert!(
-        top["runner"].contains("cli"),
-        "module edges not read: {top:?}"
     );
 }

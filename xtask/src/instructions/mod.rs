@@ -9,9 +9,10 @@
 //! so estimated cycles compare across machines. Raw outputs stay in the run folder
 //! (`callgrind/`); the counts go into the report, baselines and exports.
 
-pub mod callgrind;
-pub mod compare;
-pub mod functions;
+// What the counts are and how they compare: the pure half, in `bench-report`.
+pub use bench_report::instructions::{
+    Counts, DEFAULT_THRESHOLD, Summary, Uncounted, callgrind, compare,
+};
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -20,17 +21,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use bench_format::harness::{IDS_ENV, MEASURED_SYMBOL, MODE_COUNT, MODE_ENV, PlanLine};
-use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::interrupt;
 use crate::suites::Built;
 use crate::workspace::{SuiteKind, Workspace};
-
-/// Default `--ir-threshold`: the smallest change in instructions per iteration flagged. Two
-/// unchanged runs here differ by at most 7 instructions in 1.7 × 10⁸ (see docs/BENCHMARKS.md),
-/// so 1% is far above the noise and below the 2–10% regressions contributors make.
-pub const DEFAULT_THRESHOLD: f64 = 0.01;
 
 /// How valgrind runs: callgrind with a fixed cache model (32 KiB 8-way L1s, 8 MiB 16-way LL,
 /// 64-byte lines) and collection only inside the harness's measured function.
@@ -43,45 +38,6 @@ pub const VALGRIND_ARGS: [&str; 7] = [
     "--collect-atstart=no",
     "--compress-strings=no",
 ];
-
-pub use crate::results::Counts;
-
-impl Counts {
-    /// Per-iteration counts from callgrind's totals.
-    pub fn from_events(e: &callgrind::Events, iterations: u64) -> Self {
-        let n = iterations as f64;
-        let (l1, ll, ram) = e.hits();
-        Self {
-            iterations,
-            instructions: e.ir as f64 / n,
-            estimated_cycles: e.estimated_cycles() as f64 / n,
-            l1_hits: l1 as f64 / n,
-            ll_hits: ll as f64 / n,
-            ram_hits: ram as f64 / n,
-        }
-    }
-}
-
-/// A bench, or a whole group, that was not counted, and why (from its suite's plan).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Uncounted {
-    /// `suite/group/function/parameter`, or `suite/group` for a whole group.
-    pub id: String,
-    pub reason: String,
-}
-
-/// The counting pass of a run, as the report records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
-    /// `valgrind --version`.
-    pub valgrind: String,
-    /// Wall time of the counting pass (excluding compilation).
-    pub duration_s: f64,
-    /// Benches counted.
-    pub counted: usize,
-    /// Selected benches (or groups) not counted, with the reason each suite gives.
-    pub uncounted: Vec<Uncounted>,
-}
 
 /// The valgrind version, or the one-line error that says what to install.
 pub fn check_valgrind() -> Result<String> {

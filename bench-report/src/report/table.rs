@@ -9,20 +9,27 @@ use super::{Report, esc};
 
 /// One cell: plain text, code, or a verdict (coloured in HTML by its label's class).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cell {
+pub enum Cell {
+    /// Plain text.
     Text(String),
+    /// Code (backticks in markdown, `<code>` in HTML).
     Code(String),
+    /// A verdict label (`PASS`, `FAIL`, …).
     Verdict(&'static str),
     /// A bench id: code in markdown, a link to its group's section in HTML.
     Bench(String),
     /// Code that links to `href` in HTML (plain code in markdown).
     Link {
+        /// The code shown.
         code: String,
+        /// Where it links in HTML.
         href: String,
     },
     /// Text with an HTML class (a comparison's verdict: `regressed`, `improved`, …).
     Class {
+        /// The text shown.
         text: String,
+        /// Its HTML class.
         class: String,
     },
 }
@@ -61,8 +68,10 @@ impl Cell {
 
 /// A table: column titles (none for a key/value table, whose first column is the key) and rows.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Table {
+pub struct Table {
+    /// Column titles; empty for a key/value table.
     pub head: Vec<&'static str>,
+    /// The rows, each as many cells as there are columns.
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -454,7 +463,7 @@ mod tests {
         let want = include_str!("golden_tables.txt");
         assert_eq!(
             got, want,
-            "the rendered tables changed; if on purpose, update xtask/src/report/golden_tables.txt to:\n{got}"
+            "the rendered tables changed; if on purpose, update bench-report/src/report/golden_tables.txt to:\n{got}"
         );
     }
 

@@ -1,5 +1,6 @@
-//! Test fixtures shared by the xtask's unit tests: a bench, a whole report, a synthetic Criterion
-//! bench directory, a fresh temporary directory. Compiled only for tests.
+//! Test fixtures shared by the unit tests of this crate and of the xtask: a bench, a whole report,
+//! a synthetic Criterion bench directory, a fresh temporary directory. Compiled only for tests
+//! (here with `cfg(test)`, for the xtask's tests with the `testing` feature).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,8 @@ pub fn write_bench(
     .unwrap();
 }
 
+/// A fresh, empty directory under the system's temporary directory, named for the test and
+/// this process.
 pub fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("xtask-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -83,6 +86,8 @@ pub fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// A small whole report (four benches, one with latencies, one in bytes; one scaling claim that
+/// passed) that the renderers' tests render.
 pub fn sample_report() -> Report {
     let bench = |id: &str, mean: f64, unit: Unit, samples: Vec<f64>| Bench {
         mean: Estimate {

@@ -220,7 +220,7 @@ mod tests {
         assert_eq!(
             got,
             include_str!("golden_counts.txt"),
-            "if on purpose, update xtask/src/report/golden_counts.txt to:\n{got}"
+            "if on purpose, update bench-report/src/report/golden_counts.txt to:\n{got}"
         );
     }
 }

@@ -26,8 +26,11 @@ use serde::{Deserialize, Serialize};
 pub struct Function {
     /// Source file of its first `fl=` and the smallest line of its own cost lines in that file.
     pub file: String,
+    /// That smallest line, when the function has cost lines in its file.
     pub line: Option<u64>,
+    /// Instructions executed in the function itself.
     pub self_ir: u64,
+    /// Instructions executed in it and in everything it calls.
     pub inclusive_ir: u64,
     /// The functions it calls, with the whole cost of those calls.
     pub calls: BTreeMap<String, u64>,
@@ -196,13 +199,17 @@ pub fn folded(m: &BTreeMap<String, Function>, iterations: u64) -> String {
 /// One function's cost per iteration in the baseline and in this run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionDelta {
+    /// The function's name, as callgrind reports it.
     pub function: String,
     /// `file:line` of the function (this run's, else the baseline's).
     pub at: String,
     /// Per iteration; `None` on the side where the function did not run (new / gone).
     pub base_self: Option<f64>,
+    /// This run's self cost per iteration.
     pub new_self: Option<f64>,
+    /// The baseline's inclusive cost per iteration.
     pub base_inclusive: Option<f64>,
+    /// This run's inclusive cost per iteration.
     pub new_inclusive: Option<f64>,
     /// This function's change of self cost over the bench's whole change of instructions.
     pub share: f64,

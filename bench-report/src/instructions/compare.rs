@@ -17,13 +17,17 @@ use crate::stats::Change;
 /// One counted bench against the baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CountDelta {
+    /// `suite/group/function/parameter`.
     pub id: String,
     /// Instructions per iteration, baseline and this run.
     pub base_instructions: f64,
+    /// Instructions per iteration in this run.
     pub new_instructions: f64,
     /// Estimated cycles per iteration, baseline and this run (information; not a verdict).
     pub base_estimated_cycles: f64,
+    /// Estimated cycles per iteration in this run.
     pub new_estimated_cycles: f64,
+    /// Regressed, improved or unchanged at the threshold.
     pub change: Change,
     /// For a bench that regressed or improved: the functions whose cost changed most
     /// ([`explain`]); empty otherwise, or when a side's callgrind output is missing.
@@ -54,9 +58,11 @@ impl CountDelta {
 pub struct CountComparison {
     /// Relative change of instructions flagged (0.01 = 1%).
     pub threshold: f64,
+    /// One row per bench counted on both sides.
     pub deltas: Vec<CountDelta>,
     /// Benches counted on one side only (run without `--instructions`, or newly counted).
     pub only_in_baseline: Vec<String>,
+    /// Benches counted in this run only.
     pub only_in_new: Vec<String>,
     /// What was counted when it is not the whole run against a baseline (`--against`: "the
     /// benches that regressed in wall time, side A vs side B").
@@ -65,6 +71,7 @@ pub struct CountComparison {
 }
 
 impl CountComparison {
+    /// How many benches regressed.
     pub fn regressions(&self) -> usize {
         self.deltas
             .iter()

@@ -11,7 +11,7 @@ mod export;
 mod html;
 mod markdown;
 mod svg;
-pub(crate) mod table;
+pub mod table;
 
 pub use compare::{Comparison, compare, compare_paired};
 pub use export::{bmf, github};
@@ -30,15 +30,23 @@ use crate::results::{Bench, Unit};
 /// Where, when and how a run happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
+    /// `YYYYMMDD-HHMMSS-mmm`, the run folder's name.
     pub run_id: String,
     /// UTC, RFC 3339.
     pub timestamp: String,
+    /// The CPU model (`/proc/cpuinfo`).
     pub host_cpu: String,
+    /// CPUs available to the run.
     pub cores: usize,
+    /// Operating system and kernel.
     pub os: String,
+    /// `rustc --version`.
     pub rustc: String,
+    /// Commit the run measured (short hash).
     pub git_rev: String,
+    /// Whether the working tree had uncommitted changes.
     pub git_dirty: bool,
+    /// `quick` or `full`.
     pub profile: String,
     /// Suites that were run.
     pub suites: Vec<String>,
@@ -56,7 +64,7 @@ pub struct Header {
     /// Other processes' CPU use before and during each suite (and the claims measured in turn),
     /// where the OS says (Linux); empty in reports written before it existed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub load: Vec<crate::machine::CpuUse>,
+    pub load: Vec<crate::load::CpuUse>,
 }
 
 impl Header {
@@ -84,7 +92,7 @@ impl Header {
         Some(if under.is_empty() {
             format!(
                 "no suite measured under load (other processes used at most {most:.2} CPUs; the limit is {})",
-                crate::machine::UNDER_LOAD_CPUS
+                crate::load::UNDER_LOAD_CPUS
             )
         } else {
             format!("MEASURED UNDER LOAD: {}", under.join("; "))
@@ -99,13 +107,18 @@ fn one() -> usize {
 /// A whole run: the content of `report.json` and of saved baselines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
+    /// Version of this format.
     pub schema: u32,
+    /// Where, when and how the run happened.
     pub header: Header,
+    /// Every bench measured, by id.
     pub benches: Vec<Bench>,
     /// Every bench id the workspace's suites define (from `--list`), run or not.
     pub known_ids: Vec<String>,
+    /// Every entry of `budgets.toml` with its verdict.
     pub evaluations: Vec<Evaluation>,
     #[serde(default)]
+    /// The comparison with a baseline or the `--against` side, if any.
     pub comparison: Option<Comparison>,
     /// With `--instructions`: the counting pass (valgrind version, duration, what was not
     /// counted and why). The counts themselves are on each bench (`Bench::counts`).
@@ -132,6 +145,7 @@ impl Report {
             || self.comparison.as_ref().is_some_and(Comparison::failed)
     }
 
+    /// The bench ids the workspace defines, as a set.
     pub fn known(&self) -> BTreeSet<String> {
         self.known_ids.iter().cloned().collect()
     }
@@ -189,7 +203,7 @@ pub fn spread(b: &Bench) -> (f64, &'static str) {
 }
 
 /// Escapes text for HTML and SVG.
-pub(crate) fn esc(s: &str) -> String {
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -32,8 +32,11 @@ pub use bench_format::{Latency, SIDE_FILE, SIDE_SCHEMA, SideFile, Unit};
 /// A point estimate and its 95% confidence interval, per iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// The estimate.
     pub point: f64,
+    /// Lower end of its 95% interval.
     pub lower: f64,
+    /// Upper end of its 95% interval.
     pub upper: f64,
 }
 
@@ -42,10 +45,15 @@ pub struct Estimate {
 pub struct Bench {
     /// `suite/group/function/parameter`.
     pub id: String,
+    /// First part of the id: the bench target.
     pub suite: String,
+    /// Second part: the Criterion group.
     pub group: String,
+    /// Third part: the function.
     pub function: String,
+    /// Fourth part: the parameter.
     pub parameter: String,
+    /// What one iteration's value measures (time or bytes).
     pub unit: Unit,
     /// Mean per iteration (Criterion's bootstrap estimate).
     pub mean: Estimate,
@@ -60,7 +68,9 @@ pub struct Bench {
     /// With `--repeat N` (N ≥ 2): each repeat's mean, the unit of between-run comparison.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub run_means: Vec<f64>,
+    /// Latency percentiles of single operations, when the suite recorded them.
     pub latency: Option<Latency>,
+    /// Counters from the side file (e.g. `samples_retaken`), per bench.
     pub counters: BTreeMap<String, f64>,
     /// With `--instructions`, for a counted bench: instructions and estimated cycles per
     /// iteration (an additive field: absent in runs without the flag).
@@ -117,6 +127,7 @@ struct SampleJson {
     times: Vec<f64>,
 }
 
+/// Reads and parses a JSON file; an error names the file.
 pub fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
     let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
     serde_json::from_slice(&bytes)
@@ -312,7 +323,9 @@ pub struct Counts {
     pub estimated_cycles: f64,
     /// L1 hits, LL hits and RAM accesses per iteration (instruction fetches and data).
     pub l1_hits: f64,
+    /// Last-level hits per iteration.
     pub ll_hits: f64,
+    /// RAM accesses per iteration.
     pub ram_hits: f64,
 }
 

@@ -18,6 +18,7 @@
 use bench_format::SplitMix64;
 use serde::{Deserialize, Serialize};
 
+/// Arithmetic mean (NaN for no values).
 pub fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
 }
@@ -39,8 +40,11 @@ pub fn mean_and_sd(xs: &[f64]) -> (f64, f64) {
 /// (Hodges–Lehmann) interval over rounds, as the producer says.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RatioCi {
+    /// The ratio.
     pub point: f64,
+    /// Lower end of its 95% interval.
     pub lower: f64,
+    /// Upper end of its 95% interval.
     pub upper: f64,
 }
 
@@ -266,8 +270,11 @@ fn signed_rank_critical(n: usize) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
+    /// Slower (or more instructions) beyond the threshold, interval and all.
     Regressed,
+    /// Faster beyond the threshold, interval and all.
     Improved,
+    /// Neither.
     Unchanged,
 }
 

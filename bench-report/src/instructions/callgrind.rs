@@ -17,14 +17,19 @@ pub struct Events {
     pub ir: u64,
     /// Data reads and writes.
     pub dr: u64,
+    /// Data writes.
     pub dw: u64,
     /// First-level misses: instruction fetch, data read, data write.
     pub i1mr: u64,
+    /// First-level data read misses.
     pub d1mr: u64,
+    /// First-level data write misses.
     pub d1mw: u64,
     /// Last-level misses (to RAM).
     pub ilmr: u64,
+    /// Last-level data read misses.
     pub dlmr: u64,
+    /// Last-level data write misses.
     pub dlmw: u64,
 }
 

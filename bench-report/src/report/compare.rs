@@ -38,6 +38,7 @@ pub struct Comparison {
     /// the rename call it `"unit"`).
     #[serde(default, alias = "unit")]
     pub intervals_over: IntervalsOver,
+    /// One row per bench compared.
     pub deltas: Vec<Delta>,
     /// Benches in both runs that could not be compared, and why (different units, a zero
     /// baseline, no usable interval). Each one fails the comparison: a bench that cannot be
@@ -46,6 +47,7 @@ pub struct Comparison {
     pub unusable: Vec<Unusable>,
     /// Ids in only one of the two runs.
     pub only_in_baseline: Vec<String>,
+    /// Ids in this run only.
     pub only_in_new: Vec<String>,
     /// Instruction counts against the baseline's, when either side has counts
     /// (`--instructions`). Deterministic, so a regression here always fails.
@@ -81,6 +83,7 @@ pub struct Unusable {
 }
 
 impl Comparison {
+    /// How many benches regressed.
     pub fn regressions(&self) -> usize {
         self.deltas
             .iter()

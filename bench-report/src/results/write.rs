@@ -18,6 +18,7 @@ pub struct MeasuredBench<'a> {
     pub rest: &'a str,
     /// The full id, `suite/group/function/parameter`.
     pub id: &'a str,
+    /// What one iteration's value measures.
     pub unit: Unit,
     /// Iterations per sample (the same for every sample).
     pub iters: u64,

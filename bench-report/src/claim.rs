@@ -13,10 +13,15 @@ use crate::units::format;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stat {
+    /// The mean per iteration.
     Mean,
+    /// The median per iteration.
     Median,
+    /// The 50th percentile of single operations (a suite's recorded latencies).
     P50,
+    /// The 95th percentile of single operations.
     P95,
+    /// The 99th percentile of single operations.
     P99,
     /// Instructions per iteration (`--instructions`; exact, no interval).
     Instructions,
@@ -39,9 +44,13 @@ impl Stat {
 /// `stat(id) <= max`, in `unit`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Budget {
+    /// The bench limited.
     pub id: String,
+    /// The statistic limited.
     pub stat: Stat,
+    /// The limit, in `unit`.
     pub max: f64,
+    /// The limit's unit.
     pub unit: Unit,
 }
 
@@ -53,30 +62,48 @@ pub enum Check {
     Budget(Budget),
     /// `mean(slow) / mean(fast) >= factor` (of instructions with `on = instructions`).
     Faster {
+        /// The bench that must be faster.
         fast: String,
+        /// The bench it must beat.
         slow: String,
+        /// How many times faster (`slow / fast`).
         factor: f64,
         #[serde(default, skip_serializing_if = "Metric::is_time")]
+        /// Means or instruction counts.
         on: Metric,
     },
     /// `mean(id) / mean(of) <= factor` (of instructions with `on = instructions`).
     Within {
+        /// The bench that must stay within `factor` of `of`.
         id: String,
+        /// The bench it is measured against.
         of: String,
+        /// The largest `id / of` allowed.
         factor: f64,
         #[serde(default, skip_serializing_if = "Metric::is_time")]
+        /// Means or instruction counts.
         on: Metric,
     },
     /// Log-log slope of `mean` over the numeric parameter of `series/*` is at most `max_exponent`.
-    Scaling { series: String, max_exponent: f64 },
+    Scaling {
+        /// `suite/group/function`: the benches whose parameters are the sizes.
+        series: String,
+        /// The largest slope allowed.
+        max_exponent: f64,
+    },
     /// `(serial / parallel) / (machine_serial / machine_parallel) >= at_least`: the code's
     /// speedup as a share of the machine's own speedup on independent work, both measured in
     /// the same rounds (by the claims engine).
     Efficiency {
+        /// The code on N threads.
         parallel: String,
+        /// The same code on one thread.
         serial: String,
+        /// The machine's independent work on N threads.
         machine_parallel: String,
+        /// The machine's independent work on one thread.
         machine_serial: String,
+        /// The least share of the machine's speedup the code must reach.
         at_least: f64,
         /// The claim assumes cross-CPU traffic costs at most this much: the machine's
         /// `machine/shared_line` time per operation on N threads over 1 thread. On a machine whose
@@ -91,7 +118,9 @@ pub enum Check {
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
     #[default]
+    /// Means per iteration (time or bytes).
     Mean,
+    /// Instructions per iteration (`--instructions`).
     Instructions,
 }
 
@@ -114,14 +143,18 @@ impl Metric {
 /// judged on it instead of on two separate means.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedRatio {
+    /// The bench whose mean is divided (the claim's slower or limited side).
     pub numerator: String,
+    /// The bench it is divided by.
     pub denominator: String,
+    /// `numerator / denominator` over the paired rounds.
     pub ratio: crate::stats::RatioCi,
     /// For an efficiency claim: the machine's speedup (`machine_serial / machine_parallel`) and
     /// the efficiency, each over the same rounds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<crate::stats::RatioCi>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// For an efficiency claim: the code's speedup over the machine's, over the same rounds.
     pub efficiency: Option<crate::stats::RatioCi>,
     /// For an efficiency claim whose suite has `machine/shared_line`: the time per operation on
     /// one shared cache line, N threads over 1, in the same rounds (reported, not judged).
@@ -167,7 +200,9 @@ pub enum Pairing {
 /// A check and its note.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
+    /// What is checked.
     pub check: Check,
+    /// The entry's `note` in `budgets.toml`: why the claim holds, shown in the report.
     pub note: Option<String>,
     /// CPUs the entry needs; on a machine with fewer it is SKIPPED, saying so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +229,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// The verdict as the report prints it (`PASS`, `NO_DATA`, …).
     pub fn label(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
@@ -224,7 +260,9 @@ impl Verdict {
 /// An evaluated check, ready for the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Evaluation {
+    /// The check judged.
     pub entry: Entry,
+    /// Its outcome.
     pub verdict: Verdict,
     /// What was measured, in words (`"global 57.7 ns vs raw_block_on 46.1 ns: 1.25×"`).
     pub detail: String,
@@ -327,13 +365,13 @@ pub(crate) fn unit_word(u: Unit) -> &'static str {
 }
 
 /// A bench of a scaling series and its parameter.
-pub(crate) type SeriesPoint<'a> = (&'a str, f64);
+pub type SeriesPoint<'a> = (&'a str, f64);
 
 /// The end points of a scaling series: of `ids`, those whose parameter (the last part) is a
 /// positive number ([`numeric_parameter`]), the one with the smallest and the one with the
 /// largest parameter; `None` unless the two differ. The claims engine measures these two in turn,
 /// and the verdict is judged between them.
-pub(crate) fn series_end_points<'a>(
+pub fn series_end_points<'a>(
     ids: impl IntoIterator<Item = &'a str>,
 ) -> Option<(SeriesPoint<'a>, SeriesPoint<'a>)> {
     let mut pts: Vec<(&str, f64)> = ids

@@ -45,9 +45,11 @@ pub const MIN_SEGMENT: usize = 4;
 /// A change in the series: `index` is the first point after it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ChangePoint {
+    /// Index of the first point after the change.
     pub index: usize,
     /// Means of the segments on either side (between the neighbouring change points).
     pub before: f64,
+    /// Mean of the segment after the change.
     pub after: f64,
     /// `after / before − 1`.
     pub change: f64,
