@@ -31,8 +31,9 @@ compare   compares two saved baselines or runs (names, run ids or report.json pa
 report    re-renders a run's report (default: the latest) from its results and budgets.toml
 history   every bench's series over commits from the run history (each `bench` run is recorded
           in target/ggen-bench/history.sqlite), its change points (E-divisive means, t-test),
-          written to target/ggen-bench/history/history.{md,json,html}; `history import DIR`
-          records saved run folders
+          written to target/ggen-bench/history/history.{md,json,html}; `--against REF` runs
+          also give paired-ratio series (one per REF commit, steadier than plain means);
+          `history import DIR` records saved run folders
 bisect    finds the first commit between --good and --bad where BENCH (suite/group/function/
           parameter) got slower: exact instruction counts with --instructions, otherwise the
           paired engine against --good, with more rounds where a verdict is undecided

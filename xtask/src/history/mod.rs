@@ -7,6 +7,12 @@
 //! however small), and so are quick and full runs, plain, `--repeat` and `--against` runs, and
 //! two machines (CPU model, cores, OS and kernel, rustc). Runs of a dirty tree measured no commit
 //! and are left out unless asked for.
+//!
+//! `--against REF` runs also give a third kind ([`PAIRED`]): each bench's paired ratio, the
+//! commit measured over REF sample by sample in turn, one series per reference commit. Measured
+//! against a fixed reference, it is the wall-time figure steady enough for small steps: the
+//! drift between runs that hides them in plain runs' means hits both sides of a pair alike
+//! (docs/BENCHMARKS.md, "History").
 
 pub mod render;
 pub mod store;
@@ -25,15 +31,33 @@ pub use store::Store;
 /// The history file's name in the bench folder (`target/ggen-bench/history.sqlite`).
 pub const FILE: &str = "history.sqlite";
 
+/// The metric of a paired-ratio series (unit `ratio`; mode `against COMMIT`).
+pub const PAIRED: &str = "paired_ratio";
+
+/// Whether a metric is a count (deterministic): `instructions`, `estimated_cycles`.
+fn counted(metric: &str) -> bool {
+    matches!(metric, "instructions" | "estimated_cycles")
+}
+
+/// The reference commit of an `--against` run, from its header's `REV (commit)`.
+fn reference(against: &str) -> &str {
+    against
+        .rsplit_once('(')
+        .and_then(|(_, c)| c.strip_suffix(')'))
+        .unwrap_or(against)
+}
+
 /// What a series is of.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct SeriesKey {
     pub bench: String,
-    /// `mean` (wall time or bytes, as `unit` says), `instructions` or `estimated_cycles`.
+    /// `mean` (wall time or bytes, as `unit` says), `instructions`, `estimated_cycles`, or
+    /// [`PAIRED`] (`--against` runs' ratios, unit `ratio`).
     pub metric: String,
     pub unit: String,
     pub machine: String,
     pub profile: String,
+    /// `plain`, `repeat` or `against`; `against COMMIT` for a paired-ratio series.
     pub mode: String,
 }
 
@@ -71,7 +95,14 @@ pub struct Change {
     pub p: f64,
     /// Whether a counted figure (deterministic) moved, rather than a wall time.
     pub deterministic: bool,
+    /// Series of the same figure, machine, profile and mode with a change point within
+    /// [`NEAR`] runs of this one (this one included), and how many such series there are: a
+    /// change every bench shows at once is more likely the host than a commit.
+    pub shared: (usize, usize),
 }
+
+/// How many runs apart two change points may be and still count as the same moment.
+pub const NEAR: usize = 2;
 
 /// What `cargo xtask history` reads and how.
 #[derive(Debug, Clone)]
@@ -90,22 +121,27 @@ pub fn analyze(store: &Store, q: &Query) -> Result<Vec<Series>> {
     let order: BTreeMap<i64, usize> = list.iter().enumerate().map(|(k, r)| (r.id, k)).collect();
     let runs: BTreeMap<i64, store::RunRow> = list.into_iter().map(|r| (r.id, r)).collect();
     let mut by_key: BTreeMap<SeriesKey, Vec<(usize, SeriesPoint)>> = BTreeMap::new();
-    for p in store.points()? {
-        let Some(run) = runs.get(&p.run) else {
-            continue;
+    let mut add = |run_row: i64,
+                   bench: String,
+                   metric: &str,
+                   unit: String,
+                   mode: Option<String>,
+                   value: f64| {
+        let Some(run) = runs.get(&run_row) else {
+            return;
         };
         if (run.git_dirty && !q.include_dirty)
-            || q.bench.as_ref().is_some_and(|r| !r.is_match(&p.bench))
+            || q.bench.as_ref().is_some_and(|r| !r.is_match(&bench))
         {
-            continue;
+            return;
         }
         let key = SeriesKey {
-            bench: p.bench,
-            metric: p.metric,
-            unit: p.unit,
+            bench,
+            metric: metric.to_owned(),
+            unit,
             machine: run.machine.clone(),
             profile: run.profile.clone(),
-            mode: run.mode.clone(),
+            mode: mode.unwrap_or_else(|| run.mode.clone()),
         };
         by_key.entry(key).or_default().push((
             order[&run.id],
@@ -114,9 +150,16 @@ pub fn analyze(store: &Store, q: &Query) -> Result<Vec<Series>> {
                 timestamp: run.timestamp.clone(),
                 git_rev: run.git_rev.clone(),
                 git_dirty: run.git_dirty,
-                value: p.value,
+                value,
             },
         ));
+    };
+    for p in store.points()? {
+        add(p.run, p.bench, &p.metric, p.unit, None, p.value);
+    }
+    for p in store.paired_points()? {
+        let mode = format!("against {}", reference(&p.against));
+        add(p.run, p.bench, PAIRED, "ratio".into(), Some(mode), p.ratio);
     }
     let mut out = Vec::new();
     for (key, mut pts) in by_key {
@@ -129,7 +172,45 @@ pub fn analyze(store: &Store, q: &Query) -> Result<Vec<Series>> {
             changes,
         });
     }
+    mark_shared(&mut out);
     Ok(out)
+}
+
+/// Fills each change point's [`Change::shared`]: among the series of its figure, machine,
+/// profile and mode, those with a change point within [`NEAR`] runs of it.
+fn mark_shared(series: &mut [Series]) {
+    let group = |k: &SeriesKey| {
+        let SeriesKey {
+            metric,
+            unit,
+            machine,
+            profile,
+            mode,
+            ..
+        } = k;
+        [metric, unit, machine, profile, mode]
+            .map(String::as_str)
+            .join("\u{1f}")
+    };
+    let mut size: BTreeMap<String, usize> = BTreeMap::new();
+    let mut indices: BTreeMap<String, Vec<Vec<usize>>> = BTreeMap::new();
+    for s in series.iter() {
+        *size.entry(group(&s.key)).or_default() += 1;
+        indices
+            .entry(group(&s.key))
+            .or_default()
+            .push(s.changes.iter().map(|c| c.index).collect());
+    }
+    for s in series.iter_mut() {
+        let g = group(&s.key);
+        for c in &mut s.changes {
+            let near = indices[&g]
+                .iter()
+                .filter(|other| other.iter().any(|&i| i.abs_diff(c.index) <= NEAR))
+                .count();
+            c.shared = (near, size[&g]);
+        }
+    }
 }
 
 /// The change points of one series, named by their runs and commits.
@@ -149,7 +230,8 @@ pub fn changes_of(key: &SeriesKey, points: &[SeriesPoint], s: &Settings) -> Vec<
                 after: c.after,
                 change: c.change,
                 p: c.p,
-                deterministic: key.metric != "mean",
+                deterministic: counted(&key.metric),
+                shared: (1, 1),
             }
         })
         .collect()
@@ -255,6 +337,89 @@ mod tests {
         assert_eq!(analyze(&s, &q).unwrap()[0].points.len(), 10);
         q.bench = Some(Regex::new("^other/").unwrap());
         assert!(analyze(&s, &q).unwrap().is_empty());
+    }
+
+    /// An `--against REF` run whose tree measured `ratio` × REF on bench `s/g/f/1`.
+    fn paired_run(k: usize, rev: &str, reference: &str, ratio: f64) -> Report {
+        let mut r = run(k, rev, 100.0 * ratio, false);
+        r.header.against = Some(format!("ref ({reference})"));
+        let side = |v: f64| {
+            vec![crate::results::Bench {
+                samples: vec![v; 20],
+                ..bench_fixture("s/g/f/1", v, Unit::Ns)
+            }]
+        };
+        r.comparison = Some(crate::report::compare_paired(
+            "against",
+            &side(100.0),
+            &side(100.0 * ratio),
+            0.01,
+        ));
+        r
+    }
+
+    #[test]
+    fn paired_ratios_are_a_series_per_reference_commit() {
+        let mut s = store("paired");
+        for k in 0..24 {
+            // A 3% step at commit c12, under ±0.2% of noise.
+            let ratio = if k < 12 { 1.0 } else { 1.03 } + [0.0, 0.002, -0.002][k % 3];
+            s.record(&paired_run(k, &format!("c{k:02}"), "aaaa", ratio))
+                .unwrap();
+        }
+        // Another reference is another series, however close its ratios.
+        for k in 24..30 {
+            s.record(&paired_run(k, "c23", "bbbb", 1.0)).unwrap();
+        }
+        let q = Query {
+            bench: None,
+            settings: Settings::default(),
+            include_dirty: false,
+        };
+        let series = analyze(&s, &q).unwrap();
+        let paired: Vec<&Series> = series.iter().filter(|s| s.key.metric == PAIRED).collect();
+        let modes: Vec<&str> = paired.iter().map(|s| s.key.mode.as_str()).collect();
+        assert_eq!(modes, ["against aaaa", "against bbbb"]);
+        assert_eq!(paired[0].points.len(), 24);
+        assert_eq!(paired[0].key.unit, "ratio");
+        let c = &paired[0].changes;
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].git_rev, "c12");
+        assert!(!c[0].deterministic, "a paired ratio is a wall time");
+        assert!((c[0].change - 0.03).abs() < 0.005, "{c:?}");
+        // The runs' own means are their series too (mode `against`), apart from the ratios.
+        assert!(
+            series
+                .iter()
+                .any(|s| s.key.metric == "mean" && s.key.mode == "against")
+        );
+    }
+
+    #[test]
+    fn a_change_every_bench_shows_at_once_says_so() {
+        let mut s = store("shared");
+        // Three benches; two step up at run 12 and 13 (the host, say), one stays.
+        for k in 0..24 {
+            let mut r = run(k, &format!("c{k:02}"), 1.0, false);
+            let v = |at: usize| if k < at { 100.0 } else { 120.0 } + (k % 3) as f64 * 0.1;
+            r.benches = vec![
+                bench_fixture("s/g/a/1", v(12), Unit::Ns),
+                bench_fixture("s/g/b/1", v(13), Unit::Ns),
+                bench_fixture("s/g/c/1", 100.0 + (k % 3) as f64 * 0.1, Unit::Ns),
+            ];
+            s.record(&r).unwrap();
+        }
+        let q = Query {
+            bench: None,
+            settings: Settings::default(),
+            include_dirty: false,
+        };
+        let series = analyze(&s, &q).unwrap();
+        let shared: Vec<(usize, usize)> = series
+            .iter()
+            .flat_map(|s| s.changes.iter().map(|c| c.shared))
+            .collect();
+        assert_eq!(shared, [(2, 3), (2, 3)], "{series:?}");
     }
 
     #[test]
@@ -369,15 +534,17 @@ mod real_runs {
             );
             creep_found.push(c);
             // The smallest of these steps found at its run, alone.
-            let smallest = [0.03, 0.05, 0.1, 0.2, 0.3, 0.5].into_iter().find(|step| {
-                let xs: Vec<f64> = values
-                    .iter()
-                    .enumerate()
-                    .map(|(i, v)| if i >= n / 2 { v * (1.0 + step) } else { *v })
-                    .collect();
-                let f = changepoint::detect(&xs, &q.settings);
-                f.len() == 1 && f[0].index == n / 2
-            });
+            let smallest = [0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5]
+                .into_iter()
+                .find(|step| {
+                    let xs: Vec<f64> = values
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| if i >= n / 2 { v * (1.0 + step) } else { *v })
+                        .collect();
+                    let f = changepoint::detect(&xs, &q.settings);
+                    f.len() == 1 && f[0].index == n / 2
+                });
             eprintln!("  smallest step found at its run: {smallest:?}");
         }
         eprintln!(

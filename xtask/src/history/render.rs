@@ -28,11 +28,13 @@ fn short(rev: &str) -> &str {
     &rev[..rev.len().min(10)]
 }
 
-/// A figure as the series' unit says: counts as integers, times in ns/µs/ms, bytes as bytes.
+/// A figure as the series' unit says: counts as integers, times in ns/µs/ms, bytes as bytes,
+/// paired ratios to four decimals.
 fn value(v: f64, s: &Series) -> String {
     match s.key.unit.as_str() {
         "ns" => crate::units::format(v, crate::results::Unit::Ns),
         "bytes" => crate::units::format(v, crate::results::Unit::Bytes),
+        "ratio" => format!("{v:.4}×"),
         _ => format!("{v:.0}"),
     }
 }
@@ -66,11 +68,13 @@ fn change_row(s: &Series, c: &Change, commits: Option<&str>) -> Vec<Cell> {
             }
             .into(),
         },
-        Cell::Text(if c.p == 0.0 {
-            "0 (exact)".into()
-        } else {
-            format!("{:.1e}", c.p)
+        Cell::Text(match (c.deterministic, c.p == 0.0) {
+            (true, true) => "0 (exact)".into(),
+            // `1 − cdf` rounds to 0 below about 1e-16 (changepoint::welch_p).
+            (false, true) => "< 1e-16".into(),
+            _ => format!("{:.1e}", c.p),
         }),
+        Cell::Text(format!("{} of {}", c.shared.0, c.shared.1)),
         Cell::Text(format!("{} ({})", s.key.profile, s.key.mode)),
         Cell::Code(c.run_id.clone()),
     ]
@@ -93,6 +97,7 @@ fn table(series: &[Series], commits: Option<&str>) -> Table {
             "mean before → after",
             "change",
             "p",
+            "benches within ±2 runs",
             "profile (mode)",
             "first run after",
         ],
@@ -279,7 +284,7 @@ mod tests {
             md.contains("1 change point(s) in 1 series over 10 run(s)"),
             "{md}"
         );
-        assert!(md.contains("| `rev04aaaaa..rev05aaaaa` | `s/g/f/1` | instructions | 100 → 103 | +3.00% | 0 (exact) | quick (plain) | `run5` |"), "{md}");
+        assert!(md.contains("| `rev04aaaaa..rev05aaaaa` | `s/g/f/1` | instructions | 100 → 103 | +3.00% | 0 (exact) | 1 of 1 | quick (plain) | `run5` |"), "{md}");
         let html = html(&s, &Settings::default(), "h.sqlite", None);
         assert!(html.contains("<line"), "the change is marked on the plot");
         assert!(html.contains(&format!("href=\"#{}\"", anchor(&s[0]))));

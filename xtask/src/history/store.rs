@@ -124,6 +124,16 @@ pub struct Point {
     pub value: f64,
 }
 
+/// One paired ratio of one `--against` run: side B (the tree measured) over side A.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedPoint {
+    pub run: i64,
+    pub bench: String,
+    /// Side A as the run's header names it: `REV (full commit)`.
+    pub against: String,
+    pub ratio: f64,
+}
+
 impl Store {
     /// Checks, without writing anything, that [`Store::open`] will accept `path`: a file that
     /// exists is a ggen history this build can read (or upgrade); a missing one can be created.
@@ -258,6 +268,22 @@ impl Store {
                 metric: r.get(2)?,
                 unit: r.get(3)?,
                 value: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every paired ratio of every `--against` run.
+    pub fn paired_points(&self) -> Result<Vec<PairedPoint>> {
+        let mut q = self
+            .conn
+            .prepare("SELECT run, bench, against, ratio FROM paired")?;
+        let rows = q.query_map([], |r| {
+            Ok(PairedPoint {
+                run: r.get(0)?,
+                bench: r.get(1)?,
+                against: r.get(2)?,
+                ratio: r.get(3)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
