@@ -121,15 +121,16 @@ pub trait World: Send + Sync {
     fn name(&self) -> &'static str;
 }
 
-/// One committed operation, as the snapshot remembers it (compact: the snapshot is copied on
-/// every commit).
+/// One committed operation, as the snapshot remembers it: 8 bytes, since the snapshot is copied
+/// on every commit (the low 32 bits of its version, and its keys: [`KEYS`] fits a byte).
 #[derive(Debug, Clone, Copy, Default)]
 struct Record {
-    version: u64,
-    id: u64,
-    reads: [u16; 2],
-    write: u16,
+    version: u32,
+    reads: [u8; 2],
+    write: u8,
 }
+
+const _: () = assert!(KEYS <= 256 && std::mem::size_of::<Record>() == 8);
 
 /// The shared table as a snapshot: values and the last [`LOG`] committed operations.
 #[derive(Debug, Clone)]
@@ -152,14 +153,15 @@ impl State {
         self.values[op.write as usize] = value;
         self.values[op.counter as usize] += 1;
         self.log[(version as usize) % LOG] = Record {
-            version,
-            id: op.id,
-            reads: op.reads.map(|k| k as u16),
-            write: op.write as u16,
+            version: version as u32,
+            reads: op.reads.map(|k| k as u8),
+            write: op.write as u8,
         };
     }
 
-    /// Proposals committed after `base` up to `current`, if the log still holds them all.
+    /// Proposals committed after `base` up to `current`, if the log still holds them all. Each
+    /// is named by its version, which no agent's operation id can equal (those are at least
+    /// 2^40: every agent number is at least 1).
     fn since(&self, base: u64, current: u64) -> Option<Vec<Proposal>> {
         if current - base > LOG as u64 {
             return None;
@@ -167,8 +169,8 @@ impl State {
         (base + 1..=current)
             .map(|v| {
                 let r = self.log[(v as usize) % LOG];
-                (r.version == v).then(|| Proposal {
-                    id: r.id,
+                (r.version == v as u32).then(|| Proposal {
+                    id: v,
                     agent: 0,
                     reads: r.reads.iter().map(|&k| Key::from(k)).collect(),
                     writes: vec![Key::from(r.write)],
