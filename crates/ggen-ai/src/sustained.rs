@@ -181,6 +181,17 @@ impl State {
     }
 }
 
+/// A value on cache lines of its own (128 bytes: two lines, for CPUs that fetch lines in
+/// pairs), so that what other threads write next to it in memory never shares its line. The
+/// worlds are aligned the same way, and so is the run's shared count of committed operations.
+/// Unaligned, what shared a line with a world's state depended on where the allocator put things
+/// (the counter, written by every commit, was one candidate), and some fresh processes ran at
+/// 2–3× the time per operation with 2.5× the lost commit races (figures in docs/BENCHMARKS.md,
+/// "swarm_e2e").
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Padded<T>(T);
+
 thread_local! {
     /// One conflict index per thread, its buffers reused between checks.
     static DETECTOR: std::cell::RefCell<ConflictDetector> =
@@ -190,6 +201,7 @@ thread_local! {
 /// The composed design: a `SnapshotStore` (readers never block) with optimistic commits checked
 /// by ggen-domain's conflict index.
 #[derive(Debug)]
+#[repr(align(128))] // alone on its cache lines: see `Padded`
 pub struct SnapshotWorld {
     store: SnapshotStore<State>,
 }
@@ -275,6 +287,7 @@ impl World for SnapshotWorld {
 
 /// The twin: one `Mutex<HashMap>`; read, work and write all under the lock.
 #[derive(Debug, Default)]
+#[repr(align(128))] // alone on its cache lines: see `Padded`
 pub struct MutexWorld {
     table: Mutex<HashMap<Key, i64>>,
 }
@@ -316,6 +329,7 @@ impl World for MutexWorld {
 /// (an operation may compute its write from reads another agent has since overwritten). Counter
 /// adds hold their entry's lock, so none is lost.
 #[derive(Debug, Default)]
+#[repr(align(128))] // alone on its cache lines: see `Padded`
 pub struct ShardedWorld {
     table: DashMap<Key, i64>,
 }
@@ -355,6 +369,7 @@ impl World for ShardedWorld {
 /// ready queue, hand-offs, the agent's bookkeeping) plus one shared atomic add; the difference
 /// from another world is what that world's transaction costs.
 #[derive(Debug, Default)]
+#[repr(align(128))] // alone on its cache lines: see `Padded`
 pub struct NullWorld {
     counter: std::sync::atomic::AtomicI64,
 }
@@ -405,7 +420,7 @@ struct ProposingAgent {
     hive: Arc<Published>,
     agent: u32,
     seq: AtomicU64,
-    committed: Arc<AtomicU64>,
+    committed: Arc<Padded<AtomicU64>>,
     tally: Arc<Mutex<Tally>>,
 }
 
@@ -420,7 +435,7 @@ impl Agent for ProposingAgent {
             let salt = config.version ^ config.value.as_ref().map_or(0, |c| c.packs.len() as u64);
             let op = Op::new(self.agent, self.seq.fetch_add(1, Ordering::Relaxed));
             let cost = self.world.transact(&op, salt);
-            self.committed.fetch_add(1, Ordering::Relaxed);
+            self.committed.0.fetch_add(1, Ordering::Relaxed);
             let mut t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
             if t.commit_ns.len() < MAX_SAMPLES {
                 t.read_ns.push(cost.read_ns);
@@ -519,13 +534,13 @@ pub async fn run(
 ) -> SustainedReport {
     let agents = agents.max(1);
     let limits = Limits::new(agents);
-    let committed = Arc::new(AtomicU64::new(0));
+    let committed = Arc::new(Padded(AtomicU64::new(0)));
     let before = world.counters();
     let start = Instant::now();
     let done = {
         let committed = Arc::clone(&committed);
         move || match &until {
-            Until::Ops(n) => committed.load(Ordering::Relaxed) >= *n,
+            Until::Ops(n) => committed.0.load(Ordering::Relaxed) >= *n,
             Until::Flag(f) => f.load(Ordering::Acquire),
         }
     };
@@ -581,7 +596,7 @@ pub async fn run(
         );
     }
     report.elapsed = start.elapsed();
-    report.committed = committed.load(Ordering::Relaxed);
+    report.committed = committed.0.load(Ordering::Relaxed);
     report.lost_updates = report.committed as i64 - (world.counters() - before);
     report
 }
