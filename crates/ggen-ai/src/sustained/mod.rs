@@ -22,12 +22,10 @@
 //!
 //! [`lost_updates`]: SustainedReport::lost_updates
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use dashmap::DashMap;
 use ggen_core::hive::queen::Published;
 use ggen_domain::hash::fnv1a;
 use ggen_domain::proposal::{ConflictDetector, EmptyState, Key, Proposal, ProposalKind};
@@ -36,6 +34,9 @@ use ggen_domain::snapshot::SnapshotStore;
 use crate::agent::{Agent, AgentFuture, StageInput};
 use crate::artifact::{Artifact, ArtifactKind};
 use crate::pipeline::{Limits, Pipeline, StageSpec};
+
+mod twins;
+pub use twins::{MutexWorld, NullWorld, ShardedWorld};
 
 /// Keys in the shared table.
 pub const KEYS: usize = 64;
@@ -282,115 +283,6 @@ impl World for SnapshotWorld {
 
     fn name(&self) -> &'static str {
         "snapshot"
-    }
-}
-
-/// The twin: one `Mutex<HashMap>`; read, work and write all under the lock.
-#[derive(Debug, Default)]
-#[repr(align(128))] // alone on its cache lines: see `Padded`
-pub struct MutexWorld {
-    table: Mutex<HashMap<Key, i64>>,
-}
-
-impl World for MutexWorld {
-    fn transact(&self, op: &Op, salt: u64) -> OpCost {
-        let start = Instant::now();
-        let mut t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        let read = op.reads.map(|k| t.get(&k).copied().unwrap_or(0));
-        let read_ns = start.elapsed().as_nanos() as u64;
-        t.insert(op.write, work(read, salt));
-        *t.entry(op.counter).or_insert(0) += 1;
-        drop(t);
-        OpCost {
-            read_ns,
-            commit_ns: start.elapsed().as_nanos() as u64,
-            ..OpCost::default()
-        }
-    }
-
-    fn counters(&self) -> i64 {
-        let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        (0..COUNTERS as Key)
-            .map(|k| t.get(&k).copied().unwrap_or(0))
-            .sum()
-    }
-
-    fn peek(&self, key: Key) -> i64 {
-        let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        t.get(&key).copied().unwrap_or(0)
-    }
-
-    fn name(&self) -> &'static str {
-        "mutex"
-    }
-}
-
-/// A sharded map (`DashMap`): each key behind its shard's lock, no consistent view across keys
-/// (an operation may compute its write from reads another agent has since overwritten). Counter
-/// adds hold their entry's lock, so none is lost.
-#[derive(Debug, Default)]
-#[repr(align(128))] // alone on its cache lines: see `Padded`
-pub struct ShardedWorld {
-    table: DashMap<Key, i64>,
-}
-
-impl World for ShardedWorld {
-    fn transact(&self, op: &Op, salt: u64) -> OpCost {
-        let start = Instant::now();
-        let read = op.reads.map(|k| self.table.get(&k).map_or(0, |v| *v));
-        let read_ns = start.elapsed().as_nanos() as u64;
-        self.table.insert(op.write, work(read, salt));
-        *self.table.entry(op.counter).or_insert(0) += 1;
-        OpCost {
-            read_ns,
-            commit_ns: start.elapsed().as_nanos() as u64,
-            ..OpCost::default()
-        }
-    }
-
-    fn counters(&self) -> i64 {
-        (0..COUNTERS as Key)
-            .map(|k| self.table.get(&k).map_or(0, |v| *v))
-            .sum()
-    }
-
-    fn peek(&self, key: Key) -> i64 {
-        self.table.get(&key).map_or(0, |v| *v)
-    }
-
-    fn name(&self) -> &'static str {
-        "dashmap"
-    }
-}
-
-/// The engine's floor: a world that stores nothing. An operation still computes its work from
-/// two zero reads and adds 1 to one shared counter (what the lost-update check needs), so the
-/// time per operation against this world is the pipeline engine's cost (stage start, semaphore,
-/// ready queue, hand-offs, the agent's bookkeeping) plus one shared atomic add; the difference
-/// from another world is what that world's transaction costs.
-#[derive(Debug, Default)]
-#[repr(align(128))] // alone on its cache lines: see `Padded`
-pub struct NullWorld {
-    counter: std::sync::atomic::AtomicI64,
-}
-
-impl World for NullWorld {
-    fn transact(&self, _op: &Op, salt: u64) -> OpCost {
-        std::hint::black_box(work([0, 0], salt));
-        self.counter.fetch_add(1, Ordering::Relaxed);
-        OpCost::default()
-    }
-
-    fn counters(&self) -> i64 {
-        self.counter.load(Ordering::Relaxed)
-    }
-
-    fn peek(&self, _key: Key) -> i64 {
-        0
-    }
-
-    fn name(&self) -> &'static str {
-        "null"
     }
 }
 
