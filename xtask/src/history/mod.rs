@@ -179,36 +179,26 @@ pub fn analyze(store: &Store, q: &Query) -> Result<Vec<Series>> {
 /// Fills each change point's [`Change::shared`]: among the series of its figure, machine,
 /// profile and mode, those with a change point within [`NEAR`] runs of it.
 fn mark_shared(series: &mut [Series]) {
-    let group = |k: &SeriesKey| {
-        let SeriesKey {
-            metric,
-            unit,
-            machine,
-            profile,
-            mode,
-            ..
-        } = k;
-        [metric, unit, machine, profile, mode]
-            .map(String::as_str)
-            .join("\u{1f}")
+    // A series' group is its key without the bench.
+    let group = |k: &SeriesKey| SeriesKey {
+        bench: String::new(),
+        ..k.clone()
     };
-    let mut size: BTreeMap<String, usize> = BTreeMap::new();
-    let mut indices: BTreeMap<String, Vec<Vec<usize>>> = BTreeMap::new();
+    let mut indices: BTreeMap<SeriesKey, Vec<Vec<usize>>> = BTreeMap::new();
     for s in series.iter() {
-        *size.entry(group(&s.key)).or_default() += 1;
         indices
             .entry(group(&s.key))
             .or_default()
             .push(s.changes.iter().map(|c| c.index).collect());
     }
     for s in series.iter_mut() {
-        let g = group(&s.key);
+        let others = &indices[&group(&s.key)];
         for c in &mut s.changes {
-            let near = indices[&g]
+            let near = others
                 .iter()
-                .filter(|other| other.iter().any(|&i| i.abs_diff(c.index) <= NEAR))
+                .filter(|o| o.iter().any(|&i| i.abs_diff(c.index) <= NEAR))
                 .count();
-            c.shared = (near, size[&g]);
+            c.shared = (near, others.len());
         }
     }
 }
