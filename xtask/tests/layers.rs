@@ -4,15 +4,7 @@
 
 mod common;
 
-use common::root;
-
-/// Every `.rs` file under `dir`.
-fn rust_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    common::walk(dir)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
-        .collect()
-}
+use common::{files_with_ext, root};
 
 /// The layers of the harness's pure half, `bench-report`, bottom first (docs/ARCHITECTURE.md,
 /// "xtask"): a module may use modules of its own layer or below, never above, and no two modules
@@ -172,7 +164,8 @@ struct Edges {
 /// Reads the edges of the crate in `dir` (`xtask`, `bench-report`) against its `layers`.
 fn edges_of(dir: &str, layers: &[(&str, &[&str])]) -> Edges {
     let src = root().join(dir).join("src");
-    let files = rust_files(&src);
+    let mut files = Vec::new();
+    files_with_ext(&src, "rs", &mut files);
     let layer_of = |m: &str| layers.iter().position(|(_, ms)| ms.contains(&m));
     let mut e = Edges {
         top: Default::default(),
@@ -284,7 +277,8 @@ fn modules_form_layers_without_circles() {
 /// code never names `Command` (the only way std starts one) or a crate that runs processes.
 #[test]
 fn the_pure_half_starts_no_process() {
-    let files = rust_files(&root().join("bench-report/src"));
+    let mut files = Vec::new();
+    files_with_ext(&root().join("bench-report/src"), "rs", &mut files);
     assert!(files.len() > 20, "bench-report/src not found: {files:?}");
     let mut problems = Vec::new();
     for f in &files {

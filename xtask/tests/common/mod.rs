@@ -117,6 +117,23 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Every file ending in `.{ext}` under `dir`, skipping `target` and hidden folders (tidy and
+/// layer checks read the sources this way).
+pub fn files_with_ext(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
+    {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy();
+        if path.is_dir() {
+            if name != "target" && !name.starts_with('.') {
+                files_with_ext(&path, ext, out);
+            }
+        } else if path.extension().is_some_and(|e| e == ext) {
+            out.push(path);
+        }
+    }
+}
+
 pub fn chromium() -> Option<PathBuf> {
     ["chromium", "chromium-browser"].iter().find_map(|c| {
         let out = Command::new("which").arg(c).output().ok()?;
