@@ -79,16 +79,6 @@ impl Op {
             counter: (h >> 56) % COUNTERS as u64,
         }
     }
-
-    fn proposal(&self) -> Proposal {
-        Proposal {
-            id: self.id,
-            agent: self.agent,
-            reads: self.reads.to_vec(),
-            writes: vec![self.write],
-            kind: ProposalKind::Exclusive,
-        }
-    }
 }
 
 /// The value an operation writes: a hash of what it read (the agent's "work").
@@ -160,25 +150,48 @@ impl State {
         };
     }
 
-    /// Proposals committed after `base` up to `current`, if the log still holds them all. Each
-    /// is named by its version, which no agent's operation id can equal (those are at least
-    /// 2^40: every agent number is at least 1).
-    fn since(&self, base: u64, current: u64) -> Option<Vec<Proposal>> {
+    /// Whether `op` conflicts with what committed after `base` up to `current`, by the domain's
+    /// conflict index over those proposals and `op`'s; also when the log no longer holds them
+    /// all. Each committed proposal is named by its version, which no agent's operation id can
+    /// equal (those are at least 2^40: every agent number is at least 1). The batch and its key
+    /// lists live in a per-thread buffer, reused: a check allocates nothing of its own.
+    fn conflicts(&self, op: &Op, base: u64, current: u64) -> bool {
         if current - base > LOG as u64 {
-            return None;
+            return true;
         }
-        (base + 1..=current)
-            .map(|v| {
+        BATCH.with_borrow_mut(|(detector, batch)| {
+            let n = (current - base) as usize;
+            batch.resize_with(n + 1, || Proposal {
+                id: 0,
+                agent: 0,
+                reads: Vec::with_capacity(2),
+                writes: Vec::with_capacity(1),
+                kind: ProposalKind::Exclusive,
+            });
+            for (p, v) in batch.iter_mut().zip(base + 1..=current) {
                 let r = self.log[(v as usize) % LOG];
-                (r.version == v as u32).then(|| Proposal {
-                    id: v,
-                    agent: 0,
-                    reads: r.reads.iter().map(|&k| Key::from(k)).collect(),
-                    writes: vec![Key::from(r.write)],
-                    kind: ProposalKind::Exclusive,
-                })
-            })
-            .collect()
+                if r.version != v as u32 {
+                    return true; // overwritten: the log no longer holds it
+                }
+                p.id = v;
+                p.agent = 0;
+                p.reads.clear();
+                p.reads.extend(r.reads.iter().map(|&k| Key::from(k)));
+                p.writes.clear();
+                p.writes.push(Key::from(r.write));
+            }
+            let ours = &mut batch[n];
+            ours.id = op.id;
+            ours.agent = op.agent;
+            ours.reads.clear();
+            ours.reads.extend_from_slice(&op.reads);
+            ours.writes.clear();
+            ours.writes.push(op.write);
+            detector
+                .detect_indexed(batch, &EmptyState)
+                .involved()
+                .contains(&op.id)
+        })
     }
 }
 
@@ -194,9 +207,9 @@ impl State {
 struct Padded<T>(T);
 
 thread_local! {
-    /// One conflict index per thread, its buffers reused between checks.
-    static DETECTOR: std::cell::RefCell<ConflictDetector> =
-        std::cell::RefCell::new(ConflictDetector::new());
+    /// One conflict index per thread and the batch it checks, both reused between checks.
+    static BATCH: std::cell::RefCell<(ConflictDetector, Vec<Proposal>)> =
+        std::cell::RefCell::new((ConflictDetector::new(), Vec::new()));
 }
 
 /// The composed design: a `SnapshotStore` (readers never block) with optimistic commits checked
@@ -243,27 +256,16 @@ impl World for SnapshotWorld {
         loop {
             let mut next = base.value.clone();
             next.apply(op, value, base.version + 1);
-            match self.store.commit(&base, next) {
+            // A lost race hands back the snapshot that won: no second load.
+            match self.store.commit_over(&base, next) {
                 Ok(_) => {
                     cost.commit_ns = start.elapsed().as_nanos() as u64;
                     return cost;
                 }
-                Err(_) => {
+                Err(current) => {
                     cost.retries += 1;
-                    let current = self.store.load();
                     // Did anything committed since our read touch what we read or write?
-                    let conflict = match current.value.since(base.version, current.version) {
-                        None => true,
-                        Some(mut batch) => {
-                            batch.push(op.proposal());
-                            DETECTOR.with_borrow_mut(|d| {
-                                d.detect_indexed(&batch, &EmptyState)
-                                    .involved()
-                                    .contains(&op.id)
-                            })
-                        }
-                    };
-                    if conflict {
+                    if current.value.conflicts(op, base.version, current.version) {
                         cost.conflicts += 1;
                         value = work(op.reads.map(|k| current.value.values[k as usize]), salt);
                     }

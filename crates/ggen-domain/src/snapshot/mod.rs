@@ -147,6 +147,32 @@ impl<T> SnapshotStore<T> {
     pub fn commit(&self, base: &Snapshot<T>, next: T) -> Result<Version, CommitConflict> {
         self.commit_at(base.version, next)
     }
+
+    /// [`commit`](Self::commit) for a writer that holds the guard it read: installs `next` if
+    /// the store still holds that very snapshot, and on a lost race returns the snapshot that
+    /// won, already loaded. One atomic load fewer than `commit` (which loads to compare
+    /// versions), and a retry needs no load of its own. Same guarantees: the guard keeps `base`
+    /// alive, so its address cannot be reused by a later snapshot (no ABA), and the store holds
+    /// `base` exactly when it is still at `base`'s version.
+    pub fn commit_over(
+        &self,
+        base: &Guard<Arc<Snapshot<T>>>,
+        next: T,
+    ) -> Result<Version, Guard<Arc<Snapshot<T>>>> {
+        let version = base.version + 1;
+        let found = self.current.compare_and_swap(
+            base,
+            Arc::new(Snapshot {
+                version,
+                value: next,
+            }),
+        );
+        if Arc::ptr_eq(&found, base) {
+            Ok(version)
+        } else {
+            Err(found)
+        }
+    }
 }
 
 impl<T> SnapshotRead<T> for SnapshotStore<T> {
@@ -229,6 +255,21 @@ mod tests {
             "commit conflict: based on version 0, but the store is at version 1"
         );
         assert_eq!(store.load().value, "b");
+    }
+
+    #[test]
+    fn commit_over_installs_only_over_the_snapshot_it_read_and_returns_the_winner() {
+        let store = SnapshotStore::new(1u64);
+        let base = store.load();
+        let other = store.load();
+        assert_eq!(store.commit_over(&other, 2).ok(), Some(1));
+        // `base` lost the race: nothing is installed, and the winner comes back.
+        let won = store.commit_over(&base, 3).unwrap_err();
+        assert_eq!((won.version, won.value), (1, 2));
+        assert_eq!(store.load().value, 2);
+        // Committing over the snapshot that won succeeds, as the next version.
+        assert_eq!(store.commit_over(&won, 4).ok(), Some(2));
+        assert_eq!((store.version(), store.load().value), (2, 4));
     }
 
     #[test]
