@@ -197,11 +197,11 @@ impl State {
 
 /// A value on cache lines of its own (128 bytes: two lines, for CPUs that fetch lines in
 /// pairs), so that what other threads write next to it in memory never shares its line. The
-/// worlds are aligned the same way, and so is the run's shared count of committed operations.
-/// Unaligned, what shared a line with a world's state depended on where the allocator put things
-/// (the counter, written by every commit, was one candidate), and some fresh processes ran at
-/// 2–3× the time per operation with 2.5× the lost commit races (figures in docs/BENCHMARKS.md,
-/// "swarm_e2e").
+/// worlds are aligned the same way, and so is the run's shared count of committed operations,
+/// so that no world's measurement depends on where the allocator put its neighbours. (The runs
+/// 2–3× slower per operation that prompted this were later found to be stretches of the host,
+/// which slow every world at once, the null one included: docs/BENCHMARKS.md, "Where an
+/// operation of the composed swarm goes".)
 #[derive(Debug, Default)]
 #[repr(align(128))]
 struct Padded<T>(T);
