@@ -51,7 +51,8 @@ pub fn evaluate_with(
             let not_judged = skip_reason(entry, &ids, &chosen, cpus)
                 .map(|detail| (Verdict::Skipped, detail))
                 .or_else(|| {
-                    no_data_reason(entry, &chosen, &find, paired).map(|d| (Verdict::NoData, d))
+                    no_data_reason(entry, &chosen, &find, paired)
+                        .map(|d| unproven_envelope(entry, &find).unwrap_or((Verdict::NoData, d)))
                 });
             match not_judged {
                 Some((verdict, detail)) => Evaluation {
@@ -140,6 +141,52 @@ fn no_data_reason<'a>(
 
 /// The side-file counter a contended bench writes: samples still unproven after retakes.
 pub const UNPROVEN: &str = "samples_unproven";
+
+/// A budget on the mean or median of a bench some of whose samples are unproven: which ones is
+/// not recorded, so the proven samples' mean is not known, but it lies within the range of all
+/// the samples. When that whole range is on one side of the limit, so is the proven samples'
+/// mean (or median), and the verdict is PASS or FAIL, saying so; otherwise `None` (NO_DATA).
+/// No figure is recorded for it: the bench's mean has the unproven samples in it.
+fn unproven_envelope<'a>(
+    entry: &Entry,
+    find: &dyn Fn(&str) -> Option<&'a Bench>,
+) -> Option<(Verdict, String)> {
+    let Check::Budget(Budget {
+        id,
+        stat: stat @ (Stat::Mean | Stat::Median),
+        max,
+        unit,
+    }) = &entry.check
+    else {
+        return None;
+    };
+    let b = find(id)?;
+    let unproven = b.counters.get(UNPROVEN).copied().unwrap_or(0.0);
+    if unproven <= 0.0 || b.unit != *unit || b.samples.is_empty() {
+        return None;
+    }
+    let lo = b.samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = b.samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (verdict, side) = if hi <= *max {
+        (Verdict::Pass, "within")
+    } else if lo > *max {
+        (Verdict::Fail, "over")
+    } else {
+        return None;
+    };
+    Some((
+        verdict,
+        format!(
+            "{unproven} of its {} samples unproven (contenders not seen running throughout, even after retakes), so the {} itself is not judged; every sample, proven or not, took {}–{} per iteration, all {side} the limit {}, so the {} of the proven ones is too",
+            b.samples.len(),
+            stat.name(),
+            format(lo, b.unit),
+            format(hi, b.unit),
+            format(*max, *unit),
+            stat.name(),
+        ),
+    ))
+}
 
 /// `mean(a) / mean(b)` and its 95% interval: a Welch interval over run means when both were
 /// repeated (it sees drift between runs), else the ratio of the ends of Criterion's intervals
@@ -525,3 +572,7 @@ fn judge<'a>(
 #[cfg(test)]
 #[path = "evaluate_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "evaluate_unproven_tests.rs"]
+mod unproven_tests;

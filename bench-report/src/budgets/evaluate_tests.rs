@@ -15,7 +15,12 @@ fn with_interval(id: &str, mean: f64, half: f64) -> Bench {
 }
 
 /// `numerator / denominator` measured in turn: `[point, lower, upper]` over `pairs` pairs.
-fn paired_ratio(numerator: &str, denominator: &str, ci: [f64; 3], pairs: usize) -> PairedRatio {
+pub(super) fn paired_ratio(
+    numerator: &str,
+    denominator: &str,
+    ci: [f64; 3],
+    pairs: usize,
+) -> PairedRatio {
     PairedRatio {
         numerator: numerator.into(),
         denominator: denominator.into(),
@@ -486,32 +491,6 @@ fn evaluation_still_guards_units_and_latency() {
     assert_eq!(ev[0].verdict, Verdict::Fail);
     assert!(ev[0].detail.contains("Bytes"), "{}", ev[0].detail);
     assert_eq!(ev[1].verdict, Verdict::NoData);
-}
-
-#[test]
-fn a_mean_with_unproven_samples_is_not_judged() {
-    let k = known();
-    let mut fast = bench("s/g/fast/1", 10.0, Unit::Ns);
-    fast.counters.insert(super::UNPROVEN.into(), 2.0);
-    let data = vec![fast, bench("s/g/slow/1", 1000.0, Unit::Ns)];
-    let entries = parse(Path::new("b.toml"), GOOD, &k).unwrap();
-    let ev = evaluate(&entries[..1], &data, &k.ids, &|_| true).remove(0);
-    assert_eq!(ev.verdict, Verdict::NoData);
-    assert!(
-        ev.detail
-            .starts_with("unproven samples: s/g/fast/1 (2 samples)"),
-        "{}",
-        ev.detail
-    );
-    // Measured in turn, the claim is judged on its own rounds.
-    let paired = [paired_ratio(
-        "s/g/slow/1",
-        "s/g/fast/1",
-        [150.0, 140.0, 160.0],
-        8,
-    )];
-    let ev = evaluate_with(&entries[2..3], &data, &k.ids, &|_| true, &paired, 2).remove(0);
-    assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
 }
 
 #[test]
