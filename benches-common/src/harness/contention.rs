@@ -442,13 +442,15 @@ mod tests {
         }
         let read = || p.get();
         let mut proof = Proof::default();
-        // Each chunk lasts ~2 ms, ample time for the running thread to tick on a machine with
-        // two CPUs or with one (a time slice).
+        // Each chunk lasts ~20 ms, several of the scheduler's time slices: ample time for the
+        // running thread to tick on a machine with two CPUs or with one, and also when the
+        // other tests of a parallel `cargo test` keep the CPUs busy or the VM's host is slow to
+        // run a thread that became runnable (2 ms chunks failed all eleven tries once in CI).
         let s = take_proven(
             || {
                 timed_in_chunks(8, vec![&read], |_| {
                     let t = Instant::now();
-                    while t.elapsed() < Duration::from_millis(2) {
+                    while t.elapsed() < Duration::from_millis(20) {
                         std::thread::yield_now();
                     }
                 })
