@@ -173,26 +173,27 @@ impl State {
                 if r.version != v as u32 {
                     return true; // overwritten: the log no longer holds it
                 }
-                p.id = v;
-                p.agent = 0;
-                p.reads.clear();
-                p.reads.extend(r.reads.iter().map(|&k| Key::from(k)));
-                p.writes.clear();
-                p.writes.push(Key::from(r.write));
+                refill(p, v, 0, r.reads.map(Key::from), Key::from(r.write));
             }
-            let ours = &mut batch[n];
-            ours.id = op.id;
-            ours.agent = op.agent;
-            ours.reads.clear();
-            ours.reads.extend_from_slice(&op.reads);
-            ours.writes.clear();
-            ours.writes.push(op.write);
+            refill(&mut batch[n], op.id, op.agent, op.reads, op.write);
             detector
                 .detect_indexed(batch, &EmptyState)
                 .involved()
                 .contains(&op.id)
         })
     }
+}
+
+/// Makes `p` the exclusive proposal `id` of `agent` reading `reads` and writing `write`, reusing
+/// its key lists' buffers.
+fn refill(p: &mut Proposal, id: u64, agent: u32, reads: [Key; 2], write: Key) {
+    p.id = id;
+    p.agent = agent;
+    p.reads.clear();
+    p.reads.extend_from_slice(&reads);
+    p.writes.clear();
+    p.writes.push(write);
+    p.kind = ProposalKind::Exclusive;
 }
 
 /// A value on cache lines of its own (128 bytes: two lines, for CPUs that fetch lines in

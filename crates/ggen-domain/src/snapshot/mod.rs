@@ -190,22 +190,11 @@ impl<T> SnapshotWrite<T> for SnapshotStore<T> {
                 current: current.version,
             });
         }
-        let version = base + 1;
-        let new = Arc::new(Snapshot {
-            version,
-            value: next,
-        });
-        // The guard keeps `current` alive, so its address cannot be reused by a later snapshot
-        // while we compare against it (no ABA).
-        let previous = self.current.compare_and_swap(&current, new);
-        if Arc::ptr_eq(&previous, &current) {
-            Ok(version)
-        } else {
-            Err(CommitConflict {
+        self.commit_over(&current, next)
+            .map_err(|won| CommitConflict {
                 base,
-                current: previous.version,
+                current: won.version,
             })
-        }
     }
 }
 
