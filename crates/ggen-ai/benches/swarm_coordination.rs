@@ -149,9 +149,8 @@ fn checked_case(n: usize) -> Case {
     let reference = exec(p.run(&input, &limits));
     assert!(reference.succeeded());
     let contents = |r: &PipelineReport| {
-        r.artifacts
-            .values()
-            .map(|a| a.content.clone())
+        r.artifacts()
+            .map(|(_, a)| a.content.clone())
             .collect::<Vec<_>>()
     };
     assert_eq!(
@@ -189,15 +188,15 @@ fn pipeline(s: &mut Suite) {
     type Driver = fn(&Case) -> usize;
     let drivers: [(&str, Driver); 4] = [
         ("sequential", |c| {
-            exec(c.p.run_sequential(&c.input)).artifacts.len()
+            exec(c.p.run_sequential(&c.input)).artifacts().count()
         }),
         ("level_batched", |c| {
             exec(c.p.run_level_batched(&c.input, &c.limits))
-                .artifacts
-                .len()
+                .artifacts()
+                .count()
         }),
         ("ready_driven", |c| {
-            exec(c.p.run(&c.input, &c.limits)).artifacts.len()
+            exec(c.p.run(&c.input, &c.limits)).artifacts().count()
         }),
         ("joinset", |c| {
             exec(joinset(
@@ -368,7 +367,7 @@ fn artifacts(s: &mut Suite) {
                 .map(|i| Artifact {
                     kind: ArtifactKind::Code,
                     content: dags::payload(256, i as u64),
-                    source_stage: format!("stage{i}"),
+                    source_stage: format!("stage{i}").into(),
                     quality_score: (i % 100) as f64 / 100.0,
                     run_offset_ms: i as u64,
                 })

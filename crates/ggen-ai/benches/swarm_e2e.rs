@@ -13,6 +13,11 @@
 //!   `samples_unproven`).
 //! - `sustained/null/{1,2}`: the same pipelines over a world that stores nothing
 //!   (`NullWorld`): the engine's own cost per operation, the floor under every world.
+//! - `engine/null/1`: one agent over the null world on a single-threaded runtime, with every stage
+//!   polled on the pipeline's driving task (`Limits::inline_below(Duration::MAX)`, what the
+//!   engine chooses anyway for stages this short): the engine's cost per operation as a
+//!   deterministic figure, counted under callgrind by `--instructions` (instructions and
+//!   estimated cycles per operation, with a budget in budgets.toml).
 //! - `reads/{snapshot,mutex,dashmap}/2`: single reads of one key, each timed, by a reader thread
 //!   while two agents commit continuously: the per-read latency percentiles readers get under
 //!   write load (a snapshot read never waits for a writer; a mutex read does).
@@ -33,6 +38,7 @@ use std::time::{Duration, Instant};
 use benches_common::harness::contention::{self, Sample};
 use benches_common::harness::{Routine, Suite};
 use benches_common::side;
+use ggen_ai::pipeline::Limits;
 use ggen_ai::sustained::{self, MutexWorld, NullWorld, ShardedWorld, SnapshotWorld, Until, World};
 use ggen_core::hive::agent::ConsensusConfig;
 use ggen_core::hive::pack::Pack;
@@ -149,6 +155,30 @@ fn sustained_bench(s: &mut Suite, name: &'static str, make: Make, agents: usize)
     .uncounted(THREADS);
 }
 
+/// `engine/null/1`: see the module docs. Operations come six to a pipeline run, so a sample of
+/// `iters` operations runs `ceil(iters / 6)` pipelines and is scaled to `iters`.
+fn engine(s: &mut Suite) {
+    s.bench("engine", "null", 1, || {
+        let hive = published();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a current-thread runtime");
+        let limits = Limits::new(1).inline_below(Duration::MAX);
+        Routine::custom(move |iters| {
+            let r = rt.block_on(sustained::run_with(
+                Arc::new(NullWorld::default()),
+                Arc::clone(&hive),
+                limits.clone(),
+                Until::Ops(iters),
+            ));
+            assert_eq!(r.lost_updates, 0, "engine/null/1");
+            r.elapsed.mul_f64(iters as f64 / r.committed.max(1) as f64)
+        })
+    })
+    .throughput(1)
+    .counted(6_000);
+}
+
 fn reads(s: &mut Suite) {
     for (name, make) in WORLDS {
         s.bench("reads", name, 2, move || {
@@ -210,6 +240,7 @@ fn reads(s: &mut Suite) {
 fn main() {
     let mut s = Suite::new(SUITE);
     sustained(&mut s);
+    engine(&mut s);
     reads(&mut s);
     // The machine's own speedup, for the efficiency claims on `sustained` (budgets.toml).
     benches_common::harness::machine::add(&mut s, &[1, 2]);

@@ -56,7 +56,7 @@ fn artifact(kind: ArtifactKind, content: String, input: &StageInput, quality: f6
     Artifact {
         kind,
         content,
-        source_stage: String::from(&*input.stage),
+        source_stage: Arc::clone(&input.stage),
         quality_score: quality,
         run_offset_ms: 0,
     }

@@ -1,5 +1,7 @@
 //! Artifacts: what pipeline stages produce and pass to their dependents.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 /// What an artifact holds.
@@ -24,8 +26,9 @@ pub struct Artifact {
     pub kind: ArtifactKind,
     /// The content itself.
     pub content: String,
-    /// Name of the stage that produced it.
-    pub source_stage: String,
+    /// Name of the stage that produced it: the stage's own name, shared (an agent clones
+    /// [`StageInput::stage`](crate::agent::StageInput::stage) rather than copying the text).
+    pub source_stage: Arc<str>,
     /// Quality in `[0, 1]` as judged by the producing agent.
     pub quality_score: f64,
     /// When it was made, as milliseconds since the start of its pipeline run (an offset, not a

@@ -77,7 +77,7 @@ impl Agent for Flaky {
                 Ok(Artifact {
                     kind: ArtifactKind::Report,
                     content: format!("ok after {}", input.attempt),
-                    source_stage: input.stage.to_string(),
+                    source_stage: Arc::clone(&input.stage),
                     quality_score: 1.0,
                     run_offset_ms: 0,
                 })
@@ -229,7 +229,7 @@ fn retries_recover_and_exhausted_retries_fail_and_skip_dependents() {
     let r = exec(p.run("x", &limits));
     assert!(r.succeeded(), "{:?}", statuses(&r));
     assert_eq!(r.outcome("flaky").unwrap().attempts, 3);
-    assert_eq!(r.artifacts["flaky"].content, "ok after 3");
+    assert_eq!(r.artifact("flaky").unwrap().content, "ok after 3");
     assert_eq!(limits.available(), 2);
 
     let stubborn = Arc::new(Flaky {
@@ -263,7 +263,8 @@ fn retries_recover_and_exhausted_retries_fail_and_skip_dependents() {
         r.outcome("independent").unwrap().status,
         StageStatus::Succeeded
     );
-    assert!(!r.artifacts.contains_key("child"));
+    assert!(r.artifact("child").is_none());
+    assert!(r.outcome("child").unwrap().artifact.is_none());
     assert_eq!(limits.available(), 2);
 }
 
@@ -350,7 +351,7 @@ fn cancellation_stops_running_stages_and_releases_permits() {
         "{:?}",
         r.stages
     );
-    assert!(r.artifacts.is_empty());
+    assert_eq!(r.artifacts().count(), 0);
     assert_eq!(limits.available(), 2);
 }
 
@@ -359,8 +360,7 @@ fn artifacts_are_deterministic_and_the_three_drivers_agree() {
     let p = generate_pipeline(None);
     let limits = Limits::new(2);
     let strip = |r: &PipelineReport| -> Vec<(String, String, f64)> {
-        r.artifacts
-            .iter()
+        r.artifacts()
             .map(|(k, a)| (k.to_string(), a.content.clone(), a.quality_score))
             .collect()
     };
@@ -373,8 +373,18 @@ fn artifacts_are_deterministic_and_the_three_drivers_agree() {
     assert_eq!(strip(&a), strip(&seq));
     assert_eq!(strip(&a), strip(&lvl));
     assert_ne!(strip(&a), strip(&exec(p.run("other input", &limits))));
-    assert!(a.artifacts["package"].content.starts_with("package:"));
-    assert_eq!(a.artifacts["validate"].quality_score, 1.0);
+    assert!(
+        a.artifact("package")
+            .unwrap()
+            .content
+            .starts_with("package:")
+    );
+    assert_eq!(a.artifact("validate").unwrap().quality_score, 1.0);
+    assert_eq!(a.artifacts().count(), a.stages.len());
+    assert_eq!(
+        a.artifact("validate").unwrap().source_stage.as_ref(),
+        "validate"
+    );
     let json = serde_json::to_string(&a.stages).unwrap();
     assert!(json.contains("\"status\":\"succeeded\""), "{json}");
 }
@@ -495,7 +505,7 @@ impl Agent for TaskProbe {
             Ok(Artifact {
                 kind: ArtifactKind::Digest,
                 content: String::new(),
-                source_stage: input.stage.to_string(),
+                source_stage: Arc::clone(&input.stage),
                 quality_score: 1.0,
                 run_offset_ms: 0,
             })
@@ -503,9 +513,12 @@ impl Agent for TaskProbe {
     }
 }
 
-/// A diamond (a → {b, c} → d) of [`TaskProbe`] stages, run twice inside one spawned task; returns
-/// the driving task's id and, per run, the task ids `b` and `c` ran on.
-fn diamond_tasks(spin: Duration) -> (tokio::task::Id, Vec<Vec<Option<tokio::task::Id>>>) {
+/// A diamond (a → {b, c} → d) of [`TaskProbe`] stages, run twice under `limits` inside one
+/// spawned task; returns the driving task's id and, per run, the task ids `b` and `c` ran on.
+fn diamond_tasks(
+    spin: Duration,
+    limits: Limits,
+) -> (tokio::task::Id, Vec<Vec<Option<tokio::task::Id>>>) {
     let tasks: StageTasks = Arc::new(Mutex::new(Vec::new()));
     let agent = || -> Arc<dyn Agent> {
         Arc::new(TaskProbe {
@@ -520,7 +533,6 @@ fn diamond_tasks(spin: Duration) -> (tokio::task::Id, Vec<Vec<Option<tokio::task
         .stage(StageSpec::new("d").deps(&["b", "c"]), agent())
         .build()
         .unwrap();
-    let limits = Limits::new(2);
     let (driver, runs) = exec(async move {
         let handle = tokio::spawn(async move {
             let mut runs = Vec::new();
@@ -544,7 +556,7 @@ fn diamond_tasks(spin: Duration) -> (tokio::task::Id, Vec<Vec<Option<tokio::task
 
 #[test]
 fn short_independent_stages_run_on_the_driving_task_once_known_short() {
-    let (driver, runs) = diamond_tasks(Duration::ZERO);
+    let (driver, runs) = diamond_tasks(Duration::ZERO, Limits::new(2));
     assert_eq!(runs.len(), 2);
     // First run: nothing is known about b and c, so both are spawned (tasks of their own).
     assert!(runs[0].iter().all(|id| *id != Some(driver)), "{runs:?}");
@@ -554,7 +566,24 @@ fn short_independent_stages_run_on_the_driving_task_once_known_short() {
 
 #[test]
 fn long_independent_stages_are_still_spawned() {
-    let (driver, runs) = diamond_tasks(ggen_ai::pipeline::INLINE_BELOW * 3);
+    let (driver, runs) = diamond_tasks(ggen_ai::pipeline::INLINE_BELOW * 3, Limits::new(2));
+    for run in &runs {
+        assert_eq!(run.len(), 2);
+        assert!(run.iter().all(|id| *id != Some(driver)), "{runs:?}");
+    }
+}
+
+#[test]
+fn the_inline_threshold_is_set_by_the_limits() {
+    let defaults = Limits::new(2);
+    assert_eq!(defaults.inline_threshold(), ggen_ai::pipeline::INLINE_BELOW);
+    // Every stage short: b and c run on the driving task from the first run on, though
+    // nothing is known about them yet (by default the first run spawns them: the test above).
+    // No stage spins here: spinning stages would slow the other tests' hand-offs.
+    let (driver, runs) = diamond_tasks(Duration::ZERO, Limits::new(2).inline_below(Duration::MAX));
+    assert_eq!(runs, vec![vec![Some(driver); 2]; 2]);
+    // No stage short: b and c get tasks of their own in both runs, though they take no time.
+    let (driver, runs) = diamond_tasks(Duration::ZERO, Limits::new(2).inline_below(Duration::ZERO));
     for run in &runs {
         assert_eq!(run.len(), 2);
         assert!(run.iter().all(|id| *id != Some(driver)), "{runs:?}");

@@ -68,7 +68,7 @@ impl Agent for FaultyAgent {
                 _ => Ok(Artifact {
                     kind: ArtifactKind::Digest,
                     content: format!("{}:{n}", input.stage),
-                    source_stage: input.stage.to_string(),
+                    source_stage: std::sync::Arc::clone(&input.stage),
                     quality_score: 1.0,
                     run_offset_ms: 0,
                 }),

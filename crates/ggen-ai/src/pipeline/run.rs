@@ -12,8 +12,6 @@
 //! per operation 1.7–2.0 µs between fresh processes instead of 1.1 µs on one CPU
 //! (docs/BENCHMARKS.md, "Claims").
 
-use std::collections::BTreeMap;
-
 use ggen_domain::hash::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -30,7 +28,8 @@ use std::sync::atomic::Ordering;
 
 /// A stage whose last successful run took less than this is short: when only short stages are
 /// ready and none is running, they run on the driving task, one after the other, instead of
-/// being spawned (a cross-thread hand-off costs about this much).
+/// being spawned (a cross-thread hand-off costs about this much). The default of
+/// [`Limits::inline_below`].
 pub const INLINE_BELOW: Duration = Duration::from_micros(20);
 use crate::artifact::Artifact;
 
@@ -108,7 +107,6 @@ impl<'p> Run<'p> {
     }
 
     pub(super) fn report(self, unfinished: StageStatus) -> PipelineReport {
-        let mut artifacts = BTreeMap::new();
         let stages = self
             .pipeline
             .stages
@@ -121,19 +119,16 @@ impl<'p> Run<'p> {
                     elapsed: Duration::ZERO,
                     artifact: None,
                 });
-                if let Some(a) = r.artifact {
-                    artifacts.insert(Arc::clone(&s.name), Arc::unwrap_or_clone(a));
-                }
                 StageOutcome {
                     name: Arc::clone(&s.name),
                     status: r.status,
                     attempts: r.attempts,
                     elapsed: r.elapsed,
+                    artifact: r.artifact,
                 }
             })
             .collect();
         PipelineReport {
-            artifacts,
             stages,
             elapsed: self.start.elapsed(),
         }
@@ -181,8 +176,8 @@ impl Pipeline {
                           long: &mut usize,
                           counted_long: &mut [bool],
                           i: usize| {
-            let short =
-                self.stages[i].last_ns.load(Ordering::Relaxed) < INLINE_BELOW.as_nanos() as u64;
+            let short = u128::from(self.stages[i].last_ns.load(Ordering::Relaxed))
+                < limits.inline_below.as_nanos();
             counted_long[i] = !short;
             *long += usize::from(!short);
             ready.push(self.stages[i].spec.priority, i);

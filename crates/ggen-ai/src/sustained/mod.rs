@@ -345,7 +345,7 @@ impl Agent for ProposingAgent {
             Ok(Artifact {
                 kind: ArtifactKind::Digest,
                 content: digest(&input.stage, op.id),
-                source_stage: String::from(&*input.stage),
+                source_stage: Arc::clone(&input.stage),
                 quality_score: 1.0,
                 run_offset_ms: 0,
             })
@@ -427,8 +427,18 @@ pub async fn run(
     agents: usize,
     until: Until,
 ) -> SustainedReport {
-    let agents = agents.max(1);
-    let limits = Limits::new(agents);
+    run_with(world, hive, Limits::new(agents), until).await
+}
+
+/// [`run`] with one pipeline loop per permit of `limits`, under those limits (e.g. with the
+/// engine's inlining fixed by [`Limits::inline_below`], for counting instructions).
+pub async fn run_with(
+    world: Arc<dyn World>,
+    hive: Arc<Published>,
+    limits: Limits,
+    until: Until,
+) -> SustainedReport {
+    let agents = limits.permits();
     let committed = Arc::new(Padded(AtomicU64::new(0)));
     let before = world.counters();
     let start = Instant::now();
