@@ -39,8 +39,9 @@ pub struct StageOutcome {
     pub status: StageStatus,
     /// Attempts made (0 if never started).
     pub attempts: u32,
-    /// From the moment the stage was ready (its dependencies done) until it ended, including
-    /// waits for permits and backoff.
+    /// From the moment the stage started (polled on the driving task, or its spawned task first
+    /// ran: a hand-off to another worker is not included) until it ended, including waits for
+    /// permits and backoff.
     pub elapsed: Duration,
     /// What the stage produced, if it succeeded (the one its dependents received, not a copy).
     /// Serialized under the report's `artifacts`, not here.
