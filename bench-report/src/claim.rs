@@ -210,6 +210,12 @@ pub struct Entry {
     /// `gate = true`: a wall-clock entry that fails the run even with `--gate-deterministic`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gate: bool,
+    /// `one_process = true` (claims only): its two benches are measured in turn in one process
+    /// on all CPUs, sample by sample ([`Pairing::OneProcess`]), even when they are
+    /// multi-threaded — for twins that share the runtime and the engine and differ in one
+    /// component, so that a state of the host lands on both sides of every pair.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub one_process: bool,
 }
 
 /// The outcome of one check.

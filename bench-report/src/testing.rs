@@ -144,6 +144,7 @@ pub fn sample_report() -> Report {
                 note: Some("near-linear".into()),
                 cpus: None,
                 gate: false,
+                one_process: false,
             },
             verdict: Verdict::Pass,
             detail: "exponent 1.000".into(),

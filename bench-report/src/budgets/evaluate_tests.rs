@@ -53,6 +53,7 @@ fn efficiency_entry(at_least: f64, cpus: Option<usize>) -> Entry {
         note: None,
         cpus,
         gate: false,
+        one_process: false,
     }
 }
 
@@ -142,6 +143,7 @@ fn a_claim_whose_every_round_was_unproven_has_no_data() {
         note: None,
         cpus: Some(2),
         gate: false,
+        one_process: false,
     };
     let nan = [f64::NAN; 3];
     let unproven = PairedRatio {
@@ -233,6 +235,7 @@ fn a_paired_ratio_decides_the_claim_when_the_run_has_one() {
         note: None,
         cpus: None,
         gate: false,
+        one_process: false,
     };
     // The separate means say 1.0× (FAIL); measured in turn, slow/fast is 2.0× [1.9, 2.1].
     let data = [
@@ -303,6 +306,7 @@ fn a_series_with_paired_end_points_gets_an_exponent_interval() {
         note: None,
         cpus: None,
         gate: false,
+        one_process: false,
     };
     let data = [
         bench("s/scale/f/10", 10.0, crate::results::Unit::Ns),
@@ -341,6 +345,7 @@ fn claims_are_judged_on_the_interval_of_the_ratio() {
         note: None,
         cpus: None,
         gate: false,
+        one_process: false,
     };
     // 150 ± 3 over 100 ± 2: ratio 1.5, interval about [1.44, 1.56].
     let data = [
@@ -377,6 +382,7 @@ fn claims_are_judged_on_the_interval_of_the_ratio() {
         note: None,
         cpus: None,
         gate: false,
+        one_process: false,
     };
     let v = |max: f64| evaluate(&[budget(max)], &data, &k.ids, &|_| true)[0].verdict;
     assert_eq!(
@@ -474,6 +480,7 @@ fn evaluation_still_guards_units_and_latency() {
             note: None,
             cpus: None,
             gate: false,
+            one_process: false,
         },
         Entry {
             check: Check::Budget(Budget {
@@ -485,6 +492,7 @@ fn evaluation_still_guards_units_and_latency() {
             note: None,
             cpus: None,
             gate: false,
+            one_process: false,
         },
     ];
     let ev = evaluate(&entries, &results(10.0), &k.ids, &|_| true);

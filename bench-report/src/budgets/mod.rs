@@ -53,6 +53,13 @@
 //! A `[[claim]]` may also say `cpus = N`: it needs N CPUs (a contended bench needs its contender
 //! on a CPU of its own) and is SKIPPED, with that reason, on a machine with fewer.
 //!
+//! A wall-clock `[[claim]]` between two multi-threaded benches of one suite may say
+//! `one_process = true`: the run measures it again in turn in one process on all CPUs, sample
+//! by sample, like a single-threaded pair, instead of each side alone in fresh processes. Meant
+//! for twins that share the runtime and the engine and differ in one component (the worlds of
+//! `swarm_e2e/sustained`), where a fresh process or a stretch of the host that lands on one side
+//! only moves the ratio more than the code does (docs/BENCHMARKS.md, "Claims").
+//!
 //! Every entry may have a `note`. Verdicts come from intervals, not single means: PASS (the whole
 //! 95% interval satisfies the entry), FAIL (the whole interval violates it), UNSURE (it straddles
 //! the limit: not a failure unless `--strict`), NO_DATA (an entry whose benches were selected for

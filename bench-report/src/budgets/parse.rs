@@ -79,6 +79,9 @@ struct ClaimEntry {
     cpus: Option<usize>,
     #[serde(default)]
     gate: bool,
+    /// Measure both sides in turn in one process, even when multi-threaded.
+    #[serde(default)]
+    one_process: bool,
     note: Option<String>,
 }
 
@@ -187,6 +190,7 @@ fn budget(path: &Path, i: usize, b: &BudgetEntry, catalog: &Catalog) -> Result<E
             note: b.note.clone(),
             cpus: None,
             gate: b.gate,
+            one_process: false,
         });
     }
     let Max::Quantity(text) = &b.max else {
@@ -224,6 +228,7 @@ fn budget(path: &Path, i: usize, b: &BudgetEntry, catalog: &Catalog) -> Result<E
         note: b.note.clone(),
         cpus: None,
         gate: b.gate,
+        one_process: false,
     })
 }
 
@@ -298,15 +303,29 @@ fn claim(path: &Path, i: usize, c: &ClaimEntry, catalog: &Catalog) -> Result<Ent
             ids[0]
         );
     }
-    if c.cpus == Some(0) {
-        bail!("{}: {what}: cpus must be at least 1", path.display());
-    }
+    claim_options(path, &what, c, on)?;
     Ok(Entry {
         check,
         note: c.note.clone(),
         cpus: c.cpus,
         gate: c.gate,
+        one_process: c.one_process,
     })
+}
+
+/// A claim's options beyond its check: `cpus` and `one_process`.
+fn claim_options(path: &Path, what: &str, c: &ClaimEntry, on: Metric) -> Result<()> {
+    if c.cpus == Some(0) {
+        bail!("{}: {what}: cpus must be at least 1", path.display());
+    }
+    if c.one_process && on == Metric::Instructions {
+        bail!(
+            "{}: {what}: one_process says how a wall-clock claim is measured in turn; an \
+             instruction count is exact and is not measured in turn",
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// One `[[scaling]]` (the `i`-th): a series of at least two benches with numeric parameters.
@@ -355,6 +374,7 @@ fn scaling(path: &Path, i: usize, s: &ScalingEntry, catalog: &Catalog) -> Result
         note: s.note.clone(),
         cpus: None,
         gate: s.gate,
+        one_process: false,
     })
 }
 
@@ -424,6 +444,7 @@ fn efficiency(path: &Path, i: usize, e: &EfficiencyEntry, catalog: &Catalog) -> 
         note: e.note.clone(),
         cpus: e.cpus,
         gate: e.gate,
+        one_process: false,
     })
 }
 

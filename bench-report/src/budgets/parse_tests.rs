@@ -203,3 +203,41 @@ fn bad_files_name_the_entry_and_suggest_ids() {
     let e = err("[[claim]]\nfaster = \"s/g/fast/1\"\nthan = \"s/g/slow/1\"\nby_at_least = -2\n");
     assert!(e.contains("positive"), "{e}");
 }
+
+#[test]
+fn one_process_is_read_on_wall_clock_claims_only() {
+    let k = known();
+    let entries = parse(
+        Path::new("b.toml"),
+        "[[claim]]\nid = \"s/g/fast/1\"\nwithin = 2\nof = \"s/g/slow/1\"\none_process = true\n\n\
+         [[claim]]\nid = \"s/g/fast/1\"\nwithin = 3\nof = \"s/g/slow/1\"\n",
+        &k,
+    )
+    .unwrap();
+    assert!(entries[0].one_process);
+    assert!(!entries[1].one_process);
+    let e = format!(
+        "{:#}",
+        parse(
+            Path::new("b.toml"),
+            "[[claim]]\nid = \"s/g/fast/1\"\nwithin = 2\nof = \"s/g/slow/1\"\nstat = \"instructions\"\none_process = true\n",
+            &k,
+        )
+        .unwrap_err()
+    );
+    assert!(
+        e.contains("[[claim]] #1") && e.contains("one_process"),
+        "{e}"
+    );
+    // Not a field of budgets, scaling or efficiency entries.
+    let e = format!(
+        "{:#}",
+        parse(
+            Path::new("b.toml"),
+            "[[budget]]\nid = \"s/g/fast/1\"\nmax = \"1ms\"\none_process = true\n",
+            &k,
+        )
+        .unwrap_err()
+    );
+    assert!(e.contains("one_process"), "{e}");
+}

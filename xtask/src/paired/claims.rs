@@ -1,7 +1,8 @@
 //! The claims of every run measured in turn ([`claims`]): two benches of one suite, the two sides
 //! of a mean claim or the end points of a scaling series. Single-threaded pairs share one process
-//! and one CPU, sample by sample; multi-threaded pairs run each side alone in its own fresh
-//! process, round by round ([`alone`]).
+//! and one CPU, sample by sample; so do multi-threaded pairs a claim marked `one_process`, on all
+//! CPUs; other multi-threaded pairs run each side alone in its own fresh process, round by round
+//! ([`alone`]).
 
 use std::path::Path;
 use std::time::Instant;
@@ -87,6 +88,8 @@ struct Pair<'a> {
     /// (`machine/shared_line/N`, `/1`) when the suite has them: measured in the same rounds and
     /// reported, not judged.
     shared: Option<(String, String)>,
+    /// Measured in one process even if multi-threaded (a claim said `one_process = true`).
+    one_process: bool,
 }
 
 /// The rounds of one multi-threaded pair so far: per round, the sides' per-iteration ns
@@ -185,7 +188,7 @@ pub fn claims(
             .context("creating the paired claims' log")?,
         started: Instant::now(),
     };
-    let (mut out, multi) = run.single_threaded(&pairs, catalog)?;
+    let (mut out, multi) = run.one_process(&pairs, catalog)?;
     let rounds = run.multi_threaded(&pairs, &multi, logs)?;
     out.extend(multi_results(&pairs, &multi, &rounds));
     eprintln!(
@@ -313,8 +316,12 @@ fn plan<'a>(
             .iter_mut()
             .find(|p| (p.num, p.den) == (n, d) && p.machine.is_none() && machine.is_none())
         {
-            Some(p) => p.limits.extend(limit),
+            Some(p) => {
+                p.limits.extend(limit);
+                p.one_process |= e.one_process;
+            }
             None => pairs.push(Pair {
+                one_process: e.one_process && machine.is_none(),
                 num: n,
                 den: d,
                 limits: limit.into_iter().collect(),
@@ -354,10 +361,11 @@ impl Run<'_> {
             .map(|b| b.exe.clone())
     }
 
-    /// The single-threaded pairs, each in one process on one CPU, sample by sample; returns
-    /// their ratios and the indices of the multi-threaded pairs left for
-    /// [`Run::multi_threaded`].
-    fn single_threaded(
+    /// The pairs measured in one process, sample by sample: single-threaded ones on one CPU, and
+    /// those a claim marked `one_process` on all CPUs. Returns their ratios and the indices of
+    /// the pairs left for [`Run::multi_threaded`] (a `one_process` pair with an unproven sample
+    /// goes there too, where rounds with unproven samples are left out one by one).
+    fn one_process(
         &self,
         pairs: &[Pair<'_>],
         catalog: &crate::catalog::Catalog,
@@ -370,7 +378,7 @@ impl Run<'_> {
             let single = p.machine.is_none()
                 && catalog.single_threaded(p.num)
                 && catalog.single_threaded(p.den);
-            if !single {
+            if !single && !p.one_process {
                 multi.push(k);
                 continue;
             }
@@ -379,17 +387,23 @@ impl Run<'_> {
             };
             let (num, den) = (p.num, p.den);
             let (ln, ld) = (local(num), local(den));
+            let cpus = if single { "" } else { " on all CPUs" };
             eprintln!(
-                "[claim {}/{}] {num} vs {den}, paired in one process ({:.1} s elapsed)",
+                "[claim {}/{}] {num} vs {den}, paired in one process{cpus} ({:.1} s elapsed)",
                 k + 1,
                 pairs.len(),
                 started.elapsed().as_secs_f64()
             );
-            // Both in one process, on one CPU, so nothing about CPU or memory placement differs
-            // between the sides.
+            // Both in one process, so nothing about CPU or memory placement differs between the
+            // sides; a single-threaded pair also on one CPU.
             let mut server =
                 Server::start(&exe, &self.ws.root, log, &format!("claim {num} vs {den}"))?;
-            server.pin(&Placement::OneCpu.cpus());
+            let place = if single {
+                Placement::OneCpu
+            } else {
+                Placement::AllCpus
+            };
+            server.pin(&place.cpus());
             server.setup(&ln)?;
             server.setup(&ld)?;
             let (vn, vd, _) = measure_with(
@@ -397,7 +411,15 @@ impl Run<'_> {
                 s,
                 Iters::EachSide,
             )?;
+            let unproven = server.unproven();
             server.finish()?;
+            if unproven > 0 {
+                eprintln!(
+                    "  {unproven} sample(s) of {num} vs {den} not proven in one process: measured in fresh processes instead"
+                );
+                multi.push(k);
+                continue;
+            }
             if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
                 out.push(PairedRatio {
                     numerator: num.to_owned(),

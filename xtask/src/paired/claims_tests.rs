@@ -107,3 +107,53 @@ fn an_interval_decides_a_pair_only_when_no_claim_on_it_is_unsure() {
     assert!(decides(&[(true, 1.3), (false, 1.7)], &ci(1.4, 1.6)));
     assert!(decides(&[], &ci(0.1, 10.0)));
 }
+
+#[test]
+fn a_one_process_claim_marks_its_pair_and_shares_it() {
+    use crate::claim::{Check, Entry, Metric};
+    use bench_format::harness::PlanLine;
+    let mut catalog = crate::catalog::Catalog::default();
+    let threads = |id: &str| PlanLine::Excluded {
+        id: id.into(),
+        reason: "threads".into(),
+    };
+    catalog.plans.insert(
+        "s".into(),
+        vec![threads("g/a/2"), threads("g/b/2"), threads("g/c/2")],
+    );
+    catalog.ids = ["s/g/a/2", "s/g/b/2", "s/g/c/2"]
+        .map(String::from)
+        .into_iter()
+        .collect();
+    let within = |id: &str, of: &str, one_process: bool| Entry {
+        check: Check::Within {
+            id: id.into(),
+            of: of.into(),
+            factor: 1.5,
+            on: Metric::Mean,
+        },
+        note: None,
+        cpus: None,
+        gate: false,
+        one_process,
+    };
+    let entries = [
+        within("s/g/a/2", "s/g/b/2", false),
+        within("s/g/a/2", "s/g/b/2", true),
+        within("s/g/c/2", "s/g/b/2", false),
+    ];
+    let pairs = plan(&entries, &catalog, &|_| true, 2);
+    let marked: Vec<(&str, &str, bool, usize)> = pairs
+        .iter()
+        .map(|p| (p.num, p.den, p.one_process, p.limits.len()))
+        .collect();
+    // Two claims on a and b share one pair, measured in one process as the second asks; the
+    // claim on c and b keeps fresh processes.
+    assert_eq!(
+        marked,
+        vec![
+            ("s/g/a/2", "s/g/b/2", true, 2),
+            ("s/g/c/2", "s/g/b/2", false, 1)
+        ]
+    );
+}
