@@ -55,7 +55,8 @@
 //!
 //! A wall-clock `[[claim]]` between two multi-threaded benches of one suite may say
 //! `one_process = true`: the run measures it again in turn in one process on all CPUs, sample
-//! by sample, like a single-threaded pair, instead of each side alone in fresh processes. Meant
+//! by sample, like a single-threaded pair (with a second process if the first leaves it
+//! UNSURE), instead of each side alone in fresh processes. Meant
 //! for twins that share the runtime and the engine and differ in one component (the worlds of
 //! `swarm_e2e/sustained`), where a fresh process or a stretch of the host that lands on one side
 //! only moves the ratio more than the code does (docs/BENCHMARKS.md, "Claims").

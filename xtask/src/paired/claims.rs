@@ -11,6 +11,10 @@ use anyhow::{Context, Result};
 
 use super::{Iters, Placement, Server, Settings, calibrate, measure_with};
 
+#[path = "claims_plan.rs"]
+mod plan;
+use plan::{Pair, local, plan, suite_of};
+
 /// Samples of one side of a multi-threaded claim in its own process, after a warm-up of
 /// [`ALONE_WARMUP`] samples' time.
 const ALONE_SAMPLES: usize = 3;
@@ -47,25 +51,6 @@ fn alone(
     Ok((crate::stats::median(&v), iters, proven))
 }
 
-/// Whether the suite's serve mode can run bench `id` (`suite/group/function/parameter`): its
-/// plan lists it as counted or uncounted, not as part of an allocation group.
-fn can_serve(catalog: &crate::catalog::Catalog, id: &str) -> bool {
-    use bench_format::harness::PlanLine;
-    let Some((suite, rest)) = id.split_once('/') else {
-        return false;
-    };
-    catalog.plans.get(suite).is_some_and(|plan| {
-        plan.iter().any(|l| match l {
-            PlanLine::Counted { id, .. } | PlanLine::Excluded { id, .. } => id == rest,
-            PlanLine::Group { .. } => false,
-        })
-    })
-}
-
-/// The limits the claims on one pair of benches put on their ratio: `(true, f)` for "at least
-/// `f`", `(false, f)` for "at most `f`".
-type Limits = Vec<(bool, f64)>;
-
 /// Whether interval `ci` of `num / den` decides every claim on the pair, PASS or FAIL, none
 /// UNSURE; `limits` are `(true, f)` for "at least `f`" and `(false, f)` for "at most `f`".
 fn decides(limits: &[(bool, f64)], ci: &crate::stats::RatioCi) -> bool {
@@ -74,22 +59,6 @@ fn decides(limits: &[(bool, f64)], ci: &crate::stats::RatioCi) -> bool {
         crate::claim::Verdict::of_interval(ci.lower, ci.upper, good)
             != crate::claim::Verdict::Unsure
     })
-}
-
-/// A pair of benches of one suite measured in turn, with the limits its claims put on
-/// `num / den` (`true`: at least; `false`: at most), and for an efficiency claim the machine's
-/// benches (`machine_parallel`, `machine_serial`) and the least efficiency.
-struct Pair<'a> {
-    num: &'a str,
-    den: &'a str,
-    limits: Limits,
-    machine: Option<(&'a str, &'a str, f64)>,
-    /// For an efficiency claim, the machine's shared-line benches on the same thread counts
-    /// (`machine/shared_line/N`, `/1`) when the suite has them: measured in the same rounds and
-    /// reported, not judged.
-    shared: Option<(String, String)>,
-    /// Measured in one process even if multi-threaded (a claim said `one_process = true`).
-    one_process: bool,
 }
 
 /// The rounds of one multi-threaded pair so far: per round, the sides' per-iteration ns
@@ -199,151 +168,6 @@ pub fn claims(
     Ok(out)
 }
 
-/// The suite of a full bench id.
-fn suite_of(id: &str) -> Option<String> {
-    id.split_once('/').map(|(s, _)| s.to_owned())
-}
-
-/// A full bench id without its suite (what a suite's serve mode calls it).
-fn local(id: &str) -> String {
-    id.split_once('/').map_or("", |(_, r)| r).to_owned()
-}
-
-/// What one entry asks to measure in turn, if anything: its two benches (numerator,
-/// denominator), its limit on their ratio (`true`: at least), and for an efficiency claim the
-/// machine's benches and the least efficiency (`None` when they are not selected or served).
-#[allow(
-    clippy::type_complexity,
-    reason = "a private step's tuple, named where it is destructured"
-)]
-fn sides<'a>(
-    e: &'a crate::claim::Entry,
-    catalog: &'a crate::catalog::Catalog,
-    selected: &dyn Fn(&str) -> bool,
-) -> Option<(
-    Option<(&'a str, &'a str)>,
-    Option<(bool, f64)>,
-    Option<(&'a str, &'a str, f64)>,
-)> {
-    use crate::claim::{Check, Metric};
-    Some(match &e.check {
-        Check::Scaling { .. } => (ends(e, &catalog.ids, selected), None, None),
-        Check::Faster {
-            fast,
-            slow,
-            on: Metric::Mean,
-            factor,
-        } => (
-            Some((slow.as_str(), fast.as_str())),
-            Some((true, *factor)),
-            None,
-        ),
-        Check::Within {
-            id,
-            of,
-            on: Metric::Mean,
-            factor,
-        } => (
-            Some((id.as_str(), of.as_str())),
-            Some((false, *factor)),
-            None,
-        ),
-        Check::Efficiency {
-            parallel,
-            serial,
-            machine_parallel,
-            machine_serial,
-            at_least,
-            ..
-        } => {
-            let m = (
-                machine_parallel.as_str(),
-                machine_serial.as_str(),
-                *at_least,
-            );
-            let both = selected(m.0)
-                && selected(m.1)
-                && can_serve(catalog, m.0)
-                && can_serve(catalog, m.1);
-            if !both {
-                return None;
-            }
-            (Some((parallel.as_str(), serial.as_str())), None, Some(m))
-        }
-        _ => (None, None, None),
-    })
-}
-
-// A scaling series is paired between its end points (smallest and largest parameter).
-fn ends<'a>(
-    e: &'a crate::claim::Entry,
-    known: &'a std::collections::BTreeSet<String>,
-    selected: &dyn Fn(&str) -> bool,
-) -> Option<(&'a str, &'a str)> {
-    // Numerator the largest parameter, denominator the smallest.
-    crate::claim::series_end_points(e.ids(known).into_iter().filter(|id| selected(id)))
-        .map(|(first, last)| (last.0, first.0))
-}
-
-/// The pairs to measure: every selected claim that compares two served benches of one suite
-/// (for a scaling series its end points; for an efficiency claim with the machine's benches),
-/// two claims on the same two benches sharing one pair.
-fn plan<'a>(
-    entries: &'a [crate::claim::Entry],
-    catalog: &'a crate::catalog::Catalog,
-    selected: &dyn Fn(&str) -> bool,
-    cpus: usize,
-) -> Vec<Pair<'a>> {
-    let mut pairs: Vec<Pair<'_>> = Vec::new();
-    for e in entries {
-        if e.cpus.is_some_and(|n| n > cpus) {
-            continue;
-        }
-        let Some((pair, limit, machine)) = sides(e, catalog, selected) else {
-            continue;
-        };
-        let Some((n, d)) = pair.filter(|(n, d)| selected(n) && selected(d)) else {
-            continue;
-        };
-        // Both benches in one suite, and served (time benches of a Criterion suite; an
-        // allocation group's bytes are exact and keep their own verdict).
-        if suite_of(n) != suite_of(d) || !can_serve(catalog, n) || !can_serve(catalog, d) {
-            continue;
-        }
-        // Two claims on the same two benches share one measurement (an efficiency claim is
-        // measured on its own: it has two more benches per round).
-        match pairs
-            .iter_mut()
-            .find(|p| (p.num, p.den) == (n, d) && p.machine.is_none() && machine.is_none())
-        {
-            Some(p) => {
-                p.limits.extend(limit);
-                p.one_process |= e.one_process;
-            }
-            None => pairs.push(Pair {
-                one_process: e.one_process && machine.is_none(),
-                num: n,
-                den: d,
-                limits: limit.into_iter().collect(),
-                machine,
-                shared: machine.and_then(|(mp, ms, _)| {
-                    let line = |id: &str| id.replacen("/independent/", "/shared_line/", 1);
-                    let (sp, ss) = (line(mp), line(ms));
-                    let usable = |id: &str| {
-                        id != mp
-                            && id != ms
-                            && catalog.ids.contains(id)
-                            && selected(id)
-                            && can_serve(catalog, id)
-                    };
-                    (usable(&sp) && usable(&ss)).then_some((sp, ss))
-                }),
-            }),
-        }
-    }
-    pairs
-}
-
 /// Shared by the measuring steps.
 struct Run<'a> {
     ws: &'a crate::workspace::Workspace,
@@ -364,14 +188,16 @@ impl Run<'_> {
     /// The pairs measured in one process, sample by sample: single-threaded ones on one CPU, and
     /// those a claim marked `one_process` on all CPUs. Returns their ratios and the indices of
     /// the pairs left for [`Run::multi_threaded`] (a `one_process` pair with an unproven sample
-    /// goes there too, where rounds with unproven samples are left out one by one).
+    /// goes there too, where rounds with unproven samples are left out one by one). A
+    /// `one_process` pair whose interval leaves a claim UNSURE gets a second look: a second
+    /// process, its pairs pooled with the first's (as a multi-threaded pair's rounds get 8
+    /// more), because a stretch of the host can slow part of one process's pairs.
     fn one_process(
         &self,
         pairs: &[Pair<'_>],
         catalog: &crate::catalog::Catalog,
     ) -> Result<(Vec<crate::claim::PairedRatio>, Vec<usize>)> {
         use crate::claim::{PairedRatio, Pairing};
-        let (s, started, log) = (self.s, self.started, &self.log);
         let mut out = Vec::new();
         let mut multi: Vec<usize> = Vec::new();
         for (k, p) in pairs.iter().enumerate() {
@@ -385,45 +211,34 @@ impl Run<'_> {
             let Some(exe) = self.exe_of(p.num) else {
                 continue;
             };
-            let (num, den) = (p.num, p.den);
-            let (ln, ld) = (local(num), local(den));
             let cpus = if single { "" } else { " on all CPUs" };
             eprintln!(
-                "[claim {}/{}] {num} vs {den}, paired in one process{cpus} ({:.1} s elapsed)",
+                "[claim {}/{}] {} vs {}, paired in one process{cpus} ({:.1} s elapsed)",
                 k + 1,
                 pairs.len(),
-                started.elapsed().as_secs_f64()
+                p.num,
+                p.den,
+                self.started.elapsed().as_secs_f64()
             );
-            // Both in one process, so nothing about CPU or memory placement differs between the
-            // sides; a single-threaded pair also on one CPU.
-            let mut server =
-                Server::start(&exe, &self.ws.root, log, &format!("claim {num} vs {den}"))?;
-            let place = if single {
-                Placement::OneCpu
-            } else {
-                Placement::AllCpus
-            };
-            server.pin(&place.cpus());
-            server.setup(&ln)?;
-            server.setup(&ld)?;
-            let (vn, vd, _) = measure_with(
-                &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
-                s,
-                Iters::EachSide,
-            )?;
-            let unproven = server.unproven();
-            server.finish()?;
-            if unproven > 0 {
-                eprintln!(
-                    "  {unproven} sample(s) of {num} vs {den} not proven in one process: measured in fresh processes instead"
-                );
+            let Some((mut vn, mut vd)) = self.in_one_process(&exe, p, single)? else {
                 multi.push(k);
                 continue;
+            };
+            let mut ratio = crate::stats::ratio_ci_paired(&vd, &vn);
+            if !single && ratio.as_ref().is_some_and(|r| !decides(&p.limits, r)) {
+                eprintln!("  second look: {} more pairs in a second process", vn.len());
+                let Some((n2, d2)) = self.in_one_process(&exe, p, single)? else {
+                    multi.push(k);
+                    continue;
+                };
+                vn.extend(n2);
+                vd.extend(d2);
+                ratio = crate::stats::ratio_ci_paired(&vd, &vn);
             }
-            if let Some(ratio) = crate::stats::ratio_ci_paired(&vd, &vn) {
+            if let Some(ratio) = ratio {
                 out.push(PairedRatio {
-                    numerator: num.to_owned(),
-                    denominator: den.to_owned(),
+                    numerator: p.num.to_owned(),
+                    denominator: p.den.to_owned(),
                     ratio,
                     machine: None,
                     efficiency: None,
@@ -435,6 +250,49 @@ impl Run<'_> {
             }
         }
         Ok((out, multi))
+    }
+
+    /// Pair `p` sampled in turn in one fresh process (on one CPU when `single`, else on all):
+    /// per-iteration ns of the numerator and the denominator, pair by pair; `None` when a
+    /// sample was unproven.
+    fn in_one_process(
+        &self,
+        exe: &Path,
+        p: &Pair<'_>,
+        single: bool,
+    ) -> Result<Option<(Vec<f64>, Vec<f64>)>> {
+        let (num, den) = (p.num, p.den);
+        let (ln, ld) = (local(num), local(den));
+        // Both in one process, so nothing about CPU or memory placement differs between the
+        // sides; a single-threaded pair also on one CPU.
+        let mut server = Server::start(
+            exe,
+            &self.ws.root,
+            &self.log,
+            &format!("claim {num} vs {den}"),
+        )?;
+        let place = if single {
+            Placement::OneCpu
+        } else {
+            Placement::AllCpus
+        };
+        server.pin(&place.cpus());
+        server.setup(&ln)?;
+        server.setup(&ld)?;
+        let (vn, vd, _) = measure_with(
+            &mut |side_d, n| server.run_id(n, if side_d { &ld } else { &ln }),
+            self.s,
+            Iters::EachSide,
+        )?;
+        let unproven = server.unproven();
+        server.finish()?;
+        if unproven > 0 {
+            eprintln!(
+                "  {unproven} sample(s) of {num} vs {den} not proven in one process: measured in fresh processes instead"
+            );
+            return Ok(None);
+        }
+        Ok(Some((vn, vd)))
     }
 
     /// One round of one multi-threaded pair: each side (and the machine's benches) alone in a

@@ -1,4 +1,5 @@
 //! Tests of the claims measured in turn (`claims.rs`).
+use super::plan::can_serve;
 use super::*;
 
 #[test]
