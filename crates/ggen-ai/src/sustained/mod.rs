@@ -15,10 +15,14 @@
 //! to one of [`COUNTERS`] counter keys (commutative). So after a run the counters must sum to the
 //! number of committed operations: any lost update shows up as a difference ([`lost_updates`]).
 //!
-//! [`World`] has three implementations, measured side by side by the `swarm_e2e` suite:
-//! [`SnapshotWorld`] (the design above), [`MutexWorld`] (the twin: one `Mutex<HashMap>`, read,
-//! work and write under the lock) and [`ShardedWorld`] (a `DashMap`: per-key shard locks, no
-//! snapshot across keys); [`NullWorld`] stores nothing and measures the engine's own cost.
+//! [`World`] has these implementations, measured side by side by the `swarm_e2e` suite:
+//! [`VersionedWorld`] (the design since 2026-12-07: a few versions per key, so that readers
+//! see one version of the whole table without a lock while a commit writes only the two keys it
+//! changes), [`SnapshotWorld`] (the earlier design above, kept as a twin: every commit publishes
+//! a copy of the table), [`MutexWorld`] (one `Mutex<HashMap>`, read, work and write under the
+//! lock), [`MutexArrayWorld`] (one `Mutex` over the table as an array: the best simple
+//! alternative) and [`ShardedWorld`] (a `DashMap`: per-key shard locks, no snapshot across
+//! keys); [`NullWorld`] stores nothing and measures the engine's own cost.
 //!
 //! [`lost_updates`]: SustainedReport::lost_updates
 
@@ -36,7 +40,9 @@ use crate::artifact::{Artifact, ArtifactKind};
 use crate::pipeline::{Limits, Pipeline, StageSpec};
 
 mod twins;
-pub use twins::{MutexWorld, NullWorld, ShardedWorld};
+mod versioned;
+pub use twins::{MutexArrayWorld, MutexWorld, NullWorld, ShardedWorld};
+pub use versioned::VersionedWorld;
 
 /// Keys in the shared table.
 pub const KEYS: usize = 64;

@@ -1,0 +1,299 @@
+//! [`VersionedWorld`]: the shared table kept as a few versions per key (multi-version
+//! concurrency control), so that a commit writes the two keys it changes in place instead of
+//! publishing a copy of the whole table, and a reader still sees one consistent version of every
+//! key without taking a lock.
+//!
+//! ```text
+//!  committed: u64 ─────────────── the newest published version (a reader's snapshot)
+//!  key k: [ (version, value) × RING ]   one cache line per key; the oldest slot is rewritten
+//!
+//!  read at snapshot s:  for each key, the slot with the highest version ≤ s
+//!                       (valid if fewer than RING − 1 commits happened meanwhile, else retry)
+//!  commit (writers in turn, under a lock readers never take):
+//!       a key read or written since s? → conflict: read again, redo the work
+//!       write value and counter at version committed + 1, then publish committed + 1
+//! ```
+//!
+//! Why a snapshot read is consistent: every write of version `v` is in its key's ring before
+//! `committed` reaches `v` (release/acquire), and a reader at `s` ignores versions above `s`. The
+//! newest write `w ≤ s` of a key leaves the ring only when the key has been written `RING` times
+//! after it, all at versions above `s`; the writer of the last of those started after the
+//! `RING − 1` before it were published, so a reader that saw any trace of that rewrite (a slot
+//! mid-write or holding a version above `s` where `w` was) then reads `committed ≥ s + RING − 1`
+//! and retries. Each slot is read like a sequence lock (version, value, version again).
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering, fence};
+use std::time::Instant;
+
+use ggen_domain::proposal::Key;
+
+use super::{COUNTERS, KEYS, Op, OpCost, World, work};
+
+/// Versions kept per key: 4 slots of 16 bytes, one 64-byte cache line.
+const RING: usize = 4;
+/// A slot's version while its value is being rewritten.
+const WRITING: u64 = u64::MAX;
+
+/// One version of one key.
+#[derive(Debug, Default)]
+struct Slot {
+    version: AtomicU64,
+    value: AtomicI64,
+}
+
+impl Slot {
+    /// The slot's `(version, value)`, or `None` if it was being rewritten meanwhile.
+    fn read(&self) -> Option<(u64, i64)> {
+        let before = self.version.load(Ordering::Acquire);
+        let value = self.value.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        let after = self.version.load(Ordering::Relaxed);
+        (before == after && before != WRITING).then_some((before, value))
+    }
+
+    /// Rewrites the slot as `version` of its key. Only a writer holding the commit lock calls it.
+    fn write(&self, version: u64, value: i64) {
+        self.version.store(WRITING, Ordering::Release);
+        fence(Ordering::Release);
+        self.value.store(value, Ordering::Relaxed);
+        self.version.store(version, Ordering::Release);
+    }
+}
+
+/// The last [`RING`] versions of one key, on a cache line of its own.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Cell {
+    slots: [Slot; RING],
+}
+
+impl Cell {
+    /// The value at snapshot `s` (the slot with the highest version ≤ `s`), if still kept.
+    fn at(&self, s: u64) -> Option<i64> {
+        let mut best: Option<(u64, i64)> = None;
+        for slot in &self.slots {
+            if let Some((v, x)) = slot.read()
+                && v <= s
+                && best.is_none_or(|(b, _)| v > b)
+            {
+                best = Some((v, x));
+            }
+        }
+        best.map(|(_, x)| x)
+    }
+
+    /// The newest slot's index and version. Only under the commit lock (no slot mid-write).
+    fn newest(&self) -> (usize, u64) {
+        let mut best = (0, 0);
+        for (i, slot) in self.slots.iter().enumerate() {
+            let v = slot.version.load(Ordering::Relaxed);
+            if v > best.1 {
+                best = (i, v);
+            }
+        }
+        best
+    }
+
+    /// The newest value. Only under the commit lock.
+    fn latest(&self) -> i64 {
+        self.slots[self.newest().0].value.load(Ordering::Relaxed)
+    }
+
+    /// Writes `value` as `version`, over the oldest slot. Only under the commit lock.
+    fn push(&self, version: u64, value: i64) {
+        let (newest, _) = self.newest();
+        self.slots[(newest + 1) % RING].write(version, value);
+    }
+}
+
+/// The published version and the commit lock in one word, on cache lines of its own: `2 v`
+/// while version `v` is the newest and no commit is under way, `2 v + 1` while the commit of
+/// `v + 1` writes its slots. A writer takes it by compare-and-swap from even to odd and
+/// publishes and releases it with one store; readers only load it (an odd value is fine for
+/// them: they read version `v`).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Head(AtomicU64);
+
+impl Head {
+    /// The newest published version.
+    fn version(&self) -> u64 {
+        self.0.load(Ordering::Acquire) >> 1
+    }
+
+    /// Waits for no commit to be under way and takes the word: returns the newest version.
+    fn lock(&self) -> u64 {
+        let mut spins = 0u32;
+        loop {
+            let word = self.0.load(Ordering::Relaxed);
+            if word & 1 == 0
+                && self
+                    .0
+                    .compare_exchange_weak(word, word | 1, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return word >> 1;
+            }
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+            } else {
+                // The holder's thread is not running: let it.
+                std::thread::yield_now();
+            }
+        }
+    }
+
+    /// Publishes `version` (the one after what [`lock`](Self::lock) returned) and releases.
+    fn publish(&self, version: u64) {
+        self.0.store(version << 1, Ordering::Release);
+    }
+}
+
+/// The multi-version design: readers never block and see one version of the whole table;
+/// a commit writes only the keys it changes.
+#[derive(Debug)]
+#[repr(align(128))] // alone on its cache lines: see `Padded`
+pub struct VersionedWorld {
+    head: Head,
+    cells: [Cell; KEYS],
+}
+
+impl Default for VersionedWorld {
+    fn default() -> Self {
+        Self {
+            head: Head::default(),
+            cells: std::array::from_fn(|_| Cell::default()),
+        }
+    }
+}
+
+impl VersionedWorld {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Committed operations so far (the published version).
+    pub fn version(&self) -> u64 {
+        self.head.version()
+    }
+
+    /// Reads `keys` at one snapshot without taking a lock: returns the snapshot's version and
+    /// the values. Retries while commits overtake it (never while none are under way).
+    pub fn read<const N: usize>(&self, keys: [Key; N]) -> (u64, [i64; N]) {
+        loop {
+            let s = self.head.version();
+            let values = keys.map(|k| self.cells[k as usize % KEYS].at(s));
+            let e = self.head.version();
+            if e - s < RING as u64 - 1 && values.iter().all(Option::is_some) {
+                return (s, values.map(|v| v.unwrap_or_default()));
+            }
+        }
+    }
+}
+
+impl World for VersionedWorld {
+    fn transact(&self, op: &Op, salt: u64) -> OpCost {
+        let start = Instant::now();
+        let mut cost = OpCost::default();
+        let (base, read) = self.read(op.reads);
+        cost.read_ns = start.elapsed().as_nanos() as u64;
+        let mut value = work(read, salt);
+        let newest = self.head.lock();
+        let cell = |k: Key| &self.cells[k as usize];
+        let version = newest + 1;
+        if newest != base {
+            cost.retries += 1;
+            // Did anything committed since our read touch what we read or write?
+            let touched = |k: Key| cell(k).newest().1 > base;
+            if op.reads.into_iter().chain([op.write]).any(touched) {
+                cost.conflicts += 1;
+                value = work(op.reads.map(|k| cell(k).latest()), salt);
+            }
+        }
+        cell(op.write).push(version, value);
+        let counter = cell(op.counter);
+        counter.push(version, counter.latest() + 1);
+        self.head.publish(version);
+        cost.commit_ns = start.elapsed().as_nanos() as u64;
+        cost
+    }
+
+    fn counters(&self) -> i64 {
+        let (_, v) = self.read(std::array::from_fn::<Key, COUNTERS, _>(|k| k as Key));
+        v.iter().sum()
+    }
+
+    fn peek(&self, key: Key) -> i64 {
+        self.read([key]).1[0]
+    }
+
+    fn name(&self) -> &'static str {
+        "versioned"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_keeps_the_last_ring_versions_and_answers_for_any_snapshot_among_them() {
+        let cell = Cell::default();
+        assert_eq!(cell.at(0), Some(0), "an empty key reads 0 at any snapshot");
+        // Key written at versions 3, 5, 9, 10, 12 (other keys took the versions between).
+        for v in [3u64, 5, 9, 10, 12] {
+            cell.push(v, v as i64 * 100);
+        }
+        assert_eq!(
+            cell.newest(),
+            ((5 % RING), 12),
+            "five pushes wrap the ring once"
+        );
+        assert_eq!(cell.latest(), 1_200);
+        assert_eq!(cell.at(12), Some(1_200));
+        assert_eq!(
+            cell.at(11),
+            Some(1_000),
+            "the newest version at or below the snapshot"
+        );
+        assert_eq!(cell.at(9), Some(900));
+        assert_eq!(cell.at(8), Some(500));
+        assert_eq!(cell.at(5), Some(500));
+        assert_eq!(
+            cell.at(4),
+            None,
+            "version 3 was rewritten: no answer, not a wrong one"
+        );
+    }
+
+    #[test]
+    fn a_slot_mid_write_is_not_read() {
+        let slot = Slot::default();
+        slot.write(4, 40);
+        assert_eq!(slot.read(), Some((4, 40)));
+        slot.version.store(WRITING, Ordering::Relaxed);
+        assert_eq!(slot.read(), None);
+    }
+
+    #[test]
+    fn each_commit_publishes_one_version_and_leaves_the_word_free() {
+        let w = VersionedWorld::new();
+        let ops: Vec<Op> = (0..10).map(|seq| Op::new(1, seq)).collect();
+        let mut table = [0i64; KEYS];
+        for (i, op) in ops.iter().enumerate() {
+            let cost = w.transact(op, 7);
+            assert_eq!((cost.retries, cost.conflicts), (0, 0), "alone: no race");
+            table[op.write as usize] = work(op.reads.map(|k| table[k as usize]), 7);
+            table[op.counter as usize] += 1;
+            assert_eq!(w.version(), i as u64 + 1);
+        }
+        for k in 0..KEYS as Key {
+            assert_eq!(w.peek(k), table[k as usize], "key {k}");
+        }
+        assert_eq!(w.counters(), 10);
+        assert_eq!(w.head.lock(), 10, "no commit left the word taken");
+        w.head.publish(10);
+    }
+}
