@@ -42,7 +42,7 @@ use crate::pipeline::{Limits, Pipeline, StageSpec};
 mod twins;
 mod versioned;
 pub use twins::{MutexArrayWorld, MutexWorld, NullWorld, ShardedWorld};
-pub use versioned::VersionedWorld;
+pub use versioned::{Commit, RING, VersionedTable, VersionedWorld};
 
 /// Keys in the shared table.
 pub const KEYS: usize = 64;

@@ -22,6 +22,9 @@
 //! mid-write or holding a version above `s` where `w` was) then reads `committed ≥ s + RING − 1`
 //! and retries. Each slot is read like a sequence lock (version, value, version again).
 
+#[cfg(ggen_loom)]
+use loom::sync::atomic::{AtomicI64, AtomicU64, Ordering, fence};
+#[cfg(not(ggen_loom))]
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering, fence};
 use std::time::Instant;
 
@@ -29,16 +32,25 @@ use ggen_domain::proposal::Key;
 
 use super::{COUNTERS, KEYS, Op, OpCost, World, work};
 
-/// Versions kept per key: 4 slots of 16 bytes, one 64-byte cache line.
-const RING: usize = 4;
+/// Versions kept per key by [`VersionedWorld`]: 4 slots of 16 bytes, one 64-byte cache line.
+pub const RING: usize = 4;
 /// A slot's version while its value is being rewritten.
 const WRITING: u64 = u64::MAX;
 
 /// One version of one key.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Slot {
     version: AtomicU64,
     value: AtomicI64,
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Self {
+            version: AtomicU64::new(0),
+            value: AtomicI64::new(0),
+        }
+    }
 }
 
 impl Slot {
@@ -47,7 +59,9 @@ impl Slot {
         let before = self.version.load(Ordering::Acquire);
         let value = self.value.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
-        let after = self.version.load(Ordering::Relaxed);
+        // Acquire, not relaxed: a reader that sees a rewrite begin here must then see the
+        // versions published before it (the loom model found a stale read without it).
+        let after = self.version.load(Ordering::Acquire);
         (before == after && before != WRITING).then_some((before, value))
     }
 
@@ -60,14 +74,22 @@ impl Slot {
     }
 }
 
-/// The last [`RING`] versions of one key, on a cache line of its own.
-#[derive(Debug, Default)]
+/// The last `R` versions of one key, on a cache line of its own.
+#[derive(Debug)]
 #[repr(align(64))]
-struct Cell {
-    slots: [Slot; RING],
+struct Cell<const R: usize> {
+    slots: [Slot; R],
 }
 
-impl Cell {
+impl<const R: usize> Default for Cell<R> {
+    fn default() -> Self {
+        Self {
+            slots: std::array::from_fn(|_| Slot::default()),
+        }
+    }
+}
+
+impl<const R: usize> Cell<R> {
     /// The value at snapshot `s` (the slot with the highest version ≤ `s`), if still kept.
     fn at(&self, s: u64) -> Option<i64> {
         let mut best: Option<(u64, i64)> = None;
@@ -102,7 +124,7 @@ impl Cell {
     /// Writes `value` as `version`, over the oldest slot. Only under the commit lock.
     fn push(&self, version: u64, value: i64) {
         let (newest, _) = self.newest();
-        self.slots[(newest + 1) % RING].write(version, value);
+        self.slots[(newest + 1) % R].write(version, value);
     }
 }
 
@@ -111,7 +133,7 @@ impl Cell {
 /// `v + 1` writes its slots. A writer takes it by compare-and-swap from even to odd and
 /// publishes and releases it with one store; readers only load it (an odd value is fine for
 /// them: they read version `v`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[repr(align(128))]
 struct Head(AtomicU64);
 
@@ -135,37 +157,146 @@ impl Head {
                 return word >> 1;
             }
             spins += 1;
-            if spins < 64 {
-                std::hint::spin_loop();
-            } else {
-                // The holder's thread is not running: let it.
-                std::thread::yield_now();
-            }
+            backoff(spins);
         }
     }
 
-    /// Publishes `version` (the one after what [`lock`](Self::lock) returned) and releases.
+    /// Publishes `version` (the one after what [`Head::lock`] returned, or that one if nothing
+    /// was written) and releases the word.
     fn publish(&self, version: u64) {
         self.0.store(version << 1, Ordering::Release);
     }
 }
 
-/// The multi-version design: readers never block and see one version of the whole table;
-/// a commit writes only the keys it changes.
-#[derive(Debug)]
-#[repr(align(128))] // alone on its cache lines: see `Padded`
-pub struct VersionedWorld {
-    head: Head,
-    cells: [Cell; KEYS],
+/// A writer waiting for the commit word: spins briefly, then lets the holder's thread run.
+#[cfg(not(ggen_loom))]
+fn backoff(spins: u32) {
+    if spins < 64 {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
 }
 
-impl Default for VersionedWorld {
+/// Under loom a waiting writer must yield for the model to run the holder.
+#[cfg(ggen_loom)]
+fn backoff(_: u32) {
+    loom::thread::yield_now();
+}
+
+/// `K` keys of `i64`, each keeping its last `R` versions: reads at one version of the whole
+/// table without a lock ([`read`](Self::read)), and commits by one writer at a time
+/// ([`begin`](Self::begin)) that write only the keys they change. The store under
+/// [`VersionedWorld`]; public so that its protocol can be model-checked on a small table
+/// (`tests/loom.rs`).
+#[derive(Debug)]
+#[repr(align(128))] // alone on its cache lines: see `Padded`
+pub struct VersionedTable<const K: usize, const R: usize> {
+    head: Head,
+    cells: [Cell<R>; K],
+}
+
+impl<const K: usize, const R: usize> Default for VersionedTable<K, R> {
     fn default() -> Self {
+        const {
+            assert!(
+                R >= 2,
+                "a reader needs a version kept while the next is written"
+            )
+        };
         Self {
-            head: Head::default(),
+            head: Head(AtomicU64::new(0)),
             cells: std::array::from_fn(|_| Cell::default()),
         }
     }
+}
+
+impl<const K: usize, const R: usize> VersionedTable<K, R> {
+    /// Every key 0 at version 0.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The newest published version (commits so far).
+    pub fn version(&self) -> u64 {
+        self.head.version()
+    }
+
+    /// Reads `keys` (each `< K`) at one version without taking a lock: returns that version and
+    /// the values. Retries while `R − 1` or more commits overtake it, never while none are under
+    /// way.
+    pub fn read<const N: usize>(&self, keys: [usize; N]) -> (u64, [i64; N]) {
+        loop {
+            if let Some(read) = self.try_read(keys) {
+                return read;
+            }
+        }
+    }
+
+    /// One attempt of [`read`](Self::read): `None` if `R − 1` or more commits overtook it (a
+    /// key's version at the snapshot may have been rewritten while it was read).
+    pub fn try_read<const N: usize>(&self, keys: [usize; N]) -> Option<(u64, [i64; N])> {
+        let s = self.head.version();
+        let values = keys.map(|k| self.cells[k].at(s));
+        let e = self.head.version();
+        (e - s < R as u64 - 1 && values.iter().all(Option::is_some))
+            .then(|| (s, values.map(|v| v.unwrap_or_default())))
+    }
+
+    /// Takes the commit word (waiting for a commit under way to publish): the returned commit
+    /// writes version [`Commit::base`]` + 1` and publishes it when dropped.
+    pub fn begin(&self) -> Commit<'_, K, R> {
+        Commit {
+            base: self.head.lock(),
+            wrote: false,
+            table: self,
+        }
+    }
+}
+
+/// One commit under way on a [`VersionedTable`]: the only writer until dropped, which publishes
+/// what it wrote as one version (or releases the word unchanged if it wrote nothing).
+#[derive(Debug)]
+pub struct Commit<'a, const K: usize, const R: usize> {
+    base: u64,
+    wrote: bool,
+    table: &'a VersionedTable<K, R>,
+}
+
+impl<const K: usize, const R: usize> Commit<'_, K, R> {
+    /// The newest version when the commit began; it writes the next.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+
+    /// The version `key` was last written at.
+    pub fn written_at(&self, key: usize) -> u64 {
+        self.table.cells[key].newest().1
+    }
+
+    /// `key`'s newest value.
+    pub fn latest(&self, key: usize) -> i64 {
+        self.table.cells[key].latest()
+    }
+
+    /// Writes `value` to `key` at this commit's version (at most once per key per commit).
+    pub fn write(&mut self, key: usize, value: i64) {
+        self.table.cells[key].push(self.base + 1, value);
+        self.wrote = true;
+    }
+}
+
+impl<const K: usize, const R: usize> Drop for Commit<'_, K, R> {
+    fn drop(&mut self) {
+        self.table.head.publish(self.base + u64::from(self.wrote));
+    }
+}
+
+/// The multi-version design: readers never block and see one version of the whole table;
+/// a commit writes only the keys it changes.
+#[derive(Debug, Default)]
+pub struct VersionedWorld {
+    table: VersionedTable<KEYS, RING>,
 }
 
 impl VersionedWorld {
@@ -176,20 +307,12 @@ impl VersionedWorld {
 
     /// Committed operations so far (the published version).
     pub fn version(&self) -> u64 {
-        self.head.version()
+        self.table.version()
     }
 
-    /// Reads `keys` at one snapshot without taking a lock: returns the snapshot's version and
-    /// the values. Retries while commits overtake it (never while none are under way).
+    /// Reads `keys` at one version without taking a lock ([`VersionedTable::read`]).
     pub fn read<const N: usize>(&self, keys: [Key; N]) -> (u64, [i64; N]) {
-        loop {
-            let s = self.head.version();
-            let values = keys.map(|k| self.cells[k as usize % KEYS].at(s));
-            let e = self.head.version();
-            if e - s < RING as u64 - 1 && values.iter().all(Option::is_some) {
-                return (s, values.map(|v| v.unwrap_or_default()));
-            }
-        }
+        self.table.read(keys.map(|k| k as usize % KEYS))
     }
 }
 
@@ -200,22 +323,20 @@ impl World for VersionedWorld {
         let (base, read) = self.read(op.reads);
         cost.read_ns = start.elapsed().as_nanos() as u64;
         let mut value = work(read, salt);
-        let newest = self.head.lock();
-        let cell = |k: Key| &self.cells[k as usize];
-        let version = newest + 1;
-        if newest != base {
+        let mut commit = self.table.begin();
+        if commit.base() != base {
             cost.retries += 1;
             // Did anything committed since our read touch what we read or write?
-            let touched = |k: Key| cell(k).newest().1 > base;
+            let touched = |k: Key| commit.written_at(k as usize) > base;
             if op.reads.into_iter().chain([op.write]).any(touched) {
                 cost.conflicts += 1;
-                value = work(op.reads.map(|k| cell(k).latest()), salt);
+                value = work(op.reads.map(|k| commit.latest(k as usize)), salt);
             }
         }
-        cell(op.write).push(version, value);
-        let counter = cell(op.counter);
-        counter.push(version, counter.latest() + 1);
-        self.head.publish(version);
+        commit.write(op.write as usize, value);
+        let counter = op.counter as usize;
+        commit.write(counter, commit.latest(counter) + 1);
+        drop(commit);
         cost.commit_ns = start.elapsed().as_nanos() as u64;
         cost
     }
@@ -240,7 +361,7 @@ mod tests {
 
     #[test]
     fn a_cell_keeps_the_last_ring_versions_and_answers_for_any_snapshot_among_them() {
-        let cell = Cell::default();
+        let cell = Cell::<RING>::default();
         assert_eq!(cell.at(0), Some(0), "an empty key reads 0 at any snapshot");
         // Key written at versions 3, 5, 9, 10, 12 (other keys took the versions between).
         for v in [3u64, 5, 9, 10, 12] {
@@ -293,7 +414,13 @@ mod tests {
             assert_eq!(w.peek(k), table[k as usize], "key {k}");
         }
         assert_eq!(w.counters(), 10);
-        assert_eq!(w.head.lock(), 10, "no commit left the word taken");
-        w.head.publish(10);
+        let c = w.table.begin();
+        assert_eq!(c.base(), 10, "no commit left the word taken");
+        drop(c);
+        assert_eq!(
+            w.version(),
+            10,
+            "a commit that writes nothing publishes nothing"
+        );
     }
 }
