@@ -1,11 +1,12 @@
-//! A fault soak of the composed swarm: pipelines of agents committing to the snapshot world
-//! (`sustained::SnapshotWorld`) through the engine, run concurrently under one shared semaphore,
+//! A fault soak of the composed swarm: pipelines of agents committing to the design's world
+//! (`sustained::VersionedWorld`) and to the copy-on-commit twin (`sustained::SnapshotWorld`)
+//! through the engine, run concurrently under one shared semaphore,
 //! while agents panic, overrun their stage timeouts and whole pipelines are cancelled. Whatever
 //! happens: no update is lost or doubled (the world's counters equal the commits the agents
 //! made), no semaphore permit leaks, and no task is stuck (the soak ends within its bound).
 //!
-//! `fault_soak_short` runs in the default tests (about a second); `fault_soak_long` runs for 20 s
-//! and is `#[ignore]`d (`.ci/run` runs it in release).
+//! `fault_soak_short` runs in the default tests (about a second per world); `fault_soak_long`
+//! runs for 10 s per world and is `#[ignore]`d (`.ci/run` runs it in release).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +15,24 @@ use std::time::{Duration, Instant};
 use ggen_ai::agent::{Agent, AgentError, AgentFuture, StageInput};
 use ggen_ai::artifact::{Artifact, ArtifactKind};
 use ggen_ai::pipeline::{CancellationToken, Limits, Pipeline, StageSpec};
-use ggen_ai::sustained::{Op, SnapshotWorld, World};
+use ggen_ai::sustained::{Op, SnapshotWorld, VersionedWorld, World};
+
+/// A world that counts its commits (its published version): one per operation.
+trait Versioned: World + Default + 'static {
+    fn version(&self) -> u64;
+}
+
+impl Versioned for SnapshotWorld {
+    fn version(&self) -> u64 {
+        SnapshotWorld::version(self)
+    }
+}
+
+impl Versioned for VersionedWorld {
+    fn version(&self) -> u64 {
+        VersionedWorld::version(self)
+    }
+}
 use ggen_core::runtime;
 
 /// What the soak saw.
@@ -31,7 +49,7 @@ struct Tally {
 /// An agent that commits one operation, then, by a deterministic schedule, panics, overruns its
 /// stage's timeout (the stage future is dropped at the await), or finishes normally.
 struct FaultyAgent {
-    world: Arc<SnapshotWorld>,
+    world: Arc<dyn World>,
     tally: Arc<Tally>,
     agent: u32,
     seq: AtomicU64,
@@ -78,7 +96,7 @@ impl Agent for FaultyAgent {
 }
 
 /// A diamond pipeline of faulty agents with a short timeout and one retry per stage.
-fn pipeline(world: &Arc<SnapshotWorld>, tally: &Arc<Tally>, agent: u32) -> Pipeline {
+fn pipeline(world: &Arc<dyn World>, tally: &Arc<Tally>, agent: u32) -> Pipeline {
     let stages: [(&str, &[&str]); 4] =
         [("a", &[]), ("b", &["a"]), ("c", &["a"]), ("d", &["b", "c"])];
     stages
@@ -105,8 +123,9 @@ fn pipeline(world: &Arc<SnapshotWorld>, tally: &Arc<Tally>, agent: u32) -> Pipel
 /// Runs `loops` pipeline loops for `duration` on the process-wide runtime, all sharing 3
 /// permits; every 7th pipeline run is cancelled part-way. Checks the invariants and returns the
 /// tally.
-fn soak(loops: u32, duration: Duration) -> Arc<Tally> {
-    let world = Arc::new(SnapshotWorld::new());
+fn soak<W: Versioned>(loops: u32, duration: Duration) -> Arc<Tally> {
+    let world = Arc::new(W::default());
+    let shared: Arc<dyn World> = world.clone();
     let tally = Arc::new(Tally::default());
     let limits = Limits::new(3);
     let before = world.counters();
@@ -114,7 +133,7 @@ fn soak(loops: u32, duration: Duration) -> Arc<Tally> {
     let handles = runtime::execute(async {
         (0..loops)
             .map(|i| {
-                let p = pipeline(&world, &tally, i);
+                let p = pipeline(&shared, &tally, i);
                 let (limits, tally) = (limits.clone(), Arc::clone(&tally));
                 tokio::spawn(async move {
                     let mut k = 0u64;
@@ -170,7 +189,8 @@ fn soak(loops: u32, duration: Duration) -> Arc<Tally> {
     assert_eq!(
         world.version(),
         commits,
-        "one snapshot commit per operation"
+        "one commit per operation ({})",
+        world.name()
     );
     for (what, n) in [
         ("panics", &tally.panics),
@@ -187,13 +207,17 @@ fn soak(loops: u32, duration: Duration) -> Arc<Tally> {
 
 #[test]
 fn fault_soak_short() {
-    let t = soak(6, Duration::from_millis(800));
-    eprintln!("short soak: {t:?}");
+    let t = soak::<VersionedWorld>(6, Duration::from_millis(800));
+    eprintln!("short soak, versioned: {t:?}");
+    let t = soak::<SnapshotWorld>(6, Duration::from_millis(800));
+    eprintln!("short soak, snapshot: {t:?}");
 }
 
 #[test]
-#[ignore = "20 s; run by .ci/run"]
+#[ignore = "20 s (10 s per world); run by .ci/run"]
 fn fault_soak_long() {
-    let t = soak(16, Duration::from_secs(20));
-    eprintln!("long soak: {t:?}");
+    let t = soak::<VersionedWorld>(16, Duration::from_secs(10));
+    eprintln!("long soak, versioned: {t:?}");
+    let t = soak::<SnapshotWorld>(16, Duration::from_secs(10));
+    eprintln!("long soak, snapshot: {t:?}");
 }
