@@ -22,9 +22,9 @@
 //!   engine chooses anyway for stages this short): the engine's cost per operation as a
 //!   deterministic figure, counted under callgrind by `--instructions` (instructions and
 //!   estimated cycles per operation, with a budget in budgets.toml).
-//! - `reads/{versioned,snapshot,mutex,dashmap}/2`: single reads of one key, each timed, by a reader thread
-//!   while two agents commit continuously: the per-read latency percentiles readers get under
-//!   write load (a snapshot read never waits for a writer; a mutex read does).
+//! - `reads/{versioned,snapshot,mutex,dashmap}/2`: single reads of one key, each timed, by a
+//!   reader thread while two agents commit continuously: the per-read latency percentiles readers
+//!   get under write load (a snapshot read never waits for a writer; a mutex read does).
 //!
 //! - `machine/{independent,shared_line}/{1,2}`: what the machine gives on 1 and 2 threads
 //!   (`benches_common::harness::machine`), for the efficiency claims on `sustained`.

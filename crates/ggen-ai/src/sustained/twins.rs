@@ -1,7 +1,7 @@
-//! The twins of [`SnapshotWorld`](super::SnapshotWorld), measured beside it by `swarm_e2e`:
+//! The twins of the design ([`VersionedWorld`](super::VersionedWorld)) other than the earlier
+//! design ([`SnapshotWorld`](super::SnapshotWorld)), measured beside them by `swarm_e2e`:
 //! [`MutexWorld`] (one `Mutex<HashMap>`), [`MutexArrayWorld`] (one `Mutex` over an array),
-//! [`ShardedWorld`] (a `DashMap`) and [`NullWorld`] (the
-//! engine's floor: stores nothing).
+//! [`ShardedWorld`] (a `DashMap`) and [`NullWorld`] (the engine's floor: stores nothing).
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -281,6 +281,10 @@ impl<const K: usize, const R: usize> Commit<'_, K, R> {
 
     /// Writes `value` to `key` at this commit's version (at most once per key per commit).
     pub fn write(&mut self, key: usize, value: i64) {
+        debug_assert!(
+            self.written_at(key) <= self.base,
+            "key {key} written twice in one commit"
+        );
         self.table.cells[key].push(self.base + 1, value);
         self.wrote = true;
     }
@@ -396,6 +400,16 @@ mod tests {
         assert_eq!(slot.read(), Some((4, 40)));
         slot.version.store(WRITING, Ordering::Relaxed);
         assert_eq!(slot.read(), None);
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "written twice")]
+    fn a_key_written_twice_in_one_commit_is_caught() {
+        let t = VersionedTable::<2, 2>::new();
+        let mut c = t.begin();
+        c.write(1, 5);
+        c.write(1, 6);
     }
 
     #[test]
