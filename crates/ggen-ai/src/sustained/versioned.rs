@@ -4,23 +4,25 @@
 //! key without taking a lock.
 //!
 //! ```text
-//!  committed: u64 ─────────────── the newest published version (a reader's snapshot)
+//!  version word: 2·v (v published, no commit under way) or 2·v + 1 (the commit of v + 1 writing)
 //!  key k: [ (version, value) × RING ]   one cache line per key; the oldest slot is rewritten
 //!
-//!  read at snapshot s:  for each key, the slot with the highest version ≤ s
-//!                       (valid if fewer than RING − 1 commits happened meanwhile, else retry)
-//!  commit (writers in turn, under a lock readers never take):
+//!  read at snapshot s = v:  for each key, the slot with the highest version ≤ s
+//!                           (valid if fewer than RING − 1 commits were published meanwhile)
+//!  commit (writers in turn: compare-and-swap the word from even to odd; readers never wait):
 //!       a key read or written since s? → conflict: read again, redo the work
-//!       write value and counter at version committed + 1, then publish committed + 1
+//!       write value and counter at version v + 1, then store 2·(v + 1): publish and release
 //! ```
 //!
-//! Why a snapshot read is consistent: every write of version `v` is in its key's ring before
-//! `committed` reaches `v` (release/acquire), and a reader at `s` ignores versions above `s`. The
+//! Why a snapshot read is consistent: every write of version `v` is in its key's ring before the
+//! word publishes `v` (release/acquire), and a reader at `s` ignores versions above `s`. The
 //! newest write `w ≤ s` of a key leaves the ring only when the key has been written `RING` times
 //! after it, all at versions above `s`; the writer of the last of those started after the
-//! `RING − 1` before it were published, so a reader that saw any trace of that rewrite (a slot
-//! mid-write or holding a version above `s` where `w` was) then reads `committed ≥ s + RING − 1`
-//! and retries. Each slot is read like a sequence lock (version, value, version again).
+//! `RING − 1` before it were published, so a reader that saw any trace of that rewrite — a slot
+//! mid-write or holding a version above `s` where `w` was, seen through an acquire load of the
+//! slot's version or its value followed by an acquire fence — then reads a published version
+//! ≥ `s + RING − 1` and retries. Each slot is read like a sequence lock (version, value, version
+//! again). The loom model in `tests/loom.rs` checks this on a table of 2 keys × 2 versions.
 
 #[cfg(ggen_loom)]
 use loom::sync::atomic::{AtomicI64, AtomicU64, Ordering, fence};
