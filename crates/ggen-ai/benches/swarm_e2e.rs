@@ -15,7 +15,7 @@
 //!   more agents a sample counts only if min(agents, CPUs) agents committed in every eighth of
 //!   it (from time stamps of every 8th commit); others are retaken (`samples_retaken`,
 //!   `samples_unproven`).
-//! - `sustained/null/{1,2}`: the same pipelines over a world that stores nothing
+//! - `sustained/null/{1,2,16}`: the same pipelines over a world that stores nothing
 //!   (`NullWorld`): the engine's own cost per operation, the floor under every world.
 //! - `engine/null/1`: one agent over the null world on a single-threaded runtime, with every stage
 //!   polled on the pipeline's driving task (`Limits::inline_below(Duration::MAX)`, what the
@@ -94,8 +94,9 @@ fn sustained(s: &mut Suite) {
             sustained_bench(s, name, make, agents);
         }
     }
-    // The engine's floor: the same pipelines over a world that stores nothing.
-    for agents in [1, 2] {
+    // The engine's floor: the same pipelines over a world that stores nothing (at 16 agents it
+    // bounds what any world can gain over the twins there: issue 26's 16-agent target).
+    for agents in [1, 2, 16] {
         sustained_bench(s, "null", || Arc::new(NullWorld::default()), agents);
     }
 }
