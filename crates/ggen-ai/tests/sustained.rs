@@ -66,24 +66,10 @@ fn no_world_loses_an_update() {
 
 #[test]
 fn a_lost_race_is_checked_by_the_conflict_index() {
-    // Two threads hammering the snapshot world directly: races happen, every one is resolved
+    // Four threads hammering the snapshot world directly: races happen, every one is resolved
     // either by a rebase (no conflict) or by redoing the work (conflict), and nothing is lost.
     let world = Arc::new(SnapshotWorld::new());
-    let threads: Vec<_> = (0..4u32)
-        .map(|a| {
-            let w = Arc::clone(&world);
-            std::thread::spawn(move || {
-                (0..5_000u64).fold((0u64, 0u64), |(r, c), seq| {
-                    let cost = w.transact(&Op::new(a, seq), 7);
-                    (r + u64::from(cost.retries), c + u64::from(cost.conflicts))
-                })
-            })
-        })
-        .collect();
-    let (retries, conflicts) = threads
-        .into_iter()
-        .map(|t| t.join().unwrap())
-        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let (retries, conflicts) = hammer(world.clone());
     assert_eq!(world.version(), 20_000);
     assert_eq!(world.counters(), 20_000);
     assert!(

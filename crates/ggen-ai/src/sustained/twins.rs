@@ -4,14 +4,40 @@
 //! [`ShardedWorld`] (a `DashMap`) and [`NullWorld`] (the engine's floor: stores nothing).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::Ordering;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use dashmap::DashMap;
 use ggen_domain::proposal::Key;
 
 use super::{COUNTERS, KEYS, Op, OpCost, World, work};
+
+/// The lock, taken even if a panicking holder poisoned it (the table is still whole: every
+/// write under it is a single store).
+fn locked<T>(table: &Mutex<T>) -> MutexGuard<'_, T> {
+    table.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One operation of a lock twin: under the lock, `read` the operation's two keys, then `write`
+/// given what was read; timed as every world times its read and its commit.
+fn under_lock<T>(
+    table: &Mutex<T>,
+    read: impl FnOnce(&T) -> [i64; 2],
+    write: impl FnOnce(&mut T, [i64; 2]),
+) -> OpCost {
+    let start = Instant::now();
+    let mut t = locked(table);
+    let values = read(&t);
+    let read_ns = start.elapsed().as_nanos() as u64;
+    write(&mut t, values);
+    drop(t);
+    OpCost {
+        read_ns,
+        commit_ns: start.elapsed().as_nanos() as u64,
+        ..OpCost::default()
+    }
+}
 
 /// The twin: one `Mutex<HashMap>`; read, work and write all under the lock.
 #[derive(Debug, Default)]
@@ -22,30 +48,25 @@ pub struct MutexWorld {
 
 impl World for MutexWorld {
     fn transact(&self, op: &Op, salt: u64) -> OpCost {
-        let start = Instant::now();
-        let mut t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        let read = op.reads.map(|k| t.get(&k).copied().unwrap_or(0));
-        let read_ns = start.elapsed().as_nanos() as u64;
-        t.insert(op.write, work(read, salt));
-        *t.entry(op.counter).or_insert(0) += 1;
-        drop(t);
-        OpCost {
-            read_ns,
-            commit_ns: start.elapsed().as_nanos() as u64,
-            ..OpCost::default()
-        }
+        under_lock(
+            &self.table,
+            |t| op.reads.map(|k| t.get(&k).copied().unwrap_or(0)),
+            |t, read| {
+                t.insert(op.write, work(read, salt));
+                *t.entry(op.counter).or_insert(0) += 1;
+            },
+        )
     }
 
     fn counters(&self) -> i64 {
-        let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        let t = locked(&self.table);
         (0..COUNTERS as Key)
             .map(|k| t.get(&k).copied().unwrap_or(0))
             .sum()
     }
 
     fn peek(&self, key: Key) -> i64 {
-        let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        t.get(&key).copied().unwrap_or(0)
+        locked(&self.table).get(&key).copied().unwrap_or(0)
     }
 
     fn name(&self) -> &'static str {
@@ -72,27 +93,22 @@ impl Default for MutexArrayWorld {
 
 impl World for MutexArrayWorld {
     fn transact(&self, op: &Op, salt: u64) -> OpCost {
-        let start = Instant::now();
-        let mut t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        let read = op.reads.map(|k| t[k as usize]);
-        let read_ns = start.elapsed().as_nanos() as u64;
-        t[op.write as usize] = work(read, salt);
-        t[op.counter as usize] += 1;
-        drop(t);
-        OpCost {
-            read_ns,
-            commit_ns: start.elapsed().as_nanos() as u64,
-            ..OpCost::default()
-        }
+        under_lock(
+            &self.table,
+            |t| op.reads.map(|k| t[k as usize]),
+            |t, read| {
+                t[op.write as usize] = work(read, salt);
+                t[op.counter as usize] += 1;
+            },
+        )
     }
 
     fn counters(&self) -> i64 {
-        let t = self.table.lock().unwrap_or_else(|e| e.into_inner());
-        t[..COUNTERS].iter().sum()
+        locked(&self.table)[..COUNTERS].iter().sum()
     }
 
     fn peek(&self, key: Key) -> i64 {
-        self.table.lock().unwrap_or_else(|e| e.into_inner())[key as usize % KEYS]
+        locked(&self.table)[key as usize % KEYS]
     }
 
     fn name(&self) -> &'static str {
