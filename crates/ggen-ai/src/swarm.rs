@@ -1,14 +1,15 @@
 //! A swarm: many pipelines running concurrently on the process-wide runtime, sharing one
-//! semaphore, so that the whole swarm never runs more agents at once than it has permits.
+//! semaphore (clones of one [`Limits`]), so that the whole swarm never runs more agents at once
+//! than it has permits.
 //!
-//! Permits are held only while an agent runs (see [`crate::pipeline`]); a panicking, timed-out,
+//! Permits are held while an agent runs, or by a run between its short stages while no other
+//! stage of the swarm waits (see [`crate::pipeline`]); a panicking, timed-out,
 //! failed or cancelled stage releases its permit when its attempt ends or is dropped, so after every
 //! run [`Swarm::available`] is back to [`Swarm::permits`] (tested for each fault path).
 
 use std::sync::Arc;
 
 use ggen_core::runtime::{self, RuntimeError};
-use tokio::sync::Semaphore;
 
 use crate::pipeline::{CancellationToken, Limits, Pipeline, PipelineReport};
 
@@ -26,7 +27,7 @@ impl Swarm {
     pub fn new(permits: usize) -> Self {
         let permits = permits.max(1);
         Self {
-            limits: Limits::shared(Arc::new(Semaphore::new(permits)), permits),
+            limits: Limits::new(permits),
         }
     }
 

@@ -8,11 +8,17 @@
 //!
 //! [`Pipeline::run`] is **ready-driven**: every stage is spawned as a tokio task the moment its
 //! last dependency succeeds. Each attempt of a stage holds one permit of the run's
-//! `tokio::sync::Semaphore` for exactly as long as the agent runs (not while waiting for
-//! dependencies or backing off), so at most `permits` agents run at once; a semaphore shared by
-//! several pipelines ([`Limits::shared`], [`crate::swarm::Swarm`]) bounds them all together.
-//! Stages that become ready at the same moment are spawned in priority order, and the semaphore is
-//! fair (FIFO), so higher priorities get permits first.
+//! `tokio::sync::Semaphore` while the agent runs (not while waiting for dependencies or backing
+//! off), so at most `permits` agents run at once; clones of one [`Limits`] shared by several
+//! pipelines ([`crate::swarm::Swarm`]) bound them all together. Stages that become ready at the
+//! same moment are spawned in priority order, and the semaphore is fair (FIFO), so higher
+//! priorities get permits first. One exception saves the shared semaphore's cache line two
+//! atomic operations and a lock per stage: short stages polled one after another on the driving
+//! task (below) share one permit, which the run keeps from one to the next **while no stage of
+//! the same limits waits for a permit** and gives back at the first stage boundary after one
+//! does (and before a stage that may back off, or any spawn); so a waiter gets its turn as
+//! before, one short stage later at most. [`Limits::shared`] over a semaphore others may use
+//! never keeps one.
 //!
 //! Per stage: an optional timeout per attempt; `retries` more attempts after an error or a timeout,
 //! waiting `backoff · 2^(attempt−1)` in between; a panic in the agent is caught and reported as

@@ -18,10 +18,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ggen_domain::schedule::{PriorityScheduler, Scheduler};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::limits::Gate;
 use super::stage::{StageResult, run_stage};
 use super::{Limits, Pipeline, PipelineReport, StageOutcome, StageStatus};
 use std::sync::atomic::Ordering;
@@ -69,14 +69,14 @@ impl<'p> Run<'p> {
     pub(super) fn stage_future(
         &self,
         i: usize,
-        sem: Option<Arc<Semaphore>>,
+        gate: Option<Gate>,
     ) -> impl Future<Output = StageResult> + Send + 'static {
         run_stage(
             Arc::clone(&self.pipeline.stages),
             i,
             Arc::clone(&self.input),
             self.dep_artifacts(i),
-            sem,
+            gate,
             self.start,
         )
     }
@@ -185,7 +185,10 @@ impl Pipeline {
         for i in (0..self.stages.len()).filter(|&i| remaining[i] == 0) {
             make_ready(&mut ready, &mut long_ready, &mut counted_long, i);
         }
-        let sem = || Some(Arc::clone(&limits.semaphore));
+        let gate = || Some(limits.gate());
+        // One permit kept across the stages polled here one after another, while nobody waits
+        // for one: a take and a give-back of the shared semaphore per run instead of per stage.
+        let mut kept = None;
         loop {
             let (i, result) =
                 if set.is_empty() && (ready.len() == 1 || (ready.len() > 1 && long_ready == 0)) {
@@ -193,7 +196,15 @@ impl Pipeline {
                     // driving task. Spawning it would cost a cross-thread wake-up and gain nothing.
                     let i = ready.pop().expect("a stage is ready");
                     long_ready -= usize::from(counted_long[i]);
-                    let stage = run.stage_future(i, sem());
+                    let spec = &self.stages[i].spec;
+                    if limits.wanted() || (spec.retries > 0 && !spec.backoff.is_zero()) {
+                        // A waiter gets it now; a stage that may back off takes a permit per
+                        // attempt (none is held while backing off).
+                        kept = None;
+                    } else if kept.is_none() {
+                        kept = limits.try_keep();
+                    }
+                    let stage = run.stage_future(i, if kept.is_some() { None } else { gate() });
                     let result = match cancel {
                         Some(token) => tokio::select! {
                             biased;
@@ -205,9 +216,11 @@ impl Pipeline {
                     };
                     (i, result)
                 } else {
+                    // Spawned stages take permits of their own.
+                    kept = None;
                     long_ready = 0;
                     while let Some(i) = ready.pop() {
-                        let handle = set.spawn(run.stage_future(i, sem()));
+                        let handle = set.spawn(run.stage_future(i, gate()));
                         running.insert(handle.id(), i);
                     }
                     let joined = match cancel {

@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
-
+use super::limits::Gate;
 use super::{Stage, StageStatus};
 use crate::agent::{AgentError, AgentFuture, StageInput};
 use crate::artifact::Artifact;
@@ -36,13 +35,14 @@ pub(super) struct StageResult {
     pub(super) artifact: Option<Arc<Artifact>>,
 }
 
-/// Runs one stage: attempts, permits, timeouts, retries with backoff, panic capture.
+/// Runs one stage: attempts, permits (none with no `gate`: the caller holds one, or none is
+/// needed), timeouts, retries with backoff, panic capture.
 pub(super) async fn run_stage(
     stages: Arc<Vec<Stage>>,
     idx: usize,
     input: Arc<str>,
     deps: Vec<Arc<Artifact>>,
-    semaphore: Option<Arc<Semaphore>>,
+    gate: Option<Gate>,
     run_start: Instant,
 ) -> StageResult {
     let stage = &stages[idx];
@@ -59,10 +59,10 @@ pub(super) async fn run_stage(
     let mut status = StageStatus::TimedOut;
     for attempt in 1..=attempts_allowed {
         stage_input.attempt = attempt;
-        let permit = match &semaphore {
+        let permit = match &gate {
             // Borrowed from the future's own `Arc`: no reference-count traffic on the semaphore
             // that every pipeline of a swarm shares.
-            Some(s) => match s.acquire().await {
+            Some(g) => match g.acquire().await {
                 Ok(p) => Some(p),
                 Err(_) => {
                     status = StageStatus::Failed("the semaphore was closed".into());

@@ -1,8 +1,6 @@
 //! The measurement twins of the ready-driven engine: level-batched (a barrier per topological
 //! level) and sequential (one stage at a time, no semaphore: the old hard-coded loop).
 
-use std::sync::Arc;
-
 use tokio::task::JoinSet;
 
 use super::run::Run;
@@ -17,7 +15,7 @@ impl Pipeline {
             let mut set = JoinSet::new();
             for &i in level {
                 if run.results[i].is_none() && run.deps_succeeded(i) {
-                    let fut = run.stage_future(i, Some(Arc::clone(&limits.semaphore)));
+                    let fut = run.stage_future(i, Some(limits.gate()));
                     set.spawn(async move { (i, fut.await) });
                 }
             }
