@@ -1,7 +1,7 @@
 //! A counting global allocator: bytes and allocations per scope, and a Criterion measurement in
 //! bytes allocated per iteration.
 //!
-//! Install it once per bench (or test) binary with [`install_counting_allocator!`]; then
+//! Install it once per bench (or test) binary with [`install_counting_allocator!`](crate::install_counting_allocator); then
 //! [`AllocScope`] reports what a piece of code allocated, and [`AllocatedBytes`] is a Criterion
 //! [`Measurement`] whose "time" is bytes allocated, so `estimates.json` holds bytes per iteration.
 //!
@@ -27,7 +27,7 @@ static BYTES: AtomicU64 = AtomicU64::new(0);
 /// Allocations since process start (while counting).
 static COUNT: AtomicU64 = AtomicU64::new(0);
 
-/// The system allocator, plus counters. Zero-sized; install with [`install_counting_allocator!`].
+/// The system allocator, plus counters. Zero-sized; install with [`install_counting_allocator!`](crate::install_counting_allocator).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct CountingAllocator;
 

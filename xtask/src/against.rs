@@ -4,7 +4,7 @@
 //! REV is checked out once into a git worktree (`target/ggen-bench/against/<sha>`) and built with
 //! its own target directory (`target/ggen-bench/against-target`), both kept between runs so a
 //! second run against the same REV builds nothing. Then, suite by suite, one bench binary of each
-//! side runs in serve mode and the [`paired`](crate::paired) engine measures every bench both sides
+//! side runs in serve mode and the [`paired`] engine measures every bench both sides
 //! define, in rounds of fresh process pairs: A and B alternate sample by sample (about a
 //! millisecond each with `--quick`), so drift hits both sides of every pair, and
 //! [`crate::stats::ratio_ci_signed_rank`] turns the rounds' log-ratios into the verdict.

@@ -71,9 +71,9 @@
 //! value; so are instruction counts,
 //! which are exact, and which are SKIPPED in a run without `--instructions`.
 //!
-//! [`parse`](parse()) validates a file against the [`Catalog`] (unknown ids, fields and units,
+//! `parse` validates a file against the `Catalog` (unknown ids, fields and units,
 //! and entries that could only ever be NO_DATA are input errors naming the entry and suggesting
-//! the closest id); [`evaluate`](evaluate()) turns entries and results into verdicts.
+//! the closest id); `evaluate` turns entries and results into verdicts.
 
 mod efficiency;
 mod evaluate;

@@ -1,6 +1,6 @@
 //! The run report: its JSON model (`"schema": 1`), validated on load, and the places it is
 //! rendered: [`compare`] (a run against a baseline), [`markdown`], [`html`] (inline SVG) and
-//! [`export`] (Bencher Metric Format, github-action-benchmark JSON).
+//! `export` (Bencher Metric Format, github-action-benchmark JSON).
 //!
 //! A saved baseline is a report JSON file: self-contained, with every bench's raw per-iteration
 //! samples, so two runs can be compared long after Criterion's directories are gone.

@@ -1,5 +1,5 @@
 //! The report's tables as data, rendered twice: the header and the claims are built once as rows
-//! ([`header`], [`claims`]) and written by [`Table::markdown`] and [`Table::html`], so the two
+//! (`header`, `claims`) and written by [`Table::markdown`] and [`Table::html`], so the two
 //! formats cannot drift apart (they had: the HTML header lacked the suites and filter rows and
 //! the dirty-tree note of the A/B row).
 

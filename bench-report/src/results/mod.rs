@@ -1,5 +1,5 @@
 //! Reading one run's results: Criterion's per-bench files and the suites' side files (this
-//! module), and merging the repeats of a `--repeat N` run ([`repeats`]).
+//! module), and merging the repeats of a `--repeat N` run (`repeats`).
 //!
 //! Layout of a run written by `cargo xtask bench`:
 //!

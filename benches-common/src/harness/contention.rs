@@ -119,7 +119,7 @@ impl<'a> Watch<'a> {
         }
     }
 
-    /// After a chunk: every source must have advanced since the last check (or be [`DONE`]).
+    /// After a chunk: every source must have advanced since the last check (or be `DONE`).
     /// Within [`MIN_CHUNK`] of the last check, nothing is checked yet: the chunk is merged with
     /// the next.
     pub fn check(&mut self) {

@@ -1,7 +1,7 @@
 //! The paired engine: two bench processes in serve mode (`bench_format::harness`), one bench
 //! each, measured sample by sample in turn (A B, B A, A B, ...), so that whatever the machine does
 //! in between hits both sides of each pair. Used by `--against REV` (the same bench in two
-//! revisions) and by the claims of every run (two benches of one suite, [`claims`]).
+//! revisions) and by the claims of every run (two benches of one suite, `claims`).
 //!
 //! Per bench: both sides set up; the iteration count is calibrated once (on side B) so that one
 //! sample lasts about [`Settings::sample_ns`], and both sides use it; a few warm-up pairs are

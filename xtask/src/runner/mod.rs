@@ -3,13 +3,13 @@
 //!
 //! `bench` runs in named steps, and the order is the contract of docs/BENCHMARKS.md ("exit 2 means
 //! nothing was written"):
-//! 1. [`prepare`]: every input is validated before the first bench runs: the filter, the suites,
-//!    `budgets.toml` (against the [`Catalog`] the bench binaries list), the baseline, and every
+//! 1. `prepare`: every input is validated before the first bench runs: the filter, the suites,
+//!    `budgets.toml` (against the `Catalog` the bench binaries list), the baseline, and every
 //!    output path (report folder, baseline, exports).
-//! 2. [`measure`]: each selected suite runs with its own `CRITERION_HOME`
+//! 2. `measure`: each selected suite runs with its own `CRITERION_HOME`
 //!    (`target/ggen-bench/<run-id>/criterion/<suite>/`), repeats interleaved.
-//! 3. [`assemble`]: all results are read and validated, claims evaluated, the baseline compared.
-//! 4. [`publish`]: report files, baseline, exports and the `latest` pointer are written together
+//! 3. `assemble`: all results are read and validated, claims evaluated, the baseline compared.
+//! 4. `publish`: report files, baseline, exports and the `latest` pointer are written together
 //!    ([`Outputs`]), so `latest` only ever names a complete run.
 //!
 //! A run that stops between 2 and 4 (an input error in its results, SIGINT, SIGTERM) leaves its

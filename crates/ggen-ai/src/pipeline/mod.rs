@@ -24,7 +24,7 @@
 //! waiting `backoff · 2^(attempt−1)` in between; a panic in the agent is caught and reported as
 //! [`StageStatus::Panicked`] (not retried: a panic is a bug, not a transient failure). Dependents of
 //! a stage that did not succeed are [`StageStatus::Skipped`]. A run can be cancelled with a
-//! `tokio_util` [`CancellationToken`](tokio_util::sync::CancellationToken): running stages are aborted (their permits released) and every unfinished stage
+//! `tokio_util` [`CancellationToken`]: running stages are aborted (their permits released) and every unfinished stage
 //! is [`StageStatus::Cancelled`].
 //!
 //! Twins for measurement: [`Pipeline::run_sequential`] (one stage at a time in topological order,

@@ -129,7 +129,7 @@ struct Record {
 
 const _: () = assert!(KEYS <= 256 && std::mem::size_of::<Record>() == 8);
 
-/// The shared table as a snapshot: values and the last [`LOG`] committed operations.
+/// The shared table as a snapshot: values and the last `LOG` (16) committed operations.
 #[derive(Debug, Clone)]
 pub struct State {
     values: [i64; KEYS],

@@ -8,7 +8,7 @@
 //!    [`PARALLEL_SPAWN_THRESHOLD`] agents, because below that rayon's fork-join costs more than
 //!    creating the agents (measured by `agent_spawn/{sequential,parallel}`; see the constant).
 //! 2. **analyse** — drop exact duplicates (same name and version) and index the packs.
-//! 3. **detect** — [`detect_indexed`](super::conflict::detect_indexed).
+//! 3. **detect** — [`detect_indexed`].
 //! 4. **resolve** — each conflict gets a [`Resolution`] according to the [`Strategy`]:
 //!
 //!    | conflict | Union | Intersection | Priority |
