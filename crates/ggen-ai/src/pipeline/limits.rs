@@ -53,8 +53,11 @@ pub(super) struct Gate {
 
 impl Gate {
     /// Takes a permit: a free one at once, else waits in the semaphore's (fair, FIFO) queue,
-    /// counted as waiting meanwhile. Errs only if the semaphore was closed.
+    /// counted as waiting meanwhile. Errs only if the semaphore was closed. Either way it takes
+    /// one unit of the task's cooperative budget first, as the semaphore's own acquire does, so
+    /// a task taking free permit after free permit still yields now and then.
     pub(super) async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        tokio::task::coop::consume_budget().await;
         match self.semaphore.try_acquire() {
             Ok(permit) => return Ok(permit),
             Err(TryAcquireError::Closed) => return self.semaphore.acquire().await,
