@@ -16,6 +16,7 @@ use ggen_ai::agent::{Agent, AgentError, AgentFuture, StageInput};
 use ggen_ai::artifact::{Artifact, ArtifactKind};
 use ggen_ai::pipeline::{CancellationToken, Limits, Pipeline, StageSpec};
 use ggen_ai::sustained::{Op, SnapshotWorld, VersionedWorld, World};
+use ggen_core::runtime;
 
 /// A world that counts its commits (its published version): one per operation.
 trait Versioned: World + Default + 'static {
@@ -33,7 +34,6 @@ impl Versioned for VersionedWorld {
         VersionedWorld::version(self)
     }
 }
-use ggen_core::runtime;
 
 /// What the soak saw.
 #[derive(Debug, Default)]

@@ -11,7 +11,7 @@ use tokio::sync::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 /// The permits a run's stages share.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    pub(super) semaphore: Arc<Semaphore>,
+    semaphore: Arc<Semaphore>,
     permits: usize,
     pub(super) inline_below: Duration,
     /// Stages of runs under these limits (or their clones) waiting for a permit — `None` for
