@@ -13,7 +13,8 @@
 //!   per-operation commit latency (first read to commit), and counters `retries_per_op`,
 //!   `conflicts_per_op` and `lost_updates` (asserted to be 0 before it is recorded). With two or
 //!   more agents a sample counts only if min(agents, CPUs) agents committed in every eighth of
-//!   it (from time stamps of every 8th commit); others are retaken (`samples_retaken`,
+//!   it (from time stamps of every 8th commit) and, in a sample long enough for each agent to
+//!   have had turns, every agent committed; others are retaken (`samples_retaken`,
 //!   `samples_unproven`).
 //! - `sustained/null/{1,2,16}`: the same pipelines over a world that stores nothing
 //!   (`NullWorld`): the engine's own cost per operation, the floor under every world.
@@ -26,8 +27,9 @@
 //!   reader thread while two agents commit continuously: the per-read latency percentiles readers
 //!   get under write load (a snapshot read never waits for a writer; a mutex read does).
 //!
-//! - `machine/{independent,shared_line}/{1,2}`: what the machine gives on 1 and 2 threads
-//!   (`benches_common::harness::machine`), for the efficiency claims on `sustained`.
+//! - `machine/{independent,shared_work,shared_line}/{1,2}`: what the machine gives on 1 and 2
+//!   threads (`benches_common::harness::machine`); the efficiency entry on `sustained` divides
+//!   by `shared_work`'s speedup.
 //!
 //! Fixed work per sample (a number of committed operations), not a fixed duration: Criterion
 //! chooses the counts, and the throughput is read from the time they took.
@@ -101,6 +103,11 @@ fn sustained(s: &mut Suite) {
     }
 }
 
+/// Stamps per agent after which every agent must have committed: a loop runs at most 128
+/// stages (tokio's cooperative budget, one unit per stage) before it yields, 16 stamps at one
+/// per [`sustained::STAMP_EVERY`] (8) operations; this is two such turns each.
+const TURN_STAMPS: usize = 32;
+
 /// `sustained/{name}/{agents}`.
 fn sustained_bench(s: &mut Suite, name: &'static str, make: Make, agents: usize) {
     s.bench("sustained", name, agents, move || {
@@ -118,7 +125,9 @@ fn sustained_bench(s: &mut Suite, name: &'static str, make: Make, agents: usize)
         let recorded = Rc::clone(&totals);
         // With several agents, a sample counts only if as many agents as the machine has
         // CPUs (all of them, when fewer) were committing in every stretch of it
-        // (`contention::stamps_cover`); otherwise it is retaken.
+        // (`contention::stamps_cover`), and every agent committed once the sample is long
+        // enough for each to have had turns (`contention::all_took_part`); otherwise it is
+        // retaken.
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
         Routine::contended(move |iters| {
             let r = runtime::execute(sustained::run(
@@ -128,8 +137,9 @@ fn sustained_bench(s: &mut Suite, name: &'static str, make: Make, agents: usize)
                 Until::Ops(iters),
             ))
             .expect("runtime");
-            let proven =
-                agents < 2 || contention::stamps_cover(&r.activity, r.elapsed, agents.min(cpus));
+            let proven = agents < 2
+                || (contention::stamps_cover(&r.activity, r.elapsed, agents.min(cpus))
+                    && contention::all_took_part(&r.activity, TURN_STAMPS));
             let mut t = totals.borrow_mut();
             t.lost += r.lost_updates;
             t.ops += r.committed;

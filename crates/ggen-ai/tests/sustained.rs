@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use ggen_ai::sustained::{
-    self, COUNTERS, MutexArrayWorld, MutexWorld, Op, ShardedWorld, SnapshotWorld, SustainedReport,
-    Until, VersionedWorld, World,
+    self, COUNTERS, MutexArrayWorld, MutexWorld, NullWorld, Op, STAMP_EVERY, ShardedWorld,
+    SnapshotWorld, SustainedReport, Until, VersionedWorld, World,
 };
 use ggen_core::hive::agent::ConsensusConfig;
 use ggen_core::hive::pack::Pack;
@@ -100,6 +100,26 @@ fn readers_see_whole_commits_while_agents_write() {
     let r = runtime::execute(load).unwrap().unwrap();
     assert_eq!(r.lost_updates, 0);
     assert_eq!(world.counters() as u64, world.version());
+}
+
+#[test]
+fn every_agent_of_a_crowded_swarm_commits() {
+    // 16 pipeline loops on the runtime's workers (2 here) take turns; each must get turns. On
+    // 0427df9 a loop whose stages ran on a kept permit never yielded, and 5 to 10 of 16 loops
+    // committed nothing while the run still reached its count.
+    for world in [
+        Arc::new(NullWorld::default()) as Arc<dyn World>,
+        Arc::new(VersionedWorld::new()),
+    ] {
+        let name = world.name();
+        let r = run(world, 16, 100_000);
+        let per_agent: Vec<usize> = r.activity.iter().map(Vec::len).collect();
+        assert_eq!(per_agent.len(), 16, "{name}");
+        assert!(
+            per_agent.iter().all(|&n| n > 0),
+            "{name}: stamps per agent (one per {STAMP_EVERY} commits): {per_agent:?}"
+        );
+    }
 }
 
 /// Four threads commit to `world` directly, 5 000 operations each; returns (retries, conflicts).
