@@ -92,16 +92,16 @@ pub enum Check {
         max_exponent: f64,
     },
     /// `(serial / parallel) / (machine_serial / machine_parallel) >= at_least`: the code's
-    /// speedup as a share of the machine's own speedup on independent work, both measured in
-    /// the same rounds (by the claims engine).
+    /// speedup as a share of the machine's own speedup on a reference work (`machine/independent`
+    /// or `machine/shared_work`), both measured in the same rounds (by the claims engine).
     Efficiency {
         /// The code on N threads.
         parallel: String,
         /// The same code on one thread.
         serial: String,
-        /// The machine's independent work on N threads.
+        /// The machine's reference work on N threads.
         machine_parallel: String,
-        /// The machine's independent work on one thread.
+        /// The machine's reference work on one thread.
         machine_serial: String,
         /// The least share of the machine's speedup the code must reach.
         at_least: f64,

@@ -42,6 +42,13 @@ pub(super) fn judge<'a>(
     }
 }
 
+/// The machine's work a bench id names, without suite and parameter: `machine/shared_work`.
+fn work_of(id: &str) -> &str {
+    id.split_once('/')
+        .and_then(|(_, rest)| rest.rsplit_once('/'))
+        .map_or(id, |(work, _)| work)
+}
+
 /// An efficiency claim judged on its own.
 struct Efficiency {
     verdict: Verdict,
@@ -73,10 +80,11 @@ fn efficiency_measured<'a>(
         return Efficiency {
             verdict: Verdict::of_interval(e.lower, e.upper, |x| x >= at_least),
             detail: format!(
-                "machine {:.2}× [{:.2}, {:.2}] on independent work; code {speedup:.2}×: efficiency {:.2} [{:.2}, {:.2}] (need ≥ {at_least}; in turn in fresh processes, {} rounds{})",
+                "machine {:.2}× [{:.2}, {:.2}] on {}; code {speedup:.2}×: efficiency {:.2} [{:.2}, {:.2}] (need ≥ {at_least}; in turn in fresh processes, {} rounds{})",
                 m.point,
                 m.lower,
                 m.upper,
+                work_of(mp),
                 e.point,
                 e.lower,
                 e.upper,
@@ -105,8 +113,8 @@ fn efficiency_measured<'a>(
         upper: p / s,
     });
     match (mean(parallel), mean(serial), mean(mp), mean(ms)) {
-        (Some(p), Some(s), Some(mp), Some(ms)) => {
-            let (code, machine) = (s / p, ms / mp);
+        (Some(p), Some(s), Some(mpar), Some(mser)) => {
+            let (code, machine) = (s / p, mser / mpar);
             let e = code / machine;
             Efficiency {
                 verdict: if e >= at_least {
@@ -115,7 +123,8 @@ fn efficiency_measured<'a>(
                     Verdict::Fail
                 },
                 detail: format!(
-                    "machine {machine:.2}×; code {code:.2}×: efficiency {e:.2} (need ≥ {at_least}; from the run's separate means, no interval)"
+                    "machine {machine:.2}× on {}; code {code:.2}×: efficiency {e:.2} (need ≥ {at_least}; from the run's separate means, no interval)",
+                    work_of(mp)
                 ),
                 line_note: String::new(),
                 measured: Some(e),

@@ -95,7 +95,13 @@ fn efficiency_claims_are_judged_on_the_efficiency_interval_and_skipped_without_t
     let rounds = [efficiency_rounds([0.85, 0.8, 0.9], 1, 8)];
     let ev = judge(efficiency_entry(0.7, Some(2)), &rounds, 2);
     assert_eq!(ev.verdict, Verdict::Pass, "{}", ev.detail);
-    assert!(ev.detail.starts_with("machine 1.90× [1.80, 2.00] on independent work; code 1.67×: efficiency 0.85 [0.80, 0.90]"), "{}", ev.detail);
+    assert!(
+        ev.detail.starts_with(
+            "machine 1.90× [1.80, 2.00] on scale/f; code 1.67×: efficiency 0.85 [0.80, 0.90]"
+        ),
+        "{}",
+        ev.detail
+    );
     assert!(
         ev.detail.contains("8 rounds, 1 more not used"),
         "{}",
