@@ -153,6 +153,11 @@ pub struct PairedRatio {
     /// the efficiency, each over the same rounds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub machine: Option<crate::stats::RatioCi>,
+    /// For an efficiency claim: the machine's benches (`machine_parallel`, `machine_serial`)
+    /// the rounds measured, so that two entries on one pair of benches with different machine
+    /// references each find their own rounds (absent in reports written before 2026-12-08).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_benches: Option<(String, String)>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// For an efficiency claim: the code's speedup over the machine's, over the same rounds.
     pub efficiency: Option<crate::stats::RatioCi>,

@@ -68,9 +68,17 @@ fn efficiency_measured<'a>(
     find: &dyn Fn(&str) -> Option<&'a Bench>,
     paired: &[PairedRatio],
 ) -> Efficiency {
-    let rounds = paired
-        .iter()
-        .find(|p| p.numerator == *parallel && p.denominator == *serial && p.efficiency.is_some());
+    // The rounds of this entry: its code's benches and its machine's (reports written before
+    // the machine's benches were recorded match on the code's alone).
+    let ours = |p: &&PairedRatio| {
+        p.numerator == *parallel
+            && p.denominator == *serial
+            && p.efficiency.is_some()
+            && p.machine_benches
+                .as_ref()
+                .is_none_or(|(a, b)| a == mp && b == ms)
+    };
+    let rounds = paired.iter().find(ours);
     if let Some(p) = rounds {
         let (e, m) = (
             p.efficiency.expect("found"),

@@ -241,6 +241,7 @@ impl Run<'_> {
                     denominator: p.den.to_owned(),
                     ratio,
                     machine: None,
+                    machine_benches: None,
                     efficiency: None,
                     shared_line: None,
                     invalid: 0,
@@ -439,6 +440,7 @@ fn multi_results(
             denominator: p.den.to_owned(),
             ratio,
             machine,
+            machine_benches: p.machine.map(|(mp, ms, _)| (mp.to_owned(), ms.to_owned())),
             efficiency,
             // Time per operation on one shared line, N threads over 1 (information).
             shared_line: p
