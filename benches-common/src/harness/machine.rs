@@ -14,7 +14,7 @@
 //! `shared_work` is what the efficiency entry of `swarm_e2e` divides by since 2026-12-08. The
 //! host of a VM sometimes makes moving a line between its CPUs several times slower for
 //! seconds to minutes (two threads handing a line back and forth: 60-80 ns a round trip, in
-//! such stretches 300-390 ns) while work that shares nothing still scales 2×: a swarm, whose
+//! such stretches 200-390 ns) while work that shares nothing still scales 2×: a swarm, whose
 //! every commit moves lines, then scales like one agent, and judged against `independent` it
 //! FAILed on unchanged code. `shared_work` pays one line move per unit of work, as the swarm
 //! pays one or two per operation, so the stretch lowers both (docs/BENCHMARKS.md). Hammering
