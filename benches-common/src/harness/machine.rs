@@ -6,9 +6,9 @@
 //! A scaling claim about the code ("2 agents reach 1.7× the throughput of 1") silently assumes
 //! a machine that gives 2× on independent work. A VM's second vCPU may give 1.9× (a full core)
 //! or 1.2× (a hyperthread sibling, or a busy host); the same code then reads 1.7× or 1.1×. An
-//! `[[efficiency]]` entry in `budgets.toml` divides the code's speedup by
-//! `machine/independent`'s, both measured in turn in the same rounds, so the verdict is about
-//! the code. `shared_line` shows what one contended cache line costs on this machine; it is
+//! `[[efficiency]]` entry in `budgets.toml` divides the code's speedup by the machine's on a
+//! reference work named in the entry (`independent` or `shared_work`), both measured in turn
+//! in the same rounds, so the verdict is about the code. `shared_line` shows what one contended cache line costs on this machine; it is
 //! reported, and no claim is judged on it.
 //!
 //! `shared_work` is what the efficiency entry of `swarm_e2e` divides by since 2026-12-08. The
