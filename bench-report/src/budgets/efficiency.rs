@@ -61,6 +61,38 @@ struct Efficiency {
     line: Option<crate::stats::RatioCi>,
 }
 
+/// An efficiency claim judged on the rounds the claims engine measured for it.
+fn from_rounds(p: &PairedRatio, at_least: f64, mp: &str) -> Efficiency {
+    let (e, m) = (
+        p.efficiency.expect("found"),
+        p.machine.expect("with efficiency"),
+    );
+    let speedup = 1.0 / p.ratio.point;
+    Efficiency {
+        verdict: Verdict::of_interval(e.lower, e.upper, |x| x >= at_least),
+        detail: format!(
+            "machine {:.2}× [{:.2}, {:.2}] on {}; code {speedup:.2}×: efficiency {:.2} [{:.2}, {:.2}] (need ≥ {at_least}; in turn in fresh processes, {} rounds{})",
+            m.point,
+            m.lower,
+            m.upper,
+            work_of(mp),
+            e.point,
+            e.lower,
+            e.upper,
+            p.pairs,
+            p.unused_rounds_note()
+        ),
+        line_note: p.shared_line.map_or(String::new(), |l| {
+            format!(
+                "; one shared cache line: {:.2}× [{:.2}, {:.2}] the time per operation of one thread (information)",
+                l.point, l.lower, l.upper
+            )
+        }),
+        measured: Some(e.point),
+        line: p.shared_line,
+    }
+}
+
 /// An efficiency claim's verdict on its own, and the shared line's ratio where measured.
 fn efficiency_measured<'a>(
     [parallel, serial, mp, ms]: [&String; 4],
@@ -78,36 +110,8 @@ fn efficiency_measured<'a>(
                 .as_ref()
                 .is_none_or(|(a, b)| a == mp && b == ms)
     };
-    let rounds = paired.iter().find(ours);
-    if let Some(p) = rounds {
-        let (e, m) = (
-            p.efficiency.expect("found"),
-            p.machine.expect("with efficiency"),
-        );
-        let speedup = 1.0 / p.ratio.point;
-        return Efficiency {
-            verdict: Verdict::of_interval(e.lower, e.upper, |x| x >= at_least),
-            detail: format!(
-                "machine {:.2}× [{:.2}, {:.2}] on {}; code {speedup:.2}×: efficiency {:.2} [{:.2}, {:.2}] (need ≥ {at_least}; in turn in fresh processes, {} rounds{})",
-                m.point,
-                m.lower,
-                m.upper,
-                work_of(mp),
-                e.point,
-                e.lower,
-                e.upper,
-                p.pairs,
-                p.unused_rounds_note()
-            ),
-            line_note: p.shared_line.map_or(String::new(), |l| {
-                format!(
-                    "; one shared cache line: {:.2}× [{:.2}, {:.2}] the time per operation of one thread (information)",
-                    l.point, l.lower, l.upper
-                )
-            }),
-            measured: Some(e.point),
-            line: p.shared_line,
-        };
+    if let Some(p) = paired.iter().find(ours) {
+        return from_rounds(p, at_least, mp);
     }
     let mean = |id: &str| find(id).map(|b| b.mean.point);
     let line = |id: &str| {

@@ -562,19 +562,20 @@ fn an_efficiency_claim_is_skipped_where_a_shared_cache_line_costs_more_than_it_a
 
 #[test]
 fn two_efficiency_entries_on_one_pair_each_find_the_rounds_of_their_machine() {
-    let k = known();
-    let mut data = efficiency_data();
-    data.push(bench("s/g/m/2", 500.0, Unit::Ns));
-    data.push(bench("s/g/m/1", 1000.0, Unit::Ns));
+    let (k, mut data) = (known(), efficiency_data());
+    data.extend([
+        bench("s/g/m/2", 500.0, Unit::Ns),
+        bench("s/g/m/1", 1000.0, Unit::Ns),
+    ]);
     let with = |mp: &str, ms: &str| {
         let mut e = efficiency_entry(0.7, Some(2));
         if let Check::Efficiency {
-            machine_parallel,
-            machine_serial,
+            machine_parallel: p,
+            machine_serial: s,
             ..
         } = &mut e.check
         {
-            (*machine_parallel, *machine_serial) = (mp.into(), ms.into());
+            (*p, *s) = (mp.into(), ms.into());
         }
         e
     };
@@ -582,23 +583,16 @@ fn two_efficiency_entries_on_one_pair_each_find_the_rounds_of_their_machine() {
         machine_benches: Some((mp.into(), ms.into())),
         ..efficiency_rounds(eff, 0, 8)
     };
-    // Rounds against the entry's own machine come second: a match on the code's benches
-    // alone would take the first.
+    // The entry's own rounds come second: a match on the code's benches alone takes the first.
     let rounds = [
         rounds_of("s/scale/f/100", "s/scale/f/10", [0.4, 0.35, 0.45]),
         rounds_of("s/g/m/2", "s/g/m/1", [0.85, 0.8, 0.9]),
     ];
-    let ev = evaluate_with(
-        &[
-            with("s/g/m/2", "s/g/m/1"),
-            with("s/scale/f/100", "s/scale/f/10"),
-        ],
-        &data,
-        &k.ids,
-        &|_| true,
-        &rounds,
-        2,
-    );
+    let entries = [
+        with("s/g/m/2", "s/g/m/1"),
+        with("s/scale/f/100", "s/scale/f/10"),
+    ];
+    let ev = evaluate_with(&entries, &data, &k.ids, &|_| true, &rounds, 2);
     assert_eq!(ev[0].verdict, Verdict::Pass, "{}", ev[0].detail);
     assert!(ev[0].detail.contains("efficiency 0.85"), "{}", ev[0].detail);
     assert_eq!(ev[1].verdict, Verdict::Fail, "{}", ev[1].detail);
