@@ -395,3 +395,12 @@ pub fn series_end_points<'a>(
         _ => None,
     }
 }
+
+/// The `machine/shared_line/N` bench measured beside an efficiency entry's machine bench, when
+/// that is `machine/independent/N` (the only reference with a shared-line twin): one home for
+/// the pairing that the parser, the claims engine and the verdict all rely on.
+pub fn shared_line_twin(machine: &str) -> Option<String> {
+    machine
+        .contains("/independent/")
+        .then(|| machine.replacen("/independent/", "/shared_line/", 1))
+}

@@ -114,11 +114,7 @@ fn efficiency_measured<'a>(
         return from_rounds(p, at_least, mp);
     }
     let mean = |id: &str| find(id).map(|b| b.mean.point);
-    let line = |id: &str| {
-        id.contains("/independent/")
-            .then(|| mean(&id.replacen("/independent/", "/shared_line/", 1)))
-            .flatten()
-    };
+    let line = |id: &str| crate::claim::shared_line_twin(id).and_then(|twin| mean(&twin));
     let shared_line = line(mp).zip(line(ms)).map(|(p, s)| crate::stats::RatioCi {
         point: p / s,
         lower: p / s,

@@ -424,7 +424,7 @@ fn efficiency(path: &Path, i: usize, e: &EfficiencyEntry, catalog: &Catalog) -> 
                 path.display()
             );
         }
-        if !e.machine_parallel.contains("/independent/") {
+        if crate::claim::shared_line_twin(&e.machine_parallel).is_none() {
             bail!(
                 "{}: {what}: shared_line_at_most needs machine_parallel to be a `machine/independent/N` bench (its `machine/shared_line/N` twin is measured beside it), got {}",
                 path.display(),

@@ -165,15 +165,11 @@ pub(super) fn plan<'a>(
                 limits: limit.into_iter().collect(),
                 machine,
                 shared: machine.and_then(|(mp, ms, _)| {
-                    let line = |id: &str| id.replacen("/independent/", "/shared_line/", 1);
-                    let (sp, ss) = (line(mp), line(ms));
-                    let usable = |id: &str| {
-                        id != mp
-                            && id != ms
-                            && catalog.ids.contains(id)
-                            && selected(id)
-                            && can_serve(catalog, id)
+                    let usable = |id: &String| {
+                        catalog.ids.contains(id) && selected(id) && can_serve(catalog, id)
                     };
+                    let line = crate::claim::shared_line_twin;
+                    let (sp, ss) = (line(mp)?, line(ms)?);
                     (usable(&sp) && usable(&ss)).then_some((sp, ss))
                 }),
             }),
